@@ -129,23 +129,42 @@ mp_headers_format_date_iso8601 (const MpHeaders *headers)
  * the sending client most likely wrote its headers in it too.
  */
 
+/* On a tie the first wins; windows-1251 is the more common today */
 static const char * const guess_charsets[] = {
-  "KOI8-R",
   "WINDOWS-1251",
+  "KOI8-R",
   "WINDOWS-1252",
   "ISO-8859-1",
 };
 
-/* Log-scaled frequency of the Russian letters а…я; wrong decodings of
+/* Russian letter frequencies as 4·log2 (frequency / 0.25 %), а…я: the log
+ * likelihood of a text under a single-letter model. Wrong decodings of
  * KOI8-R and windows-1251 map each other's letters onto a permutation of
  * the alphabet, which turns common letters into rare ones.
  */
 static const gint8 russian_weight[32] = {
-  /* а б в г д е ж з и й к л м н о п */
-     6, 3, 5, 3, 4, 6, 2, 3, 6, 3, 5, 5, 4, 6, 6, 4,
-  /* р с т у ф х ц ч ш щ ъ ы ь э ю я */
-     5, 5, 6, 4, 1, 2, 1, 3, 2, 1, 0, 3, 3, 1, 2, 4,
+  /* а   б   в   г   д   е   ж   з   и   й   к   л   м   н   о   п */
+    20, 11, 17, 11, 14, 20,  8, 11, 20,  9, 15, 17, 15, 19, 22, 14,
+  /* р   с   т   у   ф   х   ц   ч   ш   щ   ъ   ы   ь   э   ю   я */
+    17, 18, 19, 14,  0,  8,  4, 10,  6,  2, -8, 12, 11,  1,  5, 12,
 };
+
+/* The most frequent Russian letter pairs. Letter frequencies alone cannot
+ * tell a short all-lowercase word from the all-capitals word the other
+ * charset makes of it; common pairs can.
+ */
+static const char russian_bigrams[] =
+  "ст но то на ен ов ни ра во ко ро пр по ал ер ли ан ор ва ет не ос го "
+  "ол ес та ом ак ка ль тр од ел ит де ин ло ла он ат ле ки да ей ой ий "
+  "ый ть ся ем ме ве ск ри ны ие ог ег ам им ее ис ас ди ми ре от ит до "
+  "ту ду ил ев ое ая ую ых их ах об бо";
+
+#define BIGRAM_BONUS        6
+#define CASE_CHANGE_PENALTY 20
+#define MIXED_SCRIPT_PENALTY 16
+#define BAD_START_PENALTY   16
+#define BAD_SIGN_PENALTY    16
+#define LATIN_NEIGHBOUR     8
 
 typedef enum
 {
@@ -154,6 +173,50 @@ typedef enum
   CLASS_LATIN_LETTER,
   CLASS_CYRILLIC_LETTER,
 } CharClass;
+
+/* Index 0…31 of a Russian letter а…я in either case, -1 otherwise (ё too:
+ * it is rare in mail, and folding it into е would hide nothing).
+ */
+static int
+russian_index (gunichar c)
+{
+  if (c >= 0x430 && c <= 0x44F)
+    return c - 0x430;
+  if (c >= 0x410 && c <= 0x42F)
+    return c - 0x410;
+
+  return -1;
+}
+
+static const guint32 *
+get_bigram_table (void)
+{
+  static guint32 table[32];
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      const char *p = russian_bigrams;
+
+      while (*p != '\0')
+        {
+          int a = russian_index (g_utf8_get_char (p));
+          int b;
+
+          p = g_utf8_next_char (p);
+          b = russian_index (g_utf8_get_char (p));
+          p = g_utf8_next_char (p);
+          if (a >= 0 && b >= 0)
+            table[a] |= 1u << b;
+          while (*p == ' ')
+            p++;
+        }
+
+      g_once_init_leave (&initialized, 1);
+    }
+
+  return table;
+}
 
 static gboolean
 is_latin_letter (gunichar c)
@@ -174,57 +237,69 @@ is_cjk (gunichar c)
 static int
 cyrillic_weight (gunichar c)
 {
-  gunichar lower = g_unichar_tolower (c);
+  int i = russian_index (c);
 
-  if (lower >= 0x430 && lower <= 0x44F)
-    return russian_weight[lower - 0x430];
-  if (lower == 0x451)                          /* ё */
-    return 2;
-  if (lower == 0x456 || lower == 0x457 ||      /* і ї */
-      lower == 0x454 || lower == 0x491)        /* є ґ */
-    return 2;
+  if (i >= 0)
+    return russian_weight[i];
 
-  return 0;
+  switch (g_unichar_tolower (c))
+    {
+    case 0x451:                        /* ё */
+      return 8;
+    case 0x454: case 0x456:            /* є і */
+    case 0x457: case 0x491:            /* ї ґ */
+      return 4;
+    default:
+      return -4;
+    }
 }
 
 static gboolean
-cannot_start_word (gunichar c)
+is_russian_vowel (int i)
 {
-  gunichar lower = g_unichar_tolower (c);
-
-  /* ъ, ы and ь never begin a Russian word */
-  return lower == 0x44A || lower == 0x44B || lower == 0x44C;
+  /* а е и о у ы э ю я */
+  return (i == 0 || i == 5 || i == 8 || i == 14 || i == 19 ||
+          i == 27 || i == 29 || i == 30 || i == 31);
 }
 
 static int
 score_symbol (gunichar c)
 {
   if (c == 0xFFFD || (c >= 0x80 && c < 0xA0))
-    return -20;
-  if ((c >= 0x2190 && c <= 0x23FF) ||         /* arrows, maths, technical */
-      (c >= 0x2500 && c <= 0x25FF))           /* box drawing, blocks */
-    return -5;
+    return -60;
+  if (c >= 0x2500 && c <= 0x25FF)             /* box drawing, blocks */
+    return -30;
+  if (c >= 0x2190 && c <= 0x23FF)             /* arrows, maths, technical */
+    return -16;
   if (c >= 0xA0 && c <= 0xBF)
     {
       switch (c)
         {
-        case 0xA0: case 0xA9: case 0xAB: case 0xB0: case 0xBB:   /* nbsp © « ° » */
+        case 0xA0: case 0xA1: case 0xA2: case 0xA3:   /* nbsp ¡ ¢ £ */
+        case 0xA5: case 0xA7: case 0xA9: case 0xAB:   /* ¥ § © « */
+        case 0xAE: case 0xB0: case 0xB1: case 0xB5:   /* ® ° ± µ */
+        case 0xB7: case 0xBB: case 0xBF:              /* · » ¿ */
           return 0;
         default:
-          return -2;
+          return -8;
         }
     }
   if (c == 0xD7 || c == 0xF7)
-    return -2;
+    return -8;
 
   return 0;
 }
 
+/* How much @text looks like real text; only differences between the
+ * decodings of one byte string matter.
+ */
 static int
 score_text (const char *text)
 {
+  const guint32 *bigrams = get_bigram_table ();
   CharClass prev = CLASS_BOUNDARY;
   gboolean prev_lower = FALSE;
+  int prev_russian = -1;
   int score = 0;
 
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
@@ -232,6 +307,7 @@ score_text (const char *text)
       gunichar c = g_utf8_get_char (p);
       CharClass cls = CLASS_BOUNDARY;
       gboolean lower = FALSE;
+      int russian = -1;
 
       if (c < 0x80)
         {
@@ -240,37 +316,46 @@ score_text (const char *text)
               cls = CLASS_ASCII_LETTER;
               lower = g_ascii_islower (c);
               if (prev == CLASS_LATIN_LETTER)
-                score += 2;
+                score += LATIN_NEIGHBOUR;
               else if (prev == CLASS_CYRILLIC_LETTER)
-                score -= 4;
+                score -= MIXED_SCRIPT_PENALTY;
             }
         }
       else if (c >= 0x400 && c <= 0x4FF)
         {
           cls = CLASS_CYRILLIC_LETTER;
           lower = g_unichar_islower (c);
-          score += cyrillic_weight (c) + (lower ? 1 : 0);
+          russian = russian_index (c);
+          score += cyrillic_weight (c);
+
           if (prev == CLASS_ASCII_LETTER || prev == CLASS_LATIN_LETTER)
-            score -= 4;
+            score -= MIXED_SCRIPT_PENALTY;
           else if (prev == CLASS_CYRILLIC_LETTER && !lower && prev_lower)
-            score -= 4;
-          else if (prev == CLASS_BOUNDARY && cannot_start_word (c))
-            score -= 5;
+            score -= CASE_CHANGE_PENALTY;
+
+          /* ъ ы ь never begin a word, ъ ь never follow a vowel */
+          if (prev == CLASS_BOUNDARY && (russian == 26 || russian == 27 || russian == 28))
+            score -= BAD_START_PENALTY;
+          if (prev_russian >= 0 && is_russian_vowel (prev_russian) && (russian == 26 || russian == 28))
+            score -= BAD_SIGN_PENALTY;
+
+          if (prev_russian >= 0 && russian >= 0 && (bigrams[prev_russian] & (1u << russian)) != 0)
+            score += BIGRAM_BONUS;
         }
       else if (is_latin_letter (c))
         {
           cls = CLASS_LATIN_LETTER;
           lower = g_unichar_islower (c);
           if (prev == CLASS_ASCII_LETTER)
-            score += 2;
+            score += LATIN_NEIGHBOUR;
           else if (prev == CLASS_CYRILLIC_LETTER)
-            score -= 4;
+            score -= MIXED_SCRIPT_PENALTY;
           if (!lower && prev_lower && prev != CLASS_BOUNDARY)
-            score -= 4;
+            score -= CASE_CHANGE_PENALTY;
         }
       else if (is_cjk (c))
         {
-          score += 3;
+          score += 12;
         }
       else
         {
@@ -279,6 +364,7 @@ score_text (const char *text)
 
       prev = cls;
       prev_lower = lower;
+      prev_russian = russian;
     }
 
   return score;
@@ -386,13 +472,28 @@ has_iso2022_escape (const char *data,
   return FALSE;
 }
 
-/* Valid UTF-8, allowing a multi-byte character cut off at the end. */
+static gboolean
+has_non_ascii (const char *data,
+               gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) data[i] >= 0x80)
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Valid UTF-8, allowing a multi-byte character cut off at the end, but
+ * only after other multi-byte characters: "fiancé" in latin-1 also ends
+ * in what looks like the start of a UTF-8 sequence.
+ */
 static gboolean
 validate_utf8 (const char *data,
                gsize       len,
                gsize      *valid_len)
 {
   const char *end = NULL;
+  gsize prefix;
 
   if (g_utf8_validate_len (data, len, &end))
     {
@@ -400,10 +501,12 @@ validate_utf8 (const char *data,
       return TRUE;
     }
 
-  if ((gsize) (end - data) + 4 > len &&
-      g_utf8_get_char_validated (end, len - (end - data)) == (gunichar) -2)
+  prefix = end - data;
+  if (prefix + 4 > len &&
+      g_utf8_get_char_validated (end, len - prefix) == (gunichar) -2 &&
+      has_non_ascii (data, prefix))
     {
-      *valid_len = end - data;
+      *valid_len = prefix;
       return TRUE;
     }
 
@@ -438,7 +541,7 @@ convert_guess (const char  *data,
 
       score = score_text (out);
       if (i < 0)
-        score += 2 * (int) count_non_ascii (out);
+        score += 10 * (int) count_non_ascii (out);
 
       if (score > best_score)
         {
