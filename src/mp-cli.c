@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "mp-check.h"
-#include "mp-cli.h"
+#include "mp-cli-private.h"
 #include "mp-headers.h"
 #include "mp-pop3-client.h"
 
@@ -24,18 +24,6 @@
  * display.
  */
 
-typedef struct
-{
-  gboolean  check;
-  char     *url;
-  char     *security;
-  char     *cafile;
-  char     *pin;
-  gboolean  json;
-  gint      timeout;
-  gboolean  no_pipelining;
-  gboolean  version;
-} CliOptions;
 
 typedef struct
 {
