@@ -22,6 +22,7 @@ mp_message_info_free (MpMessageInfo *info)
   if (info == NULL)
     return;
   g_free (info->uid);
+  g_free (info->key);
   g_clear_pointer (&info->headers, mp_headers_free);
   g_clear_error (&info->error);
   g_free (info);
@@ -87,6 +88,24 @@ quit_cb (GObject      *object,
                          (GDestroyNotify) mp_mailbox_snapshot_free);
 }
 
+/* Servers without UIDL: like other clients, recognise a message by its
+ * header block (Received lines, Message-ID and Date make it unique in
+ * practice). Only the part before the first empty line counts, in case the
+ * server sends more than TOP n 0 asked for.
+ */
+static char *
+header_hash_key (const char *text,
+                 gsize       len)
+{
+  const char *end = g_strstr_len (text, len, "\r\n\r\n");
+  gsize header_len = end ? (gsize) (end - text) + 2 : len;
+  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                      (const guchar *) text,
+                                                      header_len);
+
+  return g_strconcat ("sha256:", hex, NULL);
+}
+
 static void
 top_many_cb (GObject      *object,
              GAsyncResult *result,
@@ -127,6 +146,8 @@ top_many_cb (GObject      *object,
           const char *text = g_bytes_get_data (res->data, &len);
 
           info->headers = mp_headers_parse (text, len);
+          if (info->key == NULL)
+            info->key = header_hash_key (text, len);
         }
     }
 
@@ -208,7 +229,10 @@ uidl_cb (GObject      *object,
           continue;
         }
       if (info->uid == NULL)
-        info->uid = g_steal_pointer (&entry->uid);
+        {
+          info->uid = g_steal_pointer (&entry->uid);
+          info->key = g_strdup (info->uid);
+        }
     }
 
   fetch_headers (task);

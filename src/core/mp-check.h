@@ -22,6 +22,9 @@ G_BEGIN_DECLS
  * MpMessageInfo:
  * @number: the message number in the session that listed it
  * @uid: (nullable): the UIDL unique-id, or %NULL if the server has no UIDL
+ * @key: (nullable): what identifies the message across sessions: @uid, or
+ *   without UIDL "sha256:" and the hash of its header block; %NULL only
+ *   when neither is known (TOP failed on a server without UIDL)
  * @size: the size LIST reported
  * @headers: (nullable): the decoded headers, %NULL if TOP failed
  * @error: (nullable): why the headers could not be fetched
@@ -30,6 +33,7 @@ typedef struct
 {
   guint      number;
   char      *uid;
+  char      *key;
   guint64    size;
   MpHeaders *headers;
   GError    *error;
