@@ -596,8 +596,9 @@ test_date_bad (void)
     {
       g_autofree char *message = g_strdup_printf ("Subject: s\r\nDate: %s\r\n\r\n", bad[i]);
       g_autoptr(MpHeaders) headers = parse (message);
+      g_autofree char *escaped = g_strescape (bad[i], NULL);
 
-      g_test_message ("Date: %s", bad[i]);
+      g_test_message ("Date: %s", escaped);
       g_assert_null (headers->date);
       g_assert_null (format_date (headers));
       g_assert_cmpstr (headers->subject, ==, "s");
