@@ -1235,10 +1235,15 @@ static char *
 html_meta_charset (const char *data,
                    gsize       len)
 {
-  g_autofree char *head = g_strndup (data, MIN (len, 4096));
-  const char *p = find_ascii_case (head, "charset=");
+  g_autofree char *head = NULL;
+  const char *p;
   gsize n = 0;
 
+  if (len == 0)
+    return NULL;
+
+  head = g_strndup (data, MIN (len, 4096));
+  p = find_ascii_case (head, "charset=");
   if (p == NULL)
     return NULL;
 
