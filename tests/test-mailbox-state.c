@@ -362,7 +362,7 @@ test_round_trip (void)
   snapshot_add (snapshot, NULL, "sha256:feedface", G_GUINT64_CONSTANT (5000000000),
                 make_headers (NULL, NULL, "без отправителя", "2025-01-01T00:00:00-08:00"));
   snapshot_add (snapshot, odd_key, NULL, 7,
-                make_headers ("Zoë", "zoe@example.org", "😀", NULL));
+                make_headers ("Zoë", "zoe@example.org", "😀", "2025-06-01T12:34:56+05:30"));
 
   g_assert_cmpuint (mp_mailbox_state_merge (state, snapshot), ==, 5);
   mp_mailbox_state_mark_announced (state, "uid-empty");

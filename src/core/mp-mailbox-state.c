@@ -1124,7 +1124,7 @@ mp_mailbox_state_merge (MpMailboxState    *self,
           entry->headers = mp_headers_copy (info->headers);
           self->dirty = TRUE;
         }
-      else if (info->headers == NULL && entry->headers != NULL && n == 1)
+      else if (info->headers == NULL && entry->headers != NULL && n == 1 && !ambiguous)
         info->headers = mp_headers_copy (entry->headers);
 
       if (entry->size != info->size)
