@@ -25,21 +25,17 @@
  */
 
 
-typedef struct
-{
-  char           *label;
-  char           *user;
-  char           *host;
-  guint16         port;
-  MpPop3Security  security;
-} Target;
-
-static void
-target_clear (Target *target)
+void
+mp_cli_target_clear (CliTarget *target)
 {
   g_free (target->label);
   g_free (target->user);
   g_free (target->host);
+  g_free (target->state_key);
+  g_clear_object (&target->client);
+  if (target->password != NULL)
+    explicit_bzero (target->password, strlen (target->password));
+  g_clear_pointer (&target->password, g_free);
 }
 
 static void
@@ -49,17 +45,14 @@ cli_options_clear (CliOptions *options)
   g_free (options->security);
   g_free (options->cafile);
   g_free (options->pin);
+  g_free (options->to);
+  g_strfreev (options->rest);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Target, target_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliOptions, cli_options_clear)
 
-static void
-usage_error (const char *format,
-             ...) G_GNUC_PRINTF (1, 2);
-
-static void
-usage_error (const char *format,
+void
+mp_cli_usage_error (const char *format,
              ...)
 {
   g_autofree char *message = NULL;
@@ -76,11 +69,11 @@ usage_error (const char *format,
 /* pop3://USER@HOST[:PORT]; a password in the URL is refused because
  * command lines are visible to every user of the machine.
  */
-static gboolean
-parse_url (const char      *url,
-           MpPop3Security   security,
-           Target          *target,
-           GError         **error)
+gboolean
+mp_cli_parse_url (const char      *url,
+                  MpPop3Security   security,
+                  CliTarget       *target,
+                  GError         **error)
 {
   g_autoptr(GUri) uri = NULL;
   const char *scheme;
@@ -134,7 +127,6 @@ parse_url (const char      *url,
   target->user = g_strdup (user);
   target->host = g_strdup (host);
   target->port = port > 0 ? port : mp_pop3_security_default_port (security);
-  target->security = security;
   if (strchr (host, ':') != NULL)
     target->label = g_strdup_printf ("%s@[%s]:%u", user, host, target->port);
   else
@@ -143,9 +135,9 @@ parse_url (const char      *url,
 }
 
 /* Reads a line from the controlling terminal with echo off. */
-static char *
-read_password_from_tty (const char  *prompt,
-                        GError     **error)
+char *
+mp_cli_read_password (const char  *prompt,
+                      GError     **error)
 {
   struct termios saved, quiet;
   GString *password;
@@ -204,7 +196,7 @@ add_string_or_null (JsonBuilder *builder,
 
 static void
 build_account_json (JsonBuilder             *builder,
-                    const Target            *target,
+                    const CliTarget            *target,
                     const MpMailboxSnapshot *snapshot,
                     const GError            *error)
 {
@@ -265,7 +257,7 @@ build_account_json (JsonBuilder             *builder,
 }
 
 static void
-print_json (const Target            *target,
+print_json (const CliTarget            *target,
             const MpMailboxSnapshot *snapshot,
             const GError            *error)
 {
@@ -322,7 +314,7 @@ fit (const char *text,
 }
 
 static void
-print_human (const Target            *target,
+print_human (const CliTarget            *target,
              const MpMailboxSnapshot *snapshot,
              const GError            *error)
 {
@@ -383,82 +375,100 @@ check_cb (GObject      *object,
   g_main_loop_quit (run->loop);
 }
 
-static int
-run_check (CliOptions *options)
+/**
+ * mp_cli_prepare_target:
+ *
+ * Resolves what the options name (for now `--url`) into a connected-to-be
+ * client and a password. Returns %MP_CLI_EXIT_OK, or the exit status after
+ * printing why not.
+ */
+int
+mp_cli_prepare_target (CliOptions *options,
+                       CliTarget  *target)
 {
   MpPop3Security security = MP_POP3_SECURITY_TLS;
-  g_auto(Target) target = { 0 };
-  g_autoptr(MpPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autofree char *password = NULL;
-  CheckRun run = { 0 };
   const char *env_password;
-  int status;
 
   if (options->url == NULL)
     {
-      usage_error (_("--check needs --url pop3://USER@HOST[:PORT]"));
+      mp_cli_usage_error (_("Name the mailbox with --url pop3://USER@HOST[:PORT]"));
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options->security != NULL &&
       !mp_pop3_security_from_string (options->security, &security))
     {
-      usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
+      mp_cli_usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options->timeout < 0)
     {
-      usage_error (_("--timeout must not be negative"));
+      mp_cli_usage_error (_("--timeout must not be negative"));
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (!parse_url (options->url, security, &target, &error))
+  if (!mp_cli_parse_url (options->url, security, target, &error))
     {
-      usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
+      mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
-  client = mp_pop3_client_new (target.host, target.port, security);
-  mp_pop3_client_set_timeout (client, options->timeout);
-  mp_pop3_client_set_pipelining_allowed (client, !options->no_pipelining);
+  target->auth = MP_POP3_AUTH_AUTO;
+  target->state_key = g_strdup (target->label);
+  target->client = mp_pop3_client_new (target->host, target->port, security);
+  mp_pop3_client_set_timeout (target->client, options->timeout);
+  mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
 
-  if (options->cafile != NULL && !mp_pop3_client_set_ca_file (client, options->cafile, &error))
+  if (options->cafile != NULL &&
+      !mp_pop3_client_set_ca_file (target->client, options->cafile, &error))
     {
-      usage_error (_("Cannot use the CA file “%s”: %s"), options->cafile, error->message);
+      mp_cli_usage_error (_("Cannot use the CA file “%s”: %s"), options->cafile, error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (options->pin != NULL && !mp_pop3_client_set_pinned_fingerprint (client, options->pin, &error))
+  if (options->pin != NULL &&
+      !mp_pop3_client_set_pinned_fingerprint (target->client, options->pin, &error))
     {
-      usage_error ("%s", error->message);
+      mp_cli_usage_error ("%s", error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
   env_password = g_getenv ("MAILPEEK_PASSWORD");
   if (env_password != NULL)
-    password = g_strdup (env_password);
+    target->password = g_strdup (env_password);
   else
     {
-      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), target.label);
+      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), target->label);
 
-      password = read_password_from_tty (prompt, &error);
-      if (password == NULL)
+      target->password = mp_cli_read_password (prompt, &error);
+      if (target->password == NULL)
         {
-          usage_error ("%s", error->message);
+          mp_cli_usage_error ("%s", error->message);
           return MP_CLI_EXIT_USAGE;
         }
     }
 
-  mp_headers_init_library ();
+  return MP_CLI_EXIT_OK;
+}
+
+static int
+run_check (CliOptions *options)
+{
+  g_auto(CliTarget) target = { 0 };
+  g_autoptr(GMainLoop) loop = NULL;
+  CheckRun run = { 0 };
+  int status;
+
+  status = mp_cli_prepare_target (options, &target);
+  if (status != MP_CLI_EXIT_OK)
+    return status;
 
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
-  mp_check_mailbox_async (client, target.user, password, MP_POP3_AUTH_AUTO,
+  mp_check_mailbox_async (target.client, target.user, target.password, target.auth,
                           NULL, NULL, check_cb, &run);
-  explicit_bzero (password, strlen (password));
   g_main_loop_run (loop);
 
   if (options->json)
@@ -503,10 +513,24 @@ mp_cli_main (int    argc,
       N_("Give up when the server is silent this long (default 30)"), "SECONDS" },
     { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &options.no_pipelining,
       N_("Send one command at a time even if the server allows pipelining"), NULL },
+    { "download", 0, 0, G_OPTION_ARG_NONE, &options.download,
+      N_("Download the messages with the UIDs given as arguments"), NULL },
+    { "delete", 0, 0, G_OPTION_ARG_NONE, &options.delete,
+      N_("Delete the messages with the UIDs given as arguments from the server"), NULL },
+    { "to", 0, 0, G_OPTION_ARG_FILENAME, &options.to,
+      N_("Where --download puts the messages (default: the current folder)"), "DIR" },
+    { "maildir", 0, 0, G_OPTION_ARG_NONE, &options.maildir,
+      N_("Deliver downloads into the Maildir DIR instead of .eml files"), NULL },
+    { "delete-after", 0, 0, G_OPTION_ARG_NONE, &options.delete_after,
+      N_("Delete each message on the server once its download is complete"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.rest,
+      NULL, N_("UID…") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
     { NULL }
   };
+
+  mp_headers_init_library ();
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -519,7 +543,7 @@ mp_cli_main (int    argc,
   args = g_strdupv (argv);
   if (!g_option_context_parse_strv (context, &args, &error))
     {
-      usage_error ("%s", error->message);
+      mp_cli_usage_error ("%s", error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -529,15 +553,18 @@ mp_cli_main (int    argc,
       return MP_CLI_EXIT_OK;
     }
 
-  if (g_strv_length (args) > 1)
+  if (options.download || options.delete)
+    return mp_cli_run_transfer (&options);
+
+  if (options.rest != NULL && options.rest[0] != NULL)
     {
-      usage_error (_("Unexpected argument “%s”"), args[1]);
+      mp_cli_usage_error (_("Unexpected argument “%s”"), options.rest[0]);
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options.check)
     return run_check (&options);
 
-  usage_error (_("The tray applet is not part of this build yet; use --check"));
+  mp_cli_usage_error (_("The tray applet is not part of this build yet; use --check"));
   return MP_CLI_EXIT_USAGE;
 }
