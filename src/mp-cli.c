@@ -25,16 +25,7 @@
  */
 
 
-typedef struct
-{
-  char           *label;
-  char           *user;
-  char           *host;
-  guint16         port;
-  MpPop3Security  security;
-} Target;
-
-static void
+void
 target_clear (Target *target)
 {
   g_free (target->label);
@@ -49,16 +40,14 @@ cli_options_clear (CliOptions *options)
   g_free (options->security);
   g_free (options->cafile);
   g_free (options->pin);
+  g_free (options->add_account);
+  g_free (options->remove_account);
+  g_free (options->interval);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Target, target_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliOptions, cli_options_clear)
 
-static void
-usage_error (const char *format,
-             ...) G_GNUC_PRINTF (1, 2);
-
-static void
+void
 usage_error (const char *format,
              ...)
 {
@@ -76,7 +65,7 @@ usage_error (const char *format,
 /* pop3://USER@HOST[:PORT]; a password in the URL is refused because
  * command lines are visible to every user of the machine.
  */
-static gboolean
+gboolean
 parse_url (const char      *url,
            MpPop3Security   security,
            Target          *target,
@@ -143,7 +132,7 @@ parse_url (const char      *url,
 }
 
 /* Reads a line from the controlling terminal with echo off. */
-static char *
+char *
 read_password_from_tty (const char  *prompt,
                         GError     **error)
 {
@@ -503,6 +492,14 @@ mp_cli_main (int    argc,
       N_("Give up when the server is silent this long (default 30)"), "SECONDS" },
     { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &options.no_pipelining,
       N_("Send one command at a time even if the server allows pipelining"), NULL },
+    { "add-account", 0, 0, G_OPTION_ARG_STRING, &options.add_account,
+      N_("Add an account with this name (needs --url; the password goes to the keyring)"), "NAME" },
+    { "list-accounts", 0, 0, G_OPTION_ARG_NONE, &options.list_accounts,
+      N_("List the configured accounts"), NULL },
+    { "remove-account", 0, 0, G_OPTION_ARG_STRING, &options.remove_account,
+      N_("Remove an account, its password and its saved state"), "NAME" },
+    { "interval", 0, 0, G_OPTION_ARG_STRING, &options.interval,
+      N_("With --add-account: minutes between checks (default 10)"), "MINUTES" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
     { NULL }
@@ -535,6 +532,13 @@ mp_cli_main (int    argc,
       return MP_CLI_EXIT_USAGE;
     }
 
+  /* The account modes first: they refuse to be combined with --check. */
+  if (options.add_account != NULL)
+    return mp_cli_add_account (&options);
+  if (options.list_accounts)
+    return mp_cli_list_accounts (&options);
+  if (options.remove_account != NULL)
+    return mp_cli_remove_account (&options);
   if (options.check)
     return run_check (&options);
 

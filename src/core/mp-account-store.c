@@ -326,8 +326,9 @@ mp_account_store_add (MpAccountStore  *self,
 {
   g_autoptr(MpAccount) existing = NULL;
   g_autoptr(GSettings) settings = NULL;
-  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpAccount) writer = NULL;
   g_autoptr(GStrvBuilder) builder = NULL;
+  MpAccount *added;
   g_auto(GStrv) ids = NULL;
   g_auto(GStrv) new_ids = NULL;
   g_autofree char *id = NULL;
@@ -394,11 +395,11 @@ mp_account_store_add (MpAccountStore  *self,
   /* Write every key of the new account in one go, then list it. */
   settings = account_settings_new (id);
   g_settings_delay (settings);
-  added = mp_account_new_for_settings (id, settings);
-  copy_account (account, added);
-  mp_account_set_name (added, name);
+  writer = mp_account_new_for_settings (id, settings);
+  copy_account (account, writer);
+  mp_account_set_name (writer, name);
   g_settings_apply (settings);
-  g_clear_object (&added);
+  g_clear_object (&writer);
 
   builder = g_strv_builder_new ();
   g_strv_builder_addv (builder, (const char **) ids);
