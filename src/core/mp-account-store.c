@@ -74,12 +74,18 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = mp_account_store_get_item;
 }
 
+/* The account settings use the backend of the main settings, so a store
+ * made for a private backend (tests) keeps everything there.
+ */
 static GSettings *
-account_settings_new (const char *id)
+account_settings_new (MpAccountStore *self,
+                      const char     *id)
 {
   g_autofree char *path = g_strconcat (ACCOUNTS_PATH, id, "/", NULL);
+  g_autoptr(GSettingsBackend) backend = NULL;
 
-  return g_settings_new_with_path (MP_ACCOUNT_SCHEMA_ID, path);
+  g_object_get (self->settings, "backend", &backend, NULL);
+  return g_settings_new_with_backend_and_path (MP_ACCOUNT_SCHEMA_ID, backend, path);
 }
 
 static MpAccount *
@@ -131,7 +137,7 @@ sync_accounts (MpAccountStore *self)
         g_ptr_array_add (next, g_object_ref (account));
       else
         {
-          g_autoptr(GSettings) settings = account_settings_new (ids[i]);
+          g_autoptr(GSettings) settings = account_settings_new (self, ids[i]);
 
           g_ptr_array_add (next, mp_account_new_for_settings (ids[i], settings));
         }
@@ -263,8 +269,8 @@ mp_account_store_new (void)
 
 /**
  * mp_account_store_new_for_settings:
- * @settings: io.github.mailpeek.Mailpeek settings (tests pass their own
- *   backend)
+ * @settings: io.github.mailpeek.Mailpeek settings; the accounts' settings
+ *   are made with the same backend (tests pass a memory backend)
  *
  * Returns: (transfer full): a store listing the accounts of @settings
  */
@@ -352,6 +358,14 @@ mp_account_store_add (MpAccountStore  *self,
       return NULL;
     }
 
+  template_id = mp_account_get_id (account);
+  if (template_id != NULL && !mp_account_id_is_valid (template_id))
+    {
+      g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
+                   _("“%s” is not a valid account id"), template_id);
+      return NULL;
+    }
+
   name = g_strdup (mp_account_get_name (account));
   if (*name == '\0')
     {
@@ -368,16 +382,9 @@ mp_account_store_add (MpAccountStore  *self,
       return NULL;
     }
 
-  template_id = mp_account_get_id (account);
+  ids = g_settings_get_strv (self->settings, ACCOUNTS_KEY);
   if (template_id != NULL)
     {
-      if (!mp_account_id_is_valid (template_id))
-        {
-          g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
-                       _("“%s” is not a valid account id"), template_id);
-          return NULL;
-        }
-      ids = g_settings_get_strv (self->settings, ACCOUNTS_KEY);
       if (g_strv_contains ((const char * const *) ids, template_id))
         {
           g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS,
@@ -387,13 +394,10 @@ mp_account_store_add (MpAccountStore  *self,
       id = g_strdup (template_id);
     }
   else
-    {
-      ids = g_settings_get_strv (self->settings, ACCOUNTS_KEY);
-      id = mp_account_generate_id ();
-    }
+    id = mp_account_generate_id ();
 
   /* Write every key of the new account in one go, then list it. */
-  settings = account_settings_new (id);
+  settings = account_settings_new (self, id);
   g_settings_delay (settings);
   writer = mp_account_new_for_settings (id, settings);
   copy_account (account, writer);
@@ -488,7 +492,7 @@ mp_account_store_remove (MpAccountStore  *self,
     }
   sync_accounts (self);
 
-  settings = account_settings_new (id);
+  settings = account_settings_new (self, id);
   g_object_get (settings, "settings-schema", &schema, NULL);
   keys = g_settings_schema_list_keys (schema);
   g_settings_delay (settings);
