@@ -1,0 +1,170 @@
+# mptest.py: shared helpers for the integration tests against real Dovecot
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HARNESS = os.path.join(HERE, "..", "dovecot", "mp-dovecot.py")
+sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+import mpproxy  # noqa: E402,F401  (re-exported for the tests)
+
+# meson's exit code for a skipped test
+SKIP = 77
+
+
+def load_harness():
+    """mp-dovecot.py as a module (its name has a dash)."""
+    spec = importlib.util.spec_from_file_location("mp_dovecot", HARNESS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mailpeek_bin():
+    """The binary under test, from meson (MAILPEEK_BIN); exits with SKIP
+    when run by hand without it."""
+    path = os.environ.get("MAILPEEK_BIN")
+    if not path:
+        print("MAILPEEK_BIN is not set; run through `meson test` or set it", file=sys.stderr)
+        sys.exit(SKIP)
+    if not os.access(path, os.X_OK):
+        print("MAILPEEK_BIN=%s is not executable" % path, file=sys.stderr)
+        sys.exit(1)
+    return path
+
+
+def make_tmpdir(prefix):
+    """A temporary directory Dovecot's unprivileged processes can enter."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(path, 0o755)
+    return path
+
+
+def remove_tmpdir(path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class Run:
+    def __init__(self, args, returncode, stdout, stderr, elapsed):
+        self.args = args
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+        self._json = None
+
+    @property
+    def json(self):
+        """stdout as exactly one JSON document (json.loads refuses any
+        trailing text)."""
+        if self._json is None:
+            try:
+                self._json = json.loads(self.stdout)
+            except ValueError as e:
+                raise AssertionError("stdout is not one JSON document (%s):\n%s\n"
+                                     "stderr:\n%s" % (e, self.stdout, self.stderr))
+        return self._json
+
+    @property
+    def account(self):
+        accounts = self.json["accounts"]
+        if len(accounts) != 1:
+            raise AssertionError("expected one account, got %r" % accounts)
+        return accounts[0]
+
+    def describe(self):
+        return ("mailpeek %s\nexit %s after %.2f s\nstdout:\n%s\nstderr:\n%s"
+                % (" ".join(self.args), self.returncode, self.elapsed,
+                   self.stdout[:4000], self.stderr[-4000:]))
+
+
+def run_mailpeek(args, password=None, timeout=120, env=None):
+    """Run the binary with ARGS; the password goes through the environment
+    only.  A new session and stdin from /dev/null: no terminal to prompt
+    on."""
+    full_env = dict(os.environ)
+    full_env.pop("MAILPEEK_PASSWORD", None)
+    full_env["LC_ALL"] = "C.UTF-8"
+    if password is not None:
+        full_env["MAILPEEK_PASSWORD"] = password
+    if env:
+        full_env.update(env)
+    argv = [mailpeek_bin()] + list(args)
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=full_env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, err = proc.communicate()
+        raise AssertionError("mailpeek %s did not finish within %d s\nstdout:\n%s\nstderr:\n%s"
+                             % (" ".join(args), timeout, out.decode(errors="replace"),
+                                err.decode(errors="replace")))
+    elapsed = time.monotonic() - start
+    return Run(args, proc.returncode, out.decode("utf-8", "replace"),
+               err.decode("utf-8", "replace"), elapsed)
+
+
+LOGIN_RE = re.compile(r"pop3-login: Info: Login: user=<(?P<user>[^>]*)>, method=(?P<method>[^,]+), "
+                      r"rip=[^,]+, rport=\d+, lip=[^,]+, lport=(?P<lport>\d+), mpid=(?P<mpid>\d+)"
+                      r"(?P<rest>[^\n]*)")
+LOGOUT_RE = re.compile(r"pop3\((?P<user>[^)]+)\)<(?P<mpid>\d+)><[^>]*>: Info: Disconnected: "
+                       r"(?P<reason>[^\n]*?) ?top=(?P<top>\d+)/(?P<top_bytes>\d+), "
+                       r"retr=(?P<retr>\d+)/\d+, del=(?P<dele>\d+)/(?P<msgs>\d+), "
+                       r"size=(?P<size>\d+)")
+LOGIN_DISCONNECT_RE = re.compile(r"pop3-login: Info: (?:Disconnected|Aborted login)[^\n]*"
+                                 r"lport=(?P<lport>\d+)[^\n]*")
+
+
+def session(dc, offset, user, which="main", timeout=15):
+    """The one logged-in session of USER logged after OFFSET (in the log of
+    instance WHICH): its Login and Disconnected lines, merged into a dict."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = dc.log_since(offset, which)
+        logouts = [m for m in LOGOUT_RE.finditer(text) if m["user"] == user]
+        if logouts or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    logins = [m for m in LOGIN_RE.finditer(text) if m["user"] == user]
+    if len(logouts) != 1 or len(logins) != 1:
+        raise AssertionError("expected one session of %s in the log, found %d logins and "
+                             "%d logouts:\n%s" % (user, len(logins), len(logouts), text))
+    login, logout = logins[0], logouts[0]
+    return {
+        "method": login["method"],
+        "lport": int(login["lport"]),
+        "tls": ", TLS" in login["rest"],
+        "reason": logout["reason"],
+        "top": int(logout["top"]),
+        "retr": int(logout["retr"]),
+        "dele": int(logout["dele"]),
+        "messages": int(logout["msgs"]),
+        "size": int(logout["size"]),
+        "text": text,
+    }
+
+
+def login_disconnects(dc, offset, port, which="main", timeout=15):
+    """Lines of pre-login sessions on PORT that ended after OFFSET (waits
+    for at least one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = dc.log_since(offset, which)
+        lines = [m.group(0) for m in LOGIN_DISCONNECT_RE.finditer(text)
+                 if int(m["lport"]) == port]
+        if lines:
+            return lines, text
+        if time.monotonic() > deadline:
+            raise AssertionError("no pre-login disconnect on port %d logged:\n%s" % (port, text))
+        time.sleep(0.05)
