@@ -1,0 +1,63 @@
+/* mp-cli-private.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "mp-cli.h"
+#include "mp-pop3-client.h"
+
+G_BEGIN_DECLS
+
+/* Every command-line option; each mode (check, accounts, download, …)
+ * lives in its own mp-cli-*.c and reads what it needs from here.
+ */
+typedef struct
+{
+  gboolean   check;
+  char      *url;
+  char      *security;
+  char      *cafile;
+  char      *pin;
+  gboolean   json;
+  gint       timeout;
+  gboolean   no_pipelining;
+  gboolean   version;
+  gboolean   download;
+  gboolean   delete;
+  char      *to;
+  gboolean   maildir;
+  gboolean   delete_after;
+  GStrv      rest;
+} CliOptions;
+
+/* The mailbox a command works on, with a client ready to connect. */
+typedef struct
+{
+  char             *label;
+  char             *user;
+  char             *host;
+  guint16           port;
+  MpPop3AuthMethod  auth;
+  char             *state_key;
+  MpPop3Client     *client;
+  char             *password;
+} CliTarget;
+
+void     mp_cli_target_clear    (CliTarget       *target);
+void     mp_cli_usage_error     (const char      *format,
+                                 ...) G_GNUC_PRINTF (1, 2);
+gboolean mp_cli_parse_url       (const char      *url,
+                                 MpPop3Security   security,
+                                 CliTarget       *target,
+                                 GError         **error);
+char    *mp_cli_read_password   (const char      *prompt,
+                                 GError         **error);
+int      mp_cli_prepare_target  (CliOptions      *options,
+                                 CliTarget       *target);
+int      mp_cli_run_transfer    (CliOptions      *options);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliTarget, mp_cli_target_clear)
+
+G_END_DECLS
