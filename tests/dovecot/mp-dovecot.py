@@ -837,8 +837,12 @@ class Dovecot:
     # ---- state
 
     def info(self):
+        first = next(iter(self.users))
         return {
             "dir": self.dir,
+            # the first user, for scripts that need just one account
+            "user": first,
+            "password": self.users[first],
             "pid": self.pids.get("main"),
             "pids": dict(self.pids),
             "ports": dict(self.ports),

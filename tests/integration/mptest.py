@@ -15,7 +15,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARNESS = os.path.join(HERE, "..", "dovecot", "mp-dovecot.py")
 sys.path.insert(0, os.path.join(HERE, "..", "bench"))
-import mpproxy  # noqa: E402,F401  (re-exported for the tests)
+import mpproxy  # noqa: E402
+
+# the recording and latency-adding TCP proxy, for tests that must see the
+# bytes a client sent
+Proxy = mpproxy.Proxy
 
 # meson's exit code for a skipped test
 SKIP = 77
@@ -87,13 +91,31 @@ class Run:
                    self.stdout[:4000], self.stderr[-4000:]))
 
 
-def run_mailpeek(args, password=None, timeout=120, env=None):
+def run_mailpeek(args, password=None, timeout=120, env=None, home=None):
     """Run the binary with ARGS; the password goes through the environment
     only.  A new session and stdin from /dev/null: no terminal to prompt
-    on."""
+    on.  HOME and the XDG directories point into HOME (default: a fresh
+    temporary directory per run), so no run sees state from another run or
+    touches the real home."""
+    fresh = home is None
+    if fresh:
+        home = tempfile.mkdtemp(prefix="mp-home-")
+    try:
+        return _run(args, password, timeout, env, home)
+    finally:
+        if fresh:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _run(args, password, timeout, env, home):
     full_env = dict(os.environ)
     full_env.pop("MAILPEEK_PASSWORD", None)
     full_env["LC_ALL"] = "C.UTF-8"
+    full_env["HOME"] = home
+    for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
+                     ("XDG_STATE_HOME", ".local/state"), ("XDG_CACHE_HOME", ".cache")):
+        full_env[var] = os.path.join(home, sub)
+    full_env.setdefault("GSETTINGS_BACKEND", "memory")
     if password is not None:
         full_env["MAILPEEK_PASSWORD"] = password
     if env:
