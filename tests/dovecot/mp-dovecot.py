@@ -33,6 +33,7 @@
 import argparse
 import atexit
 import base64
+import ctypes
 import datetime
 import email.utils
 import grp
@@ -40,6 +41,7 @@ import hashlib
 import json
 import os
 import pwd
+import shutil
 import signal
 import socket
 import ssl
@@ -72,6 +74,16 @@ LOGIN_LOG_ELEMENTS = ("user=<%u> method=%m rip=%r rport=%{rport} lip=%l "
 
 class HarnessError(Exception):
     pass
+
+
+# Instances this process started and has not stopped yet.
+_LIVE = set()
+
+
+def stop_all():
+    """Stop every instance this process started (for signal handlers)."""
+    for dc in list(_LIVE):
+        dc.stop()
 
 
 # --------------------------------------------------------------------------
@@ -157,6 +169,15 @@ def read_tail(path, limit=6000):
     except OSError:
         return "(no %s)" % path
     return data[-limit:].decode("utf-8", "replace")
+
+
+def die_with_parent():
+    """In the child before exec: SIGTERM when the process that started us
+    dies, however it dies (a test killed by a timeout runs no cleanup, and
+    the server's own session keeps it out of the test's process group)."""
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 # --------------------------------------------------------------------------
@@ -470,7 +491,10 @@ class Dovecot:
     stop().  Any instance this object starts is stopped at interpreter exit
     at the latest."""
 
-    def __init__(self, directory=None, users=None, extra_config=""):
+    def __init__(self, directory=None, users=None, extra_config="", persistent=False):
+        # persistent: the server outlives this process (the `start`
+        # command); otherwise it is tied to this process's life.
+        self.persistent = persistent
         self._own_dir = directory is None
         if directory is None:
             directory = tempfile.mkdtemp(prefix="mp-dovecot-")
@@ -610,7 +634,8 @@ class Dovecot:
             proc = subprocess.Popen([DOVECOT, "-F", "-c", conf],
                                     stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT,
-                                    start_new_session=True, close_fds=True)
+                                    start_new_session=True, close_fds=True,
+                                    preexec_fn=None if self.persistent else die_with_parent)
         self._procs.append(proc)
         self.pids[tag] = proc.pid
         return proc
@@ -643,6 +668,8 @@ class Dovecot:
         if not self._atexit:
             atexit.register(self.stop)
             self._atexit = True
+        if not self.persistent:
+            _LIVE.add(self)
         try:
             self._spawn("main", main_conf)
             self._spawn("nostls", nostls_conf)
@@ -716,7 +743,11 @@ class Dovecot:
                 pass
         self._procs = []
         self.pids = {}
-        if os.path.exists(self._state_path()):
+        _LIVE.discard(self)
+        if self._own_dir:
+            # a directory we made up ourselves goes with the server
+            shutil.rmtree(self.dir, ignore_errors=True)
+        elif os.path.exists(self._state_path()):
             self._save_state()
 
     def __enter__(self):
@@ -925,9 +956,8 @@ def main(argv=None):
 
     try:
         if args.command == "start":
-            dc = Dovecot(args.dir)
             # The instance outlives this command: it is `stop`'s to end.
-            atexit.unregister(dc.stop)
+            dc = Dovecot(args.dir, persistent=True)
             try:
                 info = dc.start(messages=args.messages, sample=args.sample)
             finally:

@@ -7,9 +7,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,11 +28,31 @@ SKIP = 77
 
 
 def load_harness():
-    """mp-dovecot.py as a module (its name has a dash)."""
-    spec = importlib.util.spec_from_file_location("mp_dovecot", HARNESS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """mp-dovecot.py as a module (its name has a dash); loaded once."""
+    if "mp_dovecot" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("mp_dovecot", HARNESS)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["mp_dovecot"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["mp_dovecot"]
+
+
+_tmpdirs = set()
+
+
+def _on_sigterm(signum, frame):
+    """meson sends SIGTERM on a timeout; unittest would swallow a
+    SystemExit raised in a test, so clean up here and die of the signal."""
+    load_harness().stop_all()
+    for path in list(_tmpdirs):
+        shutil.rmtree(path, ignore_errors=True)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+if (threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def mailpeek_bin():
@@ -50,11 +72,13 @@ def make_tmpdir(prefix):
     """A temporary directory Dovecot's unprivileged processes can enter."""
     path = tempfile.mkdtemp(prefix=prefix)
     os.chmod(path, 0o755)
+    _tmpdirs.add(path)
     return path
 
 
 def remove_tmpdir(path):
     shutil.rmtree(path, ignore_errors=True)
+    _tmpdirs.discard(path)
 
 
 class Run:
@@ -100,11 +124,12 @@ def run_mailpeek(args, password=None, timeout=120, env=None, home=None):
     fresh = home is None
     if fresh:
         home = tempfile.mkdtemp(prefix="mp-home-")
+        _tmpdirs.add(home)
     try:
         return _run(args, password, timeout, env, home)
     finally:
         if fresh:
-            shutil.rmtree(home, ignore_errors=True)
+            remove_tmpdir(home)
 
 
 def _run(args, password, timeout, env, home):
@@ -123,7 +148,8 @@ def _run(args, password, timeout, env, home):
     argv = [mailpeek_bin()] + list(args)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=full_env, start_new_session=True)
+                            stderr=subprocess.PIPE, env=full_env, start_new_session=True,
+                            preexec_fn=load_harness().die_with_parent)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
