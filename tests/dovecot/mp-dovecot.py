@@ -475,7 +475,7 @@ service pop3-login {{
     ssl = yes
   }}
 {login_chroot}}}
-service stats {{
+{unprivileged}service stats {{
   unix_listener stats-reader {{
     user = {internal_user}
   }}
@@ -600,8 +600,12 @@ class Dovecot:
             # ECDSA key with TLS 1.2/1.3 uses ECDHE.
             ssl_files = "ssl_cert = <%s\nssl_key = <%s\n" % (self.cafile, self.keyfile)
         login_chroot = ""
+        unprivileged = ""
         if os.geteuid() != 0:
+            # chroot needs root; so does the auth worker's default user
             login_chroot = "  chroot =\n"
+            unprivileged = ("service anvil {\n  chroot =\n}\n"
+                            "service auth-worker {\n  user = $default_internal_user\n}\n")
         conf = CONFIG_TEMPLATE.format(
             instance="mp-dovecot-%s-%d" % (tag, os.getpid()),
             base_dir=os.path.join(self.dir, "run-" + tag),
@@ -620,7 +624,8 @@ class Dovecot:
             extra=self.extra_config,
             port_plain=port_plain,
             port_tls=port_tls,
-            login_chroot=login_chroot)
+            login_chroot=login_chroot,
+            unprivileged=unprivileged)
         path = os.path.join(self.dir, "dovecot-%s.conf" % tag)
         with open(path, "w", encoding="utf-8") as f:
             f.write(conf)
