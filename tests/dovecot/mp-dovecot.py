@@ -661,25 +661,22 @@ class Dovecot:
             self._check_traversable()
         self._make_cert()
         self._write_passwd()
-        ports = set()
-        while len(ports) < 3:
-            ports.add(free_port())
-        self.ports = dict(zip(("pop3", "pop3s", "nostls"), sorted(ports)))
-        # The nostls instance needs its own pop3s port too; 0 disables it.
-        main_conf = self._write_config("main", True, self.ports["pop3"],
-                                       self.ports["pop3s"], self.log_path)
-        nostls_conf = self._write_config("nostls", False, self.ports["nostls"],
-                                         0, self.nostls_log_path)
         if not self._atexit:
             atexit.register(self.stop)
             self._atexit = True
         if not self.persistent:
             _LIVE.add(self)
         try:
-            self._spawn("main", main_conf)
-            self._spawn("nostls", nostls_conf)
-            self._save_state()
-            self._wait_ready()
+            # Ports are free when probed but could be taken before Dovecot
+            # binds them; then try again with others.
+            for attempt in range(3):
+                try:
+                    self._launch()
+                    break
+                except HarnessError as e:
+                    if attempt == 2 or "Address already in use" not in str(e):
+                        raise
+                    self._kill()
             if sample:
                 for msg in sample_messages():
                     self.add_message("alice", msg["data"], expect=msg["expect"],
@@ -691,6 +688,22 @@ class Dovecot:
             raise
         self._save_state()
         return self.info()
+
+    def _launch(self):
+        ports = set()
+        while len(ports) < 3:
+            ports.add(free_port())
+        self.ports = dict(zip(("pop3", "pop3s", "nostls"), sorted(ports)))
+        main_conf = self._write_config("main", True, self.ports["pop3"],
+                                       self.ports["pop3s"], self.log_path)
+        # The nostls instance needs its own pop3s listener too; port 0
+        # disables it.
+        nostls_conf = self._write_config("nostls", False, self.ports["nostls"],
+                                         0, self.nostls_log_path)
+        self._spawn("main", main_conf)
+        self._spawn("nostls", nostls_conf)
+        self._save_state()
+        self._wait_ready()
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -736,6 +749,15 @@ class Dovecot:
         return "\n".join(parts)
 
     def stop(self):
+        self._kill()
+        _LIVE.discard(self)
+        if self._own_dir:
+            # a directory we made up ourselves goes with the server
+            shutil.rmtree(self.dir, ignore_errors=True)
+        elif os.path.exists(self._state_path()):
+            self._save_state()
+
+    def _kill(self):
         pids = dict(self.pids)
         if not pids and os.path.exists(self._state_path()):
             pids = self._load_state_dict().get("pids", {})
@@ -748,12 +770,6 @@ class Dovecot:
                 pass
         self._procs = []
         self.pids = {}
-        _LIVE.discard(self)
-        if self._own_dir:
-            # a directory we made up ourselves goes with the server
-            shutil.rmtree(self.dir, ignore_errors=True)
-        elif os.path.exists(self._state_path()):
-            self._save_state()
 
     def __enter__(self):
         if not self.pids:
