@@ -30,6 +30,10 @@ typedef struct
   gboolean   maildir;
   gboolean   delete_after;
   GStrv      rest;
+  char      *add_account;
+  gboolean   list_accounts;
+  char      *remove_account;
+  char      *interval;
 } CliOptions;
 
 /* The mailbox a command works on, with a client ready to connect. */
@@ -57,6 +61,11 @@ char    *mp_cli_read_password   (const char      *prompt,
 int      mp_cli_prepare_target  (CliOptions      *options,
                                  CliTarget       *target);
 int      mp_cli_run_transfer    (CliOptions      *options);
+
+/* mp-cli-accounts.c: --add-account, --list-accounts, --remove-account */
+int      mp_cli_add_account     (CliOptions      *options);
+int      mp_cli_list_accounts   (CliOptions      *options);
+int      mp_cli_remove_account  (CliOptions      *options);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliTarget, mp_cli_target_clear)
 

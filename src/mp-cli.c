@@ -47,6 +47,9 @@ cli_options_clear (CliOptions *options)
   g_free (options->pin);
   g_free (options->to);
   g_strfreev (options->rest);
+  g_free (options->add_account);
+  g_free (options->remove_account);
+  g_free (options->interval);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliOptions, cli_options_clear)
@@ -525,6 +528,14 @@ mp_cli_main (int    argc,
       N_("Delete each message on the server once its download is complete"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.rest,
       NULL, N_("UID…") },
+    { "add-account", 0, 0, G_OPTION_ARG_STRING, &options.add_account,
+      N_("Add an account with this name (needs --url; the password goes to the keyring)"), "NAME" },
+    { "list-accounts", 0, 0, G_OPTION_ARG_NONE, &options.list_accounts,
+      N_("List the configured accounts"), NULL },
+    { "remove-account", 0, 0, G_OPTION_ARG_STRING, &options.remove_account,
+      N_("Remove an account, its password and its saved state"), "NAME" },
+    { "interval", 0, 0, G_OPTION_ARG_STRING, &options.interval,
+      N_("With --add-account: minutes between checks (default 10)"), "MINUTES" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
     { NULL }
@@ -562,6 +573,13 @@ mp_cli_main (int    argc,
       return MP_CLI_EXIT_USAGE;
     }
 
+  /* The account modes first: they refuse to be combined with --check. */
+  if (options.add_account != NULL)
+    return mp_cli_add_account (&options);
+  if (options.list_accounts)
+    return mp_cli_list_accounts (&options);
+  if (options.remove_account != NULL)
+    return mp_cli_remove_account (&options);
   if (options.check)
     return run_check (&options);
 
