@@ -239,6 +239,75 @@ test_rfc2047_adjacent (void)
   g_assert_cmpstr (mixed->subject, ==, "Re: Отчёт (2025)");
 }
 
+/* @utf8 as several encoded words of @chunk characters each, one per
+ * folded line, the way mailers split long subjects.
+ */
+static char *
+encoded_words (const char *utf8,
+               const char *charset,
+               char        encoding,
+               guint       chunk)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  glong n_chars = g_utf8_strlen (utf8, -1);
+
+  for (glong i = 0; i < n_chars; i += chunk)
+    {
+      g_autofree char *piece = g_utf8_substring (utf8, i, MIN (i + chunk, n_chars));
+      g_autofree char *word = encoded_word (piece, charset, encoding);
+
+      if (i > 0)
+        g_string_append (out, "\r\n ");
+      g_string_append (out, word);
+    }
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+test_rfc2047_padded_run (void)
+{
+  const char *tail = "длинные темы писем, которые переносятся на несколько строк заголовка";
+  const char *charsets[] = { "UTF-8", "KOI8-R", "WINDOWS-1251" };
+
+  /* base64 words of one charset in a row, most ending in "=" padding:
+   * GMime 3.2.13 alone keeps only the first (jstedfast/gmime#133)
+   */
+  for (guint i = 0; i < G_N_ELEMENTS (charsets); i++)
+    {
+      for (guint chunk = 1; chunk <= 13; chunk += 4)
+        {
+          g_autofree char *words = encoded_words (tail, charsets[i], 'B', chunk);
+          g_autofree char *name = encoded_words ("Борис Петров", charsets[i], 'B', chunk);
+          g_autofree char *expected = g_strconcat ("Re: [list] about ", tail, NULL);
+          g_autofree char *message = NULL;
+          g_autoptr(MpHeaders) headers = NULL;
+
+          message = g_strdup_printf ("From: %s <boris@example.ru>\r\n"
+                                     "Subject: Re: [list]\r\n about %s\r\n"
+                                     "\r\n",
+                                     name, words);
+          headers = parse (message);
+
+          g_test_message ("%s, %u characters a word", charsets[i], chunk);
+          g_assert_cmpstr (headers->subject, ==, expected);
+          g_assert_cmpstr (headers->from_name, ==, "Борис Петров");
+        }
+    }
+}
+
+static void
+test_rfc2047_split_quartet (void)
+{
+  g_autoptr(MpHeaders) headers = NULL;
+
+  /* a broken mailer cut the base64 of "中文" in the middle of a quartet;
+   * only decoding the run as one stream recovers it
+   */
+  headers = parse_subject ("=?utf-8?B?5Lit5?=\r\n =?utf-8?B?paH?=");
+  g_assert_cmpstr (headers->subject, ==, "中文");
+}
+
 static void
 test_rfc2047_broken (void)
 {
@@ -1173,6 +1242,8 @@ main (int   argc,
     }
   g_test_add_func ("/headers/rfc2047/adjacent", test_rfc2047_adjacent);
   g_test_add_func ("/headers/rfc2047/broken", test_rfc2047_broken);
+  g_test_add_func ("/headers/rfc2047/padded-run", test_rfc2047_padded_run);
+  g_test_add_func ("/headers/rfc2047/split-quartet", test_rfc2047_split_quartet);
 
   for (guint i = 0; i < G_N_ELEMENTS (raw_charsets); i++)
     {

@@ -808,6 +808,84 @@ typedef struct
   const char         *charset;
 } DecodeContext;
 
+/* GMime 3.2.13, the version in Debian 12, decodes a run of base64
+ * encoded-words of one charset as one stream and loses everything after
+ * the first word that ends in "=" padding (jstedfast/gmime#133): a long
+ * subject folded into several words keeps only its first piece. Such a
+ * word is complete in itself (its length is a multiple of 4), so it can be
+ * rewritten as the equivalent Q word, which GMime decodes correctly also
+ * in a run; words cut in the middle of a base64 quartet are left alone.
+ */
+static char *
+rewrite_padded_b_words (const char *text)
+{
+  const char *copied = text;
+  const char *p = text;
+  GString *out = NULL;
+
+  while ((p = strstr (p, "=?")) != NULL)
+    {
+      const char *charset = p + 2;
+      const char *mark = charset;
+      const char *payload;
+      const char *end;
+      g_autofree char *b64 = NULL;
+      g_autofree guchar *bytes = NULL;
+      gsize n_bytes = 0;
+      gsize len;
+
+      while (*mark != '\0' && *mark != '?' && !g_ascii_isspace (*mark))
+        mark++;
+      if (*mark != '?' || mark == charset ||
+          (mark[1] != 'B' && mark[1] != 'b') || mark[2] != '?')
+        {
+          p += 2;
+          continue;
+        }
+
+      payload = end = mark + 3;
+      while (*end != '\0' && *end != '?' && !g_ascii_isspace (*end))
+        end++;
+      if (end[0] != '?' || end[1] != '=')
+        {
+          p += 2;
+          continue;
+        }
+
+      len = end - payload;
+      if (len == 0 || len % 4 != 0 || payload[len - 1] != '=')
+        {
+          p = end + 2;
+          continue;
+        }
+
+      b64 = g_strndup (payload, len);
+      bytes = g_base64_decode (b64, &n_bytes);
+
+      if (out == NULL)
+        out = g_string_sized_new (strlen (text) * 2);
+      g_string_append_len (out, copied, p - copied);
+      g_string_append_printf (out, "=?%.*s?Q?", (int) (mark - charset), charset);
+      for (gsize i = 0; i < n_bytes; i++)
+        {
+          if (g_ascii_isalnum (bytes[i]))
+            g_string_append_c (out, bytes[i]);
+          else
+            g_string_append_printf (out, "=%02X", bytes[i]);
+        }
+      g_string_append (out, "?=");
+
+      copied = p = end + 2;
+    }
+
+  if (out == NULL)
+    return g_strdup (text);
+
+  g_string_append (out, copied);
+
+  return g_string_free (out, FALSE);
+}
+
 /* Raw header bytes to UTF-8, still with RFC 2047 words, folding and
  * quoting for GMime to take apart.
  */
@@ -815,18 +893,17 @@ static char *
 header_to_utf8 (DecodeContext *ctx,
                 const char    *raw)
 {
+  g_autofree char *utf8 = NULL;
   gsize len = strlen (raw);
   gsize valid_len;
 
   if (ctx->charset != NULL && !validate_utf8 (raw, len, &valid_len))
-    {
-      char *out = convert_strict (raw, len, ctx->charset);
+    utf8 = convert_strict (raw, len, ctx->charset);
 
-      if (out != NULL)
-        return out;
-    }
+  if (utf8 == NULL)
+    utf8 = mp_headers_text_to_utf8 (raw, len, ctx->hint);
 
-  return mp_headers_text_to_utf8 (raw, len, ctx->hint);
+  return rewrite_padded_b_words (utf8);
 }
 
 static const char *
