@@ -87,29 +87,21 @@ check_options (CliOptions *options,
     { options->interval != NULL, "--interval", takes_target },
     { options->no_pipelining, "--no-pipelining", FALSE },
     { options->json, "--json", takes_json },
+    { options->watch, "--watch", FALSE },
+    { options->account != NULL, "--account", FALSE },
+    { options->to != NULL, "--to", FALSE },
+    { options->maildir, "--maildir", FALSE },
+    { options->delete_after, "--delete-after", FALSE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
     {
       if (!checks[i].given || checks[i].allowed || g_str_equal (checks[i].name, mode))
         continue;
-      usage_error (_("%s cannot be combined with %s"), mode, checks[i].name);
+      mp_cli_usage_error (_("%s cannot be combined with %s"), mode, checks[i].name);
       return FALSE;
     }
   return TRUE;
-}
-
-static MpAccountStore *
-open_store (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mp_account_store_check_schemas (&error))
-    {
-      print_error (error->message);
-      return NULL;
-    }
-  return mp_account_store_new ();
 }
 
 /* Names appear in menus, in `--list-accounts` columns and in JSON. */
@@ -135,7 +127,7 @@ get_password (const char  *label,
     return g_strdup (env_password);
 
   prompt = g_strdup_printf (_("Password for %s: "), label);
-  return read_password_from_tty (prompt, error);
+  return mp_cli_read_password (prompt, error);
 }
 
 static void
@@ -167,7 +159,7 @@ mp_cli_add_account (CliOptions *options)
 {
   MpPop3Security security = MP_POP3_SECURITY_TLS;
   guint64 interval = MP_ACCOUNT_DEFAULT_INTERVAL;
-  g_auto(Target) target = { 0 };
+  g_auto(CliTarget) target = { 0 };
   g_auto(Wait) wait = { NULL, NULL };
   g_autoptr(MpAccountStore) store = NULL;
   g_autoptr(MpAccount) template = NULL;
@@ -187,26 +179,26 @@ mp_cli_add_account (CliOptions *options)
 
   if (!name_is_valid (name))
     {
-      usage_error (_("--add-account needs a name without control characters"));
+      mp_cli_usage_error (_("--add-account needs a name without control characters"));
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options->url == NULL)
     {
-      usage_error (_("--add-account needs --url pop3://USER@HOST[:PORT]"));
+      mp_cli_usage_error (_("--add-account needs --url pop3://USER@HOST[:PORT]"));
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options->security != NULL &&
       !mp_pop3_security_from_string (options->security, &security))
     {
-      usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
+      mp_cli_usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options->cafile != NULL && options->pin != NULL)
     {
-      usage_error (_("Give either --cafile or --pin, not both"));
+      mp_cli_usage_error (_("Give either --cafile or --pin, not both"));
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -215,14 +207,14 @@ mp_cli_add_account (CliOptions *options)
                                    MP_ACCOUNT_MIN_INTERVAL, MP_ACCOUNT_MAX_INTERVAL,
                                    &interval, NULL))
     {
-      usage_error (_("--interval must be a number of minutes from %d to %d, not “%s”"),
+      mp_cli_usage_error (_("--interval must be a number of minutes from %d to %d, not “%s”"),
                    MP_ACCOUNT_MIN_INTERVAL, MP_ACCOUNT_MAX_INTERVAL, options->interval);
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (!parse_url (options->url, security, &target, &error))
+  if (!mp_cli_parse_url (options->url, security, &target, &error))
     {
-      usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
+      mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -235,7 +227,7 @@ mp_cli_add_account (CliOptions *options)
       pin = mp_pop3_normalize_fingerprint (options->pin, &error);
       if (pin == NULL)
         {
-          usage_error ("%s", error->message);
+          mp_cli_usage_error ("%s", error->message);
           return MP_CLI_EXIT_USAGE;
         }
     }
@@ -259,11 +251,11 @@ mp_cli_add_account (CliOptions *options)
   client = mp_account_create_client (template, MP_POP3_DEFAULT_TIMEOUT, &error);
   if (client == NULL)
     {
-      usage_error (_("Cannot use the CA file “%s”: %s"), cafile, error->message);
+      mp_cli_usage_error (_("Cannot use the CA file “%s”: %s"), cafile, error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
-  store = open_store ();
+  store = mp_cli_open_store ();
   if (store == NULL)
     return MP_CLI_EXIT_ERROR;
 
@@ -280,13 +272,13 @@ mp_cli_add_account (CliOptions *options)
   password = get_password (label, &error);
   if (password == NULL)
     {
-      usage_error ("%s", error->message);
+      mp_cli_usage_error ("%s", error->message);
       return MP_CLI_EXIT_USAGE;
     }
   if (*password == '\0')
     {
       wipe_password (password);
-      usage_error (_("The password is empty"));
+      mp_cli_usage_error (_("The password is empty"));
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -462,7 +454,7 @@ mp_cli_list_accounts (CliOptions *options)
   if (!check_options (options, "--list-accounts", FALSE, TRUE))
     return MP_CLI_EXIT_USAGE;
 
-  store = open_store ();
+  store = mp_cli_open_store ();
   if (store == NULL)
     return MP_CLI_EXIT_ERROR;
 
@@ -532,7 +524,7 @@ mp_cli_remove_account (CliOptions *options)
   if (!check_options (options, "--remove-account", FALSE, FALSE))
     return MP_CLI_EXIT_USAGE;
 
-  store = open_store ();
+  store = mp_cli_open_store ();
   if (store == NULL)
     return MP_CLI_EXIT_ERROR;
 

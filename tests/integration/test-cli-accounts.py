@@ -340,6 +340,8 @@ class CliAccountsTest(unittest.TestCase):
             ["--add-account", "x", "--url", url, "--json"],
             ["--add-account", "x", "--url", url, "--list-accounts"],
             ["--add-account", "x", "--url", url, "--check"],
+            ["--add-account", "x", "--url", url, "--watch"],
+            ["--list-accounts", "--account", "x"],
             ["--list-accounts", "--url", url],
             ["--list-accounts", "--remove-account", "x"],
             ["--remove-account", "x", "--json"],
