@@ -16,6 +16,7 @@ import pty
 import re
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -219,6 +220,31 @@ class CliAccountsTest(unittest.TestCase):
         proc = self.mailpeek("--remove-account", "work")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("work", proc.stderr)
+
+    def test_check_account_uses_keyring_password(self):
+        """--check --account looks the password up in the keyring (and
+        releases it properly: it lives in libsecret's secure memory)."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        # Nothing listens on port now: the check fails at connect, after
+        # the password lookup.
+        self.add("closed", f"pop3://ivan@127.0.0.1:{port}", "--security", "none",
+                 password="Kr-lookup-pw")
+        proc = self.mailpeek("--check", "--account", "closed", "--timeout", "5", "--json")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertNotIn("AddressSanitizer", proc.stderr)
+        result = json.loads(proc.stdout)["accounts"][0]
+        self.assertEqual(result["status"], "error")
+        self.assertNotIn("keyring", result["error"])
+        self.assertNotIn("password", result["error"].lower())
+        self.assert_nowhere("Kr-lookup-pw")
+
+        # Without the password in the keyring the same check says so.
+        subprocess.run(["secret-tool", "clear", "xdg:schema", SCHEMA], timeout=TIMEOUT)
+        proc = self.mailpeek("--check", "--account", "closed", "--timeout", "5")
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn("No password is stored", proc.stdout + proc.stderr)
 
     def test_empty_list(self):
         self.assertEqual(self.list_json(), [])
