@@ -230,7 +230,7 @@ mp_cli_prepare_account (CliOptions  *options,
   target->label = mp_account_dup_label (account);
   target->user = g_strdup (mp_account_get_user (account));
   target->host = g_strdup (mp_account_get_host (account));
-  target->port = mp_account_get_port (account);
+  target->port = mp_account_get_effective_port (account);
   target->auth = mp_account_get_auth (account);
   target->state_key = mp_account_dup_state_key (account);
 
