@@ -6,6 +6,7 @@
 #pragma once
 
 #include "mp-cli.h"
+#include "mp-account-store.h"
 #include "mp-pop3-client.h"
 
 G_BEGIN_DECLS
@@ -30,6 +31,8 @@ typedef struct
   gboolean   maildir;
   gboolean   delete_after;
   GStrv      rest;
+  char      *account;
+  gboolean   watch;
   char      *add_account;
   gboolean   list_accounts;
   char      *remove_account;
@@ -45,6 +48,7 @@ typedef struct
   guint16           port;
   MpPop3AuthMethod  auth;
   char             *state_key;
+  MpAccount        *account;
   MpPop3Client     *client;
   char             *password;
 } CliTarget;
@@ -60,7 +64,16 @@ char    *mp_cli_read_password   (const char      *prompt,
                                  GError         **error);
 int      mp_cli_prepare_target  (CliOptions      *options,
                                  CliTarget       *target);
+gboolean mp_cli_prepare_account (CliOptions      *options,
+                                 MpAccount       *account,
+                                 CliTarget       *target,
+                                 GError         **error);
+MpAccountStore *mp_cli_open_store (void);
 int      mp_cli_run_transfer    (CliOptions      *options);
+
+/* mp-cli-check.c: --check, --watch */
+int      mp_cli_run_check       (CliOptions      *options);
+int      mp_cli_run_watch       (CliOptions      *options);
 
 /* mp-cli-accounts.c: --add-account, --list-accounts, --remove-account */
 int      mp_cli_add_account     (CliOptions      *options);

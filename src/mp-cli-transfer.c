@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mp-cli-private.h"
+#include "mp-mailbox-state.h"
 #include "mp-transfer.h"
 
 /* mailpeek --download / --delete UID… */
@@ -198,6 +199,26 @@ mp_cli_run_transfer (CliOptions *options)
                               NULL, transfer_cb, &run);
 
   g_main_loop_run (loop);
+
+  /* The seen-state forgets a message only once the server confirmed its
+   * deletion; anything else it keeps, still announced.
+   */
+  if (run.outcomes != NULL)
+    {
+      g_autoptr(MpMailboxState) state = mp_mailbox_state_load (target.state_key);
+      g_autoptr(GError) save_error = NULL;
+
+      for (guint i = 0; i < run.outcomes->len; i++)
+        {
+          const MpTransferOutcome *outcome = g_ptr_array_index (run.outcomes, i);
+
+          if (outcome->deleted)
+            mp_mailbox_state_remove (state, outcome->uid);
+        }
+      if (!mp_mailbox_state_save (state, &save_error))
+        g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
+                    target.label, save_error->message);
+    }
 
   if (options->json)
     print_json (&target, options, run.outcomes, run.error);
