@@ -38,13 +38,19 @@ typedef struct
 
 #define MP_TYPE_HEADERS (mp_headers_get_type ())
 
-GType      mp_headers_get_type (void) G_GNUC_CONST;
-MpHeaders *mp_headers_parse    (const char      *data,
-                                gsize            len);
-MpHeaders *mp_headers_copy     (const MpHeaders *headers);
-void       mp_headers_free     (MpHeaders       *headers);
-char      *mp_headers_format_date_iso8601 (const MpHeaders *headers);
-void       mp_headers_init_library (void);
+GType      mp_headers_get_type             (void) G_GNUC_CONST;
+void       mp_headers_init_library         (void);
+MpHeaders *mp_headers_parse                (const char      *data,
+                                            gsize            len);
+MpHeaders *mp_headers_copy                 (const MpHeaders *headers);
+void       mp_headers_free                 (MpHeaders       *headers);
+char      *mp_headers_format_date_iso8601  (const MpHeaders *headers);
+char      *mp_headers_snippet_from_message (const char      *data,
+                                            gsize            len,
+                                            guint            max_chars);
+char      *mp_headers_text_to_utf8         (const char      *data,
+                                            gsize            len,
+                                            const char      *charset_hint);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpHeaders, mp_headers_free)
 

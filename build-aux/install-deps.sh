@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Installs every Debian 12 package that building, running and testing
+# Mailpeek needs.  Idempotent: when everything is present it touches
+# nothing (and needs no root); otherwise it runs apt-get as root.
+#
+# Dovecot is only used by the test harness, which starts private instances
+# on free loopback ports; the system service the package would start is
+# kept from starting and, if this run installed it, left stopped.
+
+set -euo pipefail
+
+packages=(
+  # build
+  meson ninja-build pkg-config gcc
+  clang libclang-rt-14-dev          # libFuzzer and sanitizers with clang
+  libglib2.0-dev libglib2.0-bin glib-networking
+  libgmime-3.0-dev libjson-glib-dev
+  libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
+  gettext desktop-file-utils appstream
+  # integration tests: a real POP3 server with a generated certificate
+  dovecot-core dovecot-pop3d openssl python3
+  # UI tests: X server, session bus, secrets, mock notification daemon
+  xvfb xauth dbus dbus-x11 gnome-keyring python3-dbusmock python3-gi
+  imagemagick
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  if [[ $status != ii* ]]; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "install-deps: missing: ${missing[*]}"
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: run as root (or: sudo $0) to install them" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+# invoke-rc.d asks policy-rc.d before starting a service; 101 means
+# "not allowed".  Only put ours in place when the admin has none.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+cleanup () {
+  if [[ $own_policy -eq 1 ]]; then
+    rm -f "$policy"
+  fi
+}
+trap cleanup EXIT
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\n# temporary, from mailpeek install-deps.sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  own_policy=1
+fi
+
+dovecot_was_installed=0
+if dpkg-query -W -f='${db:Status-Abbrev}' dovecot-core 2>/dev/null | grep -q '^ii'; then
+  dovecot_was_installed=1
+fi
+
+apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
+          -o Dpkg::Options::=--force-confold)
+
+echo "install-deps: apt-get update"
+apt-get "${apt_opts[@]}" update -q
+echo "install-deps: apt-get install ${missing[*]}"
+apt-get "${apt_opts[@]}" install -y -q --no-install-recommends "${missing[@]}"
+
+# The harness runs its own Dovecot; a system one would only hold ports
+# 110/995 and leave a daemon behind.  With systemd as init, policy-rc.d
+# does not stop the unit from being enabled for the next boot.
+if [[ $dovecot_was_installed -eq 0 ]]; then
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+  elif command -v update-rc.d >/dev/null && [[ -e /etc/init.d/dovecot ]]; then
+    update-rc.d dovecot disable >/dev/null 2>&1 || true
+  fi
+  pidfile=/run/dovecot/master.pid
+  if [[ -s $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "install-deps: stopping the system dovecot started by the package"
+    doveadm stop 2>/dev/null || kill "$(cat "$pidfile")" || true
+  fi
+fi
+
+still_missing=()
+for p in "${missing[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+  [[ $status == ii* ]] || still_missing+=("$p")
+done
+if [[ ${#still_missing[@]} -ne 0 ]]; then
+  echo "install-deps: still missing after install: ${still_missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installed ${missing[*]}"

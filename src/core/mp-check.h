@@ -1,0 +1,76 @@
+/* mp-check.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mp-headers.h"
+#include "mp-pop3-client.h"
+
+G_BEGIN_DECLS
+
+/* TOP n 0 of a sane message is a few KiB; a server that sends more (TOP
+ * answered with the whole message) is cut off here instead of filling
+ * memory.
+ */
+#define MP_CHECK_MAX_HEADER_BYTES (256 * 1024)
+
+/**
+ * MpMessageInfo:
+ * @number: the message number in the session that listed it
+ * @uid: (nullable): the UIDL unique-id, or %NULL if the server has no UIDL
+ * @key: (nullable): what identifies the message across sessions: @uid, or
+ *   without UIDL "sha256:" and the hash of its header block; %NULL only
+ *   when neither is known (TOP failed on a server without UIDL)
+ * @size: the size LIST reported
+ * @headers: (nullable): the decoded headers, %NULL if TOP failed
+ * @error: (nullable): why the headers could not be fetched
+ */
+typedef struct
+{
+  guint      number;
+  char      *uid;
+  char      *key;
+  guint64    size;
+  MpHeaders *headers;
+  GError    *error;
+} MpMessageInfo;
+
+/**
+ * MpMailboxSnapshot:
+ * @count: the messages STAT reported
+ * @size: their total size STAT reported
+ * @uidl_supported: whether the server answered UIDL
+ * @pipelining: whether the session pipelined its commands
+ * @messages: (element-type MpMessageInfo): one per LIST entry
+ */
+typedef struct
+{
+  guint      count;
+  guint64    size;
+  gboolean   uidl_supported;
+  gboolean   pipelining;
+  GPtrArray *messages;
+} MpMailboxSnapshot;
+
+void               mp_message_info_free         (MpMessageInfo      *info);
+void               mp_mailbox_snapshot_free     (MpMailboxSnapshot  *snapshot);
+
+void               mp_check_mailbox_async       (MpPop3Client       *client,
+                                                 const char         *user,
+                                                 const char         *password,
+                                                 MpPop3AuthMethod    auth,
+                                                 GHashTable         *known_uids,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+MpMailboxSnapshot *mp_check_mailbox_finish      (MpPop3Client       *client,
+                                                 GAsyncResult       *result,
+                                                 GError            **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpMailboxSnapshot, mp_mailbox_snapshot_free)
+
+G_END_DECLS

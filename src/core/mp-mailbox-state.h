@@ -1,0 +1,54 @@
+/* mp-mailbox-state.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mp-check.h"
+#include "mp-headers.h"
+
+G_BEGIN_DECLS
+
+#define MP_TYPE_MAILBOX_STATE (mp_mailbox_state_get_type ())
+
+G_DECLARE_FINAL_TYPE (MpMailboxState, mp_mailbox_state, MP, MAILBOX_STATE, GObject)
+
+/**
+ * MpMailboxState:
+ *
+ * What Mailpeek knows about one account's maildrop: for each message key
+ * (its UIDL unique-id, or "sha256:…" of its header block on servers without
+ * UIDL) the size, the cached decoded headers, and whether the user was told
+ * about it. Stored as versioned JSON in
+ * g_get_user_state_dir()/mailpeek/KEY.json, written atomically; a corrupt
+ * or unreadable file is renamed aside (…json.corrupt-TIMESTAMP) with a
+ * warning and the state starts empty. Never a crash, never a lost file.
+ */
+
+MpMailboxState *mp_mailbox_state_load             (const char            *state_key);
+MpMailboxState *mp_mailbox_state_load_from_file   (GFile                 *file);
+gboolean        mp_mailbox_state_save             (MpMailboxState        *self,
+                                                   GError               **error);
+GFile          *mp_mailbox_state_get_file         (MpMailboxState        *self);
+const char     *mp_mailbox_state_get_recovered_from (MpMailboxState      *self);
+
+GHashTable     *mp_mailbox_state_dup_known_uids   (MpMailboxState        *self);
+guint           mp_mailbox_state_merge            (MpMailboxState        *self,
+                                                   MpMailboxSnapshot     *snapshot);
+gboolean        mp_mailbox_state_contains         (MpMailboxState        *self,
+                                                   const char            *key);
+gboolean        mp_mailbox_state_is_announced     (MpMailboxState        *self,
+                                                   const char            *key);
+void            mp_mailbox_state_mark_announced   (MpMailboxState        *self,
+                                                   const char            *key);
+void            mp_mailbox_state_mark_all_announced (MpMailboxState      *self);
+gboolean        mp_mailbox_state_remove           (MpMailboxState        *self,
+                                                   const char            *key);
+guint           mp_mailbox_state_get_n_messages   (MpMailboxState        *self);
+const MpHeaders *mp_mailbox_state_get_headers     (MpMailboxState        *self,
+                                                   const char            *key);
+
+G_END_DECLS
