@@ -125,6 +125,11 @@ typedef struct
   GSocketConnection *connection;
   GIOStream         *stream;
   GByteArray        *inbuf;
+  /* When each complete line in inbuf arrived, oldest first, so that a
+   * reply delay can emulate latency (counted from arrival) rather than
+   * slow processing (counted from when we get round to it). */
+  GArray            *line_times;
+  gint64             line_time;
   gboolean           tls;
   gboolean           eof;
 
@@ -406,12 +411,15 @@ server_add_failure (MpTestServer *self,
                     const char   *format,
                     ...)
 {
+  g_autofree char *raw = NULL;
   g_autofree char *text = NULL;
   va_list args;
 
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  raw = g_strdup_vprintf (format, args);
   va_end (args);
+  /* Failures quote client lines, which may hold any byte. */
+  text = g_strescape (raw, NULL);
 
   g_debug ("connection %u: failure: %s", c ? c->id : 0, text);
 
@@ -436,7 +444,10 @@ server_log_line (MpTestServer *self,
                  const char   *line,
                  gboolean      is_command)
 {
-  g_debug ("connection %u: C: %s", c->id, line);
+  /* Escaped: a client may send anything, and the test log is TAP. */
+  g_autofree char *escaped = g_strescape (line, NULL);
+
+  g_debug ("connection %u: C: %s", c->id, escaped);
 
   g_mutex_lock (&self->mutex);
   g_ptr_array_add (self->log, g_strdup (line));
@@ -451,12 +462,12 @@ server_log_line (MpTestServer *self,
   g_mutex_unlock (&self->mutex);
 }
 
-/* Sleeps unless the server stops first; returns FALSE when it stops. */
+/* Sleeps until @end (monotonic) unless the server stops first; returns
+ * FALSE when it stops. */
 static gboolean
-server_sleep (MpTestServer *self,
-              guint         msec)
+server_sleep_until (MpTestServer *self,
+                    gint64        end)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) msec * G_TIME_SPAN_MILLISECOND;
   gboolean stopping;
 
   g_mutex_lock (&self->mutex);
@@ -469,6 +480,13 @@ server_sleep (MpTestServer *self,
   g_mutex_unlock (&self->mutex);
 
   return !stopping;
+}
+
+static gboolean
+server_sleep (MpTestServer *self,
+              guint         msec)
+{
+  return server_sleep_until (self, g_get_monotonic_time () + (gint64) msec * G_TIME_SPAN_MILLISECOND);
 }
 
 /* ---- connection I/O ---------------------------------------------------- */
@@ -485,6 +503,19 @@ conn_read_some (Conn    *c,
                                                    buf, size,
                                                    c->server->cancellable,
                                                    error);
+}
+
+static void
+conn_append (Conn         *c,
+             const guint8 *data,
+             gsize         len)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  g_byte_array_append (c->inbuf, data, len);
+  for (gsize i = 0; i < len; i++)
+    if (data[i] == '\n')
+      g_array_append_val (c->line_times, now);
 }
 
 /* Reads at least one byte into the input buffer. @deadline is a monotonic
@@ -513,7 +544,7 @@ conn_fill (Conn    *c,
       n = conn_read_some (c, buf, sizeof buf, &local_error);
       if (n > 0)
         {
-          g_byte_array_append (c->inbuf, buf, n);
+          conn_append (c, buf, n);
           return TRUE;
         }
       if (n == 0)
@@ -558,7 +589,7 @@ conn_drain (Conn *c)
         c->eof = TRUE;
       if (n <= 0)
         break;
-      g_byte_array_append (c->inbuf, buf, n);
+      conn_append (c, buf, n);
     }
 }
 
@@ -598,6 +629,12 @@ conn_read_line (Conn    *c,
             len--;
           *line = g_strndup ((const char *) c->inbuf->data, len);
           g_byte_array_remove_range (c->inbuf, 0, consumed);
+          c->line_time = g_get_monotonic_time ();
+          if (c->line_times->len > 0)
+            {
+              c->line_time = g_array_index (c->line_times, gint64, 0);
+              g_array_remove_index (c->line_times, 0);
+            }
           return TRUE;
         }
 
@@ -653,6 +690,7 @@ conn_start_tls (Conn *c)
                           "the client sent %u bytes in cleartext before the TLS handshake",
                           c->inbuf->len);
       g_byte_array_set_size (c->inbuf, 0);
+      g_array_set_size (c->line_times, 0);
     }
 
   tls = g_tls_server_connection_new (c->stream, self->certificate, &error);
@@ -726,6 +764,7 @@ conn_free (Conn *c)
   g_clear_object (&c->connection);
   g_clear_object (&c->socket);
   g_byte_array_unref (c->inbuf);
+  g_array_unref (c->line_times);
   g_clear_pointer (&c->maildrop, g_ptr_array_unref);
   g_clear_pointer (&c->deleted, g_array_unref);
   g_free (c->user);
@@ -1684,7 +1723,8 @@ run_mailbox (Conn *c)
       if (self->drop_after != 0 && c->n_commands >= self->drop_after)
         return;
 
-      if (self->reply_delay_msec > 0 && !server_sleep (self, self->reply_delay_msec))
+      if (self->reply_delay_msec > 0 &&
+          !server_sleep_until (self, c->line_time + self->reply_delay_msec * G_TIME_SPAN_MILLISECOND))
         return;
 
       /* How many commands were waiting when we got round to answering
@@ -1789,6 +1829,7 @@ accept_thread (gpointer data)
       c->server = self;
       c->socket = socket;
       c->inbuf = g_byte_array_new ();
+      c->line_times = g_array_new (FALSE, FALSE, sizeof (gint64));
 
       g_mutex_lock (&self->mutex);
       c->id = self->n_connections++;
@@ -2251,7 +2292,9 @@ mp_test_server_set_login_error (MpTestServer *self,
 /**
  * mp_test_server_set_reply_delay:
  *
- * Waits @msec before answering each command, like a distant server.
+ * Answers each command @msec after it arrived, like a server a round trip
+ * away: commands that arrive together (pipelined) are answered together,
+ * commands sent one at a time cost @msec each.
  */
 void
 mp_test_server_set_reply_delay (MpTestServer *self,
