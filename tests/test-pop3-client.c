@@ -1083,6 +1083,36 @@ test_auth_odd_challenge (gconstpointer data)
   g_assert_false (mp_test_server_log_contains (server, "*" PASSWORD "*"));
 }
 
+/* PLAIN has an empty challenge (RFC 4616); anything that is not base64
+ * is as odd there as anywhere, and no credentials go out in answer. */
+static void
+test_auth_odd_challenge_plain (void)
+{
+  g_autofree char *user = g_strnfill (120, 'u');
+  g_autofree char *password = g_strnfill (120, 'p');
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) log = NULL;
+
+  /* Credentials too long for an initial response, so the client waits
+   * for the server's challenge. */
+  mp_test_server_set_mailbox_mode (server, user, password);
+  mp_test_server_set_sasl_challenge (server, "!!! this is not base64 !!!");
+  start (server);
+
+  client = client_new (server, MP_POP3_SECURITY_NONE);
+  g_assert_true (do_connect (client, &error));
+  g_assert_false (do_login (client, user, password, MP_POP3_AUTH_PLAIN, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL);
+  g_clear_object (&client);
+
+  g_assert_true (mp_test_server_wait_idle (server, 5000));
+  log = mp_test_server_get_log (server);
+  g_assert_true (g_strv_contains ((const char * const *) log, "AUTH PLAIN"));
+  g_assert_true (g_strv_contains ((const char * const *) log, "*"));
+}
+
 static void
 test_auth_line_breaks (void)
 {
@@ -2020,6 +2050,23 @@ test_drop_mid_pipeline (void)
 }
 
 static void
+test_drop_after_greeting (void)
+{
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_test_script_send (script, "+OK ready\r\n");
+  mp_test_script_close (script);
+  server = script_server (script);
+
+  client = client_new (server, MP_POP3_SECURITY_NONE);
+  g_assert_false (do_connect (client, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CLOSED);
+}
+
+static void
 test_drop_after_commands (void)
 {
   g_autoptr(MpTestServer) server = mailbox_new ();
@@ -2132,6 +2179,36 @@ test_timeout_tls_handshake (void)
   elapsed = g_get_monotonic_time () - start_time;
   g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_TIMED_OUT);
   g_assert_cmpint (elapsed, <, 4 * G_USEC_PER_SEC);
+}
+
+/* The timeout holds inside TLS too: a server that completes the handshake
+ * and then says nothing. */
+static void
+test_timeout_tls_greeting (void)
+{
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autofree char *cert_path = NULL;
+  g_autoptr(GTlsCertificate) certificate = make_certificate (&cert_path);
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start_time, elapsed;
+
+  mp_test_script_start_tls (script);
+  mp_test_script_hang (script);
+  mp_test_server_set_certificate (server, certificate);
+  mp_test_server_add_script (server, script);
+  start (server);
+
+  client = client_new (server, MP_POP3_SECURITY_TLS);
+  g_assert_true (mp_pop3_client_set_ca_file (client, cert_path, &error));
+  mp_pop3_client_set_timeout (client, 1);
+  start_time = g_get_monotonic_time ();
+  g_assert_false (do_connect (client, &error));
+  elapsed = g_get_monotonic_time () - start_time;
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_TIMED_OUT);
+  g_assert_cmpint (elapsed, <, 4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (mp_test_server_get_n_handshakes (server, TRUE), ==, 1);
 }
 
 static void
@@ -2322,6 +2399,7 @@ main (int   argc,
                         GINT_TO_POINTER (MP_POP3_AUTH_CRAM_MD5), test_auth_odd_challenge);
   g_test_add_data_func ("/pop3/client/auth/odd-challenge/login",
                         GINT_TO_POINTER (MP_POP3_AUTH_LOGIN), test_auth_odd_challenge);
+  g_test_add_func ("/pop3/client/auth/odd-challenge/plain", test_auth_odd_challenge_plain);
   g_test_add_func ("/pop3/client/auth/line-breaks", test_auth_line_breaks);
   g_test_add_func ("/pop3/client/auth/auto-cleartext-cram", test_auth_auto_cleartext_cram);
   g_test_add_func ("/pop3/client/auth/auto-cleartext-apop", test_auth_auto_cleartext_apop);
@@ -2371,11 +2449,13 @@ main (int   argc,
   g_test_add_func ("/pop3/client/drop/mid-top", test_drop_mid_top);
   g_test_add_func ("/pop3/client/drop/mid-retr", test_drop_mid_retr);
   g_test_add_func ("/pop3/client/drop/mid-pipeline", test_drop_mid_pipeline);
+  g_test_add_func ("/pop3/client/drop/after-greeting", test_drop_after_greeting);
   g_test_add_func ("/pop3/client/drop/after-commands", test_drop_after_commands);
   g_test_add_func ("/pop3/client/drop/too-many-errors", test_too_many_errors);
   g_test_add_func ("/pop3/client/timeout/greeting", test_timeout_greeting);
   g_test_add_func ("/pop3/client/timeout/command", test_timeout_command);
   g_test_add_func ("/pop3/client/timeout/tls-handshake", test_timeout_tls_handshake);
+  g_test_add_func ("/pop3/client/timeout/tls-greeting", test_timeout_tls_greeting);
   g_test_add_func ("/pop3/client/cancel/command", test_cancel_command);
   g_test_add_func ("/pop3/client/cancel/connect", test_cancel_connect);
   g_test_add_func ("/pop3/client/cancel/already", test_cancel_already);
