@@ -135,7 +135,8 @@ gboolean          mp_test_server_start               (MpTestServer     *self,
 void              mp_test_server_stop                (MpTestServer     *self);
 guint16           mp_test_server_get_port            (MpTestServer     *self);
 
-/* Mailbox mode configuration (before start, except where noted). */
+/* Mailbox mode configuration: before start, except add_message,
+ * set_login_error, set_expunged and delete_message, which work any time. */
 guint             mp_test_server_add_message         (MpTestServer     *self,
                                                       const char       *uid,
                                                       const char       *content);
@@ -168,8 +169,11 @@ void              mp_test_server_set_max_errors      (MpTestServer     *self,
 void              mp_test_server_set_expunged        (MpTestServer     *self,
                                                       guint             number,
                                                       gboolean          expunged);
+void              mp_test_server_delete_message      (MpTestServer     *self,
+                                                      guint             number);
 
 /* Inspection, thread-safe, at any time. */
+void              mp_test_server_clear_log           (MpTestServer     *self);
 char            **mp_test_server_get_log             (MpTestServer     *self);
 guint             mp_test_server_get_command_count   (MpTestServer     *self,
                                                       const char       *verb);

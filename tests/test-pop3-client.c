@@ -639,6 +639,32 @@ test_stls_injected_late (void)
   assert_no_credentials_sent (server);
 }
 
+/* An untrusted certificate after STLS ends the session: no fallback to
+ * the cleartext connection that is still there. */
+static void
+test_stls_untrusted (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_new ();
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) login_error = NULL;
+
+  certificate = make_certificate (NULL);
+  mp_test_server_set_certificate (server, certificate);
+  start (server);
+
+  client = client_new (server, MP_POP3_SECURITY_STARTTLS);
+  g_assert_false (do_connect (client, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE);
+  g_assert_nonnull (mp_pop3_client_get_peer_certificate (client));
+  g_assert_false (do_login (client, USER, PASSWORD, MP_POP3_AUTH_USER, &login_error));
+  g_assert_nonnull (login_error);
+  g_clear_object (&client);
+
+  assert_no_credentials_sent (server);
+}
+
 /* A server without CAPA may still do STLS; the client tries it. */
 static void
 test_stls_without_capa (void)
@@ -1969,6 +1995,56 @@ test_quirk_top_whole_capped (void)
   g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_REPLY_TOO_LARGE);
 }
 
+typedef struct
+{
+  const char *command;
+  const char *reply;
+} MalformedCase;
+
+static const MalformedCase malformed_cases[] = {
+  { "STAT", "+OK lots of mail\r\n" },
+  { "LIST", "+OK\r\n1 120\r\ntwo 200\r\n.\r\n" },
+  { "UIDL", "+OK\r\n1\r\n.\r\n" },
+  { "LAST", "+OK many\r\n" },
+};
+
+/* Replies whose status is fine but whose content is not. */
+static void
+test_quirk_malformed (gconstpointer data)
+{
+  const MalformedCase *c = data;
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  script_login (script);
+  mp_test_script_expect (script, c->command);
+  mp_test_script_send (script, c->reply);
+  mp_test_script_hang (script);
+  server = script_server (script);
+  client = logged_in_client (server);
+
+  if (g_str_equal (c->command, "STAT"))
+    ok = do_stat (client, NULL, NULL, &error);
+  else if (g_str_equal (c->command, "LIST"))
+    {
+      g_autoptr(GArray) list = do_list (client, &error);
+      ok = list != NULL;
+    }
+  else if (g_str_equal (c->command, "UIDL"))
+    {
+      g_autoptr(GPtrArray) uidl = do_uidl (client, &error);
+      ok = uidl != NULL;
+    }
+  else
+    ok = do_last (client, NULL, &error);
+
+  g_assert_false (ok);
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL);
+}
+
 static void
 test_quirk_garbage_reply (void)
 {
@@ -2274,6 +2350,39 @@ test_cancel_connect (void)
 }
 
 static void
+test_cancel_job (void)
+{
+  const guint n = 200;
+  g_autoptr(MpTestServer) server = mailbox_new ();
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  g_autofree guint *numbers = g_new (guint, n);
+
+  mp_test_server_set_reply_delay (server, 50);
+  mp_test_server_fill (server, n);
+  start (server);
+  client = logged_in_client (server);
+
+  for (guint i = 0; i < n; i++)
+    numbers[i] = i + 1;
+  mp_pop3_client_top_many_async (client, numbers, n, 0, 64 * 1024, cancellable,
+                                 result_cb, &result);
+  g_assert_true (mp_test_server_wait_command (server, "TOP", 2, 5000));
+  g_cancellable_cancel (cancellable);
+  await (&result);
+
+  results = mp_pop3_client_top_many_finish (client, result, &error);
+  g_assert_null (results);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (mp_pop3_client_is_connected (client));
+  g_assert_true (mp_test_server_wait_idle (server, 5000));
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), <, n);
+}
+
+static void
 test_cancel_already (void)
 {
   g_autoptr(MpTestServer) server = commands_server (MP_TEST_QUIRK_NONE);
@@ -2369,6 +2478,7 @@ main (int   argc,
   g_test_add_func ("/pop3/client/stls/refused", test_stls_refused);
   g_test_add_func ("/pop3/client/stls/injected", test_stls_injected);
   g_test_add_func ("/pop3/client/stls/injected-late", test_stls_injected_late);
+  g_test_add_func ("/pop3/client/stls/untrusted", test_stls_untrusted);
   g_test_add_func ("/pop3/client/stls/without-capa", test_stls_without_capa);
   g_test_add_func ("/pop3/client/stls/login-inside", test_stls_login_inside);
 
@@ -2445,6 +2555,13 @@ main (int   argc,
   g_test_add_func ("/pop3/client/quirk/top-whole", test_quirk_top_whole);
   g_test_add_func ("/pop3/client/quirk/top-whole-capped", test_quirk_top_whole_capped);
   g_test_add_func ("/pop3/client/quirk/garbage-reply", test_quirk_garbage_reply);
+  for (guint i = 0; i < G_N_ELEMENTS (malformed_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/pop3/client/quirk/malformed/%s",
+                                               malformed_cases[i].command);
+
+      g_test_add_data_func (path, &malformed_cases[i], test_quirk_malformed);
+    }
 
   g_test_add_func ("/pop3/client/drop/mid-top", test_drop_mid_top);
   g_test_add_func ("/pop3/client/drop/mid-retr", test_drop_mid_retr);
@@ -2458,6 +2575,7 @@ main (int   argc,
   g_test_add_func ("/pop3/client/timeout/tls-greeting", test_timeout_tls_greeting);
   g_test_add_func ("/pop3/client/cancel/command", test_cancel_command);
   g_test_add_func ("/pop3/client/cancel/connect", test_cancel_connect);
+  g_test_add_func ("/pop3/client/cancel/job", test_cancel_job);
   g_test_add_func ("/pop3/client/cancel/already", test_cancel_already);
   g_test_add_func ("/pop3/client/connection-refused", test_connection_refused);
 
