@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "mp-check.h"
+#include "mp-account-store.h"
 #include "mp-cli-private.h"
+#include "mp-secrets.h"
 #include "mp-headers.h"
 #include "mp-pop3-client.h"
 
@@ -25,21 +27,19 @@
  */
 
 
-typedef struct
-{
-  char           *label;
-  char           *user;
-  char           *host;
-  guint16         port;
-  MpPop3Security  security;
-} Target;
-
-static void
-target_clear (Target *target)
+void
+mp_cli_target_clear (CliTarget *target)
 {
   g_free (target->label);
   g_free (target->user);
   g_free (target->host);
+  g_free (target->state_key);
+  g_clear_object (&target->account);
+  g_clear_object (&target->client);
+  /* A keyring password lives in libsecret's non-pageable pool, which
+   * g_free() must not touch; this wipes and frees either kind.
+   */
+  g_clear_pointer (&target->password, mp_secrets_free_password);
 }
 
 static void
@@ -49,17 +49,18 @@ cli_options_clear (CliOptions *options)
   g_free (options->security);
   g_free (options->cafile);
   g_free (options->pin);
+  g_free (options->to);
+  g_free (options->account);
+  g_strfreev (options->rest);
+  g_free (options->add_account);
+  g_free (options->remove_account);
+  g_free (options->interval);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Target, target_clear)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliOptions, cli_options_clear)
 
-static void
-usage_error (const char *format,
-             ...) G_GNUC_PRINTF (1, 2);
-
-static void
-usage_error (const char *format,
+void
+mp_cli_usage_error (const char *format,
              ...)
 {
   g_autofree char *message = NULL;
@@ -76,11 +77,11 @@ usage_error (const char *format,
 /* pop3://USER@HOST[:PORT]; a password in the URL is refused because
  * command lines are visible to every user of the machine.
  */
-static gboolean
-parse_url (const char      *url,
-           MpPop3Security   security,
-           Target          *target,
-           GError         **error)
+gboolean
+mp_cli_parse_url (const char      *url,
+                  MpPop3Security   security,
+                  CliTarget       *target,
+                  GError         **error)
 {
   g_autoptr(GUri) uri = NULL;
   const char *scheme;
@@ -134,7 +135,6 @@ parse_url (const char      *url,
   target->user = g_strdup (user);
   target->host = g_strdup (host);
   target->port = port > 0 ? port : mp_pop3_security_default_port (security);
-  target->security = security;
   if (strchr (host, ':') != NULL)
     target->label = g_strdup_printf ("%s@[%s]:%u", user, host, target->port);
   else
@@ -143,9 +143,9 @@ parse_url (const char      *url,
 }
 
 /* Reads a line from the controlling terminal with echo off. */
-static char *
-read_password_from_tty (const char  *prompt,
-                        GError     **error)
+char *
+mp_cli_read_password (const char  *prompt,
+                      GError     **error)
 {
   struct termios saved, quiet;
   GString *password;
@@ -190,286 +190,213 @@ read_password_from_tty (const char  *prompt,
   return g_string_free (password, FALSE);
 }
 
-static void
-add_string_or_null (JsonBuilder *builder,
-                    const char  *member,
-                    const char  *value)
-{
-  json_builder_set_member_name (builder, member);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static void
-build_account_json (JsonBuilder             *builder,
-                    const Target            *target,
-                    const MpMailboxSnapshot *snapshot,
-                    const GError            *error)
-{
-  json_builder_begin_object (builder);
-  add_string_or_null (builder, "account", target->label);
-  add_string_or_null (builder, "status", error ? "error" : "ok");
-  add_string_or_null (builder, "error", error ? error->message : NULL);
-
-  if (snapshot == NULL)
-    {
-      json_builder_set_member_name (builder, "messages");
-      json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "bytes");
-      json_builder_add_null_value (builder);
-      json_builder_set_member_name (builder, "headers");
-      json_builder_begin_array (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      return;
-    }
-
-  json_builder_set_member_name (builder, "messages");
-  json_builder_add_int_value (builder, snapshot->count);
-  json_builder_set_member_name (builder, "bytes");
-  json_builder_add_int_value (builder, snapshot->size);
-  json_builder_set_member_name (builder, "pipelining");
-  json_builder_add_boolean_value (builder, snapshot->pipelining);
-  json_builder_set_member_name (builder, "uidl");
-  json_builder_add_boolean_value (builder, snapshot->uidl_supported);
-
-  json_builder_set_member_name (builder, "headers");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < snapshot->messages->len; i++)
-    {
-      const MpMessageInfo *info = g_ptr_array_index (snapshot->messages, i);
-      const MpHeaders *h = info->headers;
-      g_autofree char *date = h ? mp_headers_format_date_iso8601 (h) : NULL;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "number");
-      json_builder_add_int_value (builder, info->number);
-      add_string_or_null (builder, "uidl", info->uid);
-      json_builder_set_member_name (builder, "size");
-      json_builder_add_int_value (builder, info->size);
-      add_string_or_null (builder, "from", h ? h->from : NULL);
-      add_string_or_null (builder, "from_name", h ? h->from_name : NULL);
-      add_string_or_null (builder, "from_address", h ? h->from_address : NULL);
-      add_string_or_null (builder, "to", h ? h->to : NULL);
-      add_string_or_null (builder, "subject", h ? h->subject : NULL);
-      add_string_or_null (builder, "date", date);
-      add_string_or_null (builder, "message_id", h ? h->message_id : NULL);
-      if (info->error != NULL)
-        add_string_or_null (builder, "error", info->error->message);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-}
-
-static void
-print_json (const Target            *target,
-            const MpMailboxSnapshot *snapshot,
-            const GError            *error)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "accounts");
-  json_builder_begin_array (builder);
-  build_account_json (builder, target, snapshot, error);
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
-}
-
-/* Pads or cuts @text to @width characters, for aligned columns. */
-static char *
-fit (const char *text,
-     guint       width)
-{
-  GString *out = g_string_new (NULL);
-  guint used = 0;
-
-  /* East Asian wide characters take two terminal columns. */
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      guint w = g_unichar_iswide (c) ? 2 : 1;
-      const char *next = g_utf8_next_char (p);
-
-      if (g_unichar_iszerowidth (c))
-        w = 0;
-      if (used + w > width - 1 && *next != '\0')
-        {
-          g_string_append (out, "…");
-          used++;
-          break;
-        }
-      if (used + w > width)
-        break;
-      g_string_append_unichar (out, c);
-      used += w;
-    }
-
-  for (; used < width; used++)
-    g_string_append_c (out, ' ');
-  return g_string_free (out, FALSE);
-}
-
-static void
-print_human (const Target            *target,
-             const MpMailboxSnapshot *snapshot,
-             const GError            *error)
-{
-  g_autofree char *size = NULL;
-
-  if (error != NULL)
-    {
-      g_print (_("%s: error: %s\n"), target->label, error->message);
-      return;
-    }
-
-  size = g_format_size (snapshot->size);
-  g_print (ngettext ("%s: %u message, %s\n", "%s: %u messages, %s\n", snapshot->count),
-           target->label, snapshot->count, size);
-
-  for (guint i = 0; i < snapshot->messages->len; i++)
-    {
-      const MpMessageInfo *info = g_ptr_array_index (snapshot->messages, i);
-      const MpHeaders *h = info->headers;
-      g_autofree char *date = NULL;
-      g_autofree char *from = NULL;
-      const char *subject;
-
-      if (h != NULL && h->date != NULL)
-        {
-          g_autoptr(GDateTime) local = g_date_time_to_local (h->date);
-
-          date = g_date_time_format (local, "%Y-%m-%d %H:%M");
-        }
-      else
-        date = g_strdup ("                ");
-
-      from = fit (h && h->from ? h->from : _("(unknown sender)"), 32);
-      if (info->error != NULL)
-        subject = info->error->message;
-      else
-        subject = h && h->subject ? h->subject : _("(no subject)");
-
-      g_print ("%6u  %s  %s  %s\n", info->number, date, from, subject);
-    }
-}
-
+/* Waits for the keyring: the CLI has no other work to do meanwhile. */
 typedef struct
 {
-  GMainLoop         *loop;
-  MpMailboxSnapshot *snapshot;
-  GError            *error;
-} CheckRun;
+  GMainLoop *loop;
+  char      *password;
+  GError    *error;
+} LookupRun;
 
 static void
-check_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
-  CheckRun *run = user_data;
+  LookupRun *run = user_data;
 
-  run->snapshot = mp_check_mailbox_finish (MP_POP3_CLIENT (object), result, &run->error);
+  run->password = mp_secrets_lookup_password_finish (result, &run->error);
   g_main_loop_quit (run->loop);
 }
 
-static int
-run_check (CliOptions *options)
+/**
+ * mp_cli_prepare_account:
+ * @account: a configured account
+ *
+ * Fills @target for @account, with the password from the keyring.
+ * Returns %FALSE with an error that belongs to this account alone (no
+ * password stored, no keyring, a CA file gone missing).
+ */
+gboolean
+mp_cli_prepare_account (CliOptions  *options,
+                        MpAccount   *account,
+                        CliTarget   *target,
+                        GError     **error)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  LookupRun run = { loop, NULL, NULL };
+
+  g_set_object (&target->account, account);
+  target->label = mp_account_dup_label (account);
+  target->user = g_strdup (mp_account_get_user (account));
+  target->host = g_strdup (mp_account_get_host (account));
+  target->port = mp_account_get_effective_port (account);
+  target->auth = mp_account_get_auth (account);
+  target->state_key = mp_account_dup_state_key (account);
+
+  target->client = mp_account_create_client (account, options->timeout, error);
+  if (target->client == NULL)
+    return FALSE;
+  mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
+
+  mp_secrets_lookup_password_async (account, NULL, lookup_cb, &run);
+  g_main_loop_run (loop);
+  if (run.password == NULL)
+    {
+      g_propagate_error (error, run.error);
+      return FALSE;
+    }
+  target->password = run.password;
+  return TRUE;
+}
+
+/**
+ * mp_cli_open_store:
+ *
+ * Returns: (transfer full) (nullable): the configured accounts, or %NULL
+ *   after printing why the settings cannot be read
+ */
+MpAccountStore *
+mp_cli_open_store (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mp_account_store_check_schemas (&error))
+    {
+      g_printerr ("mailpeek: %s\n", error->message);
+      return NULL;
+    }
+  return mp_account_store_new ();
+}
+
+/**
+ * mp_cli_prepare_target:
+ *
+ * Resolves `--account NAME` or `--url` into a client ready to connect and
+ * a password. Returns %MP_CLI_EXIT_OK, or the exit status after printing
+ * why not.
+ */
+int
+mp_cli_prepare_target (CliOptions *options,
+                       CliTarget  *target)
 {
   MpPop3Security security = MP_POP3_SECURITY_TLS;
-  g_auto(Target) target = { 0 };
-  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(MpAccount) account = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autofree char *password = NULL;
-  CheckRun run = { 0 };
   const char *env_password;
-  int status;
+
+  if (options->timeout < 0)
+    {
+      mp_cli_usage_error (_("--timeout must not be negative"));
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  if (options->account != NULL)
+    {
+      g_autoptr(MpAccountStore) store = NULL;
+
+      if (options->url != NULL || options->security != NULL ||
+          options->cafile != NULL || options->pin != NULL)
+        {
+          mp_cli_usage_error (_("--account takes its settings from the account; "
+                                "do not combine it with --url, --security, --cafile or --pin"));
+          return MP_CLI_EXIT_USAGE;
+        }
+
+      store = mp_cli_open_store ();
+      if (store == NULL)
+        return MP_CLI_EXIT_ERROR;
+
+      account = mp_account_store_find (store, options->account);
+      if (account == NULL)
+        {
+          mp_cli_usage_error (_("There is no account named “%s” (see mailpeek --list-accounts)"),
+                              options->account);
+          return MP_CLI_EXIT_USAGE;
+        }
+
+      if (!mp_cli_prepare_account (options, account, target, &error))
+        {
+          g_printerr (_("mailpeek: %s: %s\n"), target->label, error->message);
+          return MP_CLI_EXIT_ERROR;
+        }
+      return MP_CLI_EXIT_OK;
+    }
 
   if (options->url == NULL)
     {
-      usage_error (_("--check needs --url pop3://USER@HOST[:PORT]"));
+      mp_cli_usage_error (_("Name the mailbox with --account NAME or --url pop3://USER@HOST[:PORT]"));
       return MP_CLI_EXIT_USAGE;
     }
 
   if (options->security != NULL &&
       !mp_pop3_security_from_string (options->security, &security))
     {
-      usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
+      mp_cli_usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (options->timeout < 0)
+  if (!mp_cli_parse_url (options->url, security, target, &error))
     {
-      usage_error (_("--timeout must not be negative"));
+      mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (!parse_url (options->url, security, &target, &error))
+  if (options->pin != NULL)
     {
-      usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
-      return MP_CLI_EXIT_USAGE;
-    }
+      g_autofree char *pin = mp_pop3_normalize_fingerprint (options->pin, &error);
 
-  client = mp_pop3_client_new (target.host, target.port, security);
-  mp_pop3_client_set_timeout (client, options->timeout);
-  mp_pop3_client_set_pipelining_allowed (client, !options->no_pipelining);
-
-  if (options->cafile != NULL && !mp_pop3_client_set_ca_file (client, options->cafile, &error))
-    {
-      usage_error (_("Cannot use the CA file “%s”: %s"), options->cafile, error->message);
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  if (options->pin != NULL && !mp_pop3_client_set_pinned_fingerprint (client, options->pin, &error))
-    {
-      usage_error ("%s", error->message);
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  env_password = g_getenv ("MAILPEEK_PASSWORD");
-  if (env_password != NULL)
-    password = g_strdup (env_password);
-  else
-    {
-      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), target.label);
-
-      password = read_password_from_tty (prompt, &error);
-      if (password == NULL)
+      if (pin == NULL)
         {
-          usage_error ("%s", error->message);
+          mp_cli_usage_error ("%s", error->message);
           return MP_CLI_EXIT_USAGE;
         }
     }
 
-  mp_headers_init_library ();
+  /* A detached account: nothing is saved but its seen-state, keyed by
+   * user@host:port.
+   */
+  account = mp_account_new (target->label);
+  mp_account_set_host (account, target->host);
+  mp_account_set_port (account, target->port);
+  mp_account_set_security (account, security);
+  mp_account_set_user (account, target->user);
+  if (options->cafile != NULL)
+    {
+      g_autofree char *cafile = g_canonicalize_filename (options->cafile, NULL);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  run.loop = loop;
-  mp_check_mailbox_async (client, target.user, password, MP_POP3_AUTH_AUTO,
-                          NULL, NULL, check_cb, &run);
-  explicit_bzero (password, strlen (password));
-  g_main_loop_run (loop);
+      mp_account_set_cafile (account, cafile);
+    }
+  if (options->pin != NULL)
+    mp_account_set_pinned_fingerprint (account, options->pin);
 
-  if (options->json)
-    print_json (&target, run.snapshot, run.error);
+  target->account = g_object_ref (account);
+  target->auth = MP_POP3_AUTH_AUTO;
+  target->state_key = mp_account_dup_state_key (account);
+  target->client = mp_account_create_client (account, options->timeout, &error);
+  if (target->client == NULL)
+    {
+      mp_cli_usage_error ("%s", error->message);
+      return MP_CLI_EXIT_USAGE;
+    }
+  mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
+
+  env_password = g_getenv ("MAILPEEK_PASSWORD");
+  if (env_password != NULL)
+    target->password = g_strdup (env_password);
   else
-    print_human (&target, run.snapshot, run.error);
+    {
+      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), target->label);
 
-  status = run.error ? MP_CLI_EXIT_ERROR : MP_CLI_EXIT_OK;
-  g_clear_pointer (&run.snapshot, mp_mailbox_snapshot_free);
-  g_clear_error (&run.error);
-  return status;
+      target->password = mp_cli_read_password (prompt, &error);
+      if (target->password == NULL)
+        {
+          mp_cli_usage_error ("%s", error->message);
+          return MP_CLI_EXIT_USAGE;
+        }
+    }
+
+  return MP_CLI_EXIT_OK;
 }
 
 /**
@@ -489,6 +416,10 @@ mp_cli_main (int    argc,
   const GOptionEntry entries[] = {
     { "check", 0, 0, G_OPTION_ARG_NONE, &options.check,
       N_("Check the mailbox once, print what it holds, and exit"), NULL },
+    { "account", 0, 0, G_OPTION_ARG_STRING, &options.account,
+      N_("The configured account to work on (see --list-accounts)"), "NAME" },
+    { "watch", 0, 0, G_OPTION_ARG_NONE, &options.watch,
+      N_("Keep polling and print a JSON line whenever an account changes"), NULL },
     { "url", 0, 0, G_OPTION_ARG_STRING, &options.url,
       N_("The mailbox to check"), "pop3://USER@HOST[:PORT]" },
     { "security", 0, 0, G_OPTION_ARG_STRING, &options.security,
@@ -503,10 +434,32 @@ mp_cli_main (int    argc,
       N_("Give up when the server is silent this long (default 30)"), "SECONDS" },
     { "no-pipelining", 0, 0, G_OPTION_ARG_NONE, &options.no_pipelining,
       N_("Send one command at a time even if the server allows pipelining"), NULL },
+    { "download", 0, 0, G_OPTION_ARG_NONE, &options.download,
+      N_("Download the messages with the UIDs given as arguments"), NULL },
+    { "delete", 0, 0, G_OPTION_ARG_NONE, &options.delete,
+      N_("Delete the messages with the UIDs given as arguments from the server"), NULL },
+    { "to", 0, 0, G_OPTION_ARG_FILENAME, &options.to,
+      N_("Where --download puts the messages (default: the current folder)"), "DIR" },
+    { "maildir", 0, 0, G_OPTION_ARG_NONE, &options.maildir,
+      N_("Deliver downloads into the Maildir DIR instead of .eml files"), NULL },
+    { "delete-after", 0, 0, G_OPTION_ARG_NONE, &options.delete_after,
+      N_("Delete each message on the server once its download is complete"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &options.rest,
+      NULL, N_("UID…") },
+    { "add-account", 0, 0, G_OPTION_ARG_STRING, &options.add_account,
+      N_("Add an account with this name (needs --url; the password goes to the keyring)"), "NAME" },
+    { "list-accounts", 0, 0, G_OPTION_ARG_NONE, &options.list_accounts,
+      N_("List the configured accounts"), NULL },
+    { "remove-account", 0, 0, G_OPTION_ARG_STRING, &options.remove_account,
+      N_("Remove an account, its password and its saved state"), "NAME" },
+    { "interval", 0, 0, G_OPTION_ARG_STRING, &options.interval,
+      N_("With --add-account: minutes between checks (default 10)"), "MINUTES" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
     { NULL }
   };
+
+  mp_headers_init_library ();
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
@@ -519,7 +472,7 @@ mp_cli_main (int    argc,
   args = g_strdupv (argv);
   if (!g_option_context_parse_strv (context, &args, &error))
     {
-      usage_error ("%s", error->message);
+      mp_cli_usage_error ("%s", error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -529,15 +482,27 @@ mp_cli_main (int    argc,
       return MP_CLI_EXIT_OK;
     }
 
-  if (g_strv_length (args) > 1)
+  if (options.download || options.delete)
+    return mp_cli_run_transfer (&options);
+
+  if (options.rest != NULL && options.rest[0] != NULL)
     {
-      usage_error (_("Unexpected argument “%s”"), args[1]);
+      mp_cli_usage_error (_("Unexpected argument “%s”"), options.rest[0]);
       return MP_CLI_EXIT_USAGE;
     }
 
+  /* The account modes first: they refuse to be combined with --check. */
+  if (options.add_account != NULL)
+    return mp_cli_add_account (&options);
+  if (options.list_accounts)
+    return mp_cli_list_accounts (&options);
+  if (options.remove_account != NULL)
+    return mp_cli_remove_account (&options);
   if (options.check)
-    return run_check (&options);
+    return mp_cli_run_check (&options);
+  if (options.watch)
+    return mp_cli_run_watch (&options);
 
-  usage_error (_("The tray applet is not part of this build yet; use --check"));
+  mp_cli_usage_error (_("The tray applet is not part of this build yet; use --check"));
   return MP_CLI_EXIT_USAGE;
 }

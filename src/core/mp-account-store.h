@@ -11,16 +11,7 @@
 
 G_BEGIN_DECLS
 
-#define MP_ACCOUNT_ERROR (mp_account_error_quark ())
-
-typedef enum
-{
-  MP_ACCOUNT_ERROR_NOT_FOUND,
-  MP_ACCOUNT_ERROR_EXISTS,
-  MP_ACCOUNT_ERROR_INVALID,
-} MpAccountError;
-
-GQuark mp_account_error_quark (void);
+/* MP_ACCOUNT_ERROR and MpAccountError are declared in mp-account.h. */
 
 #define MP_TYPE_ACCOUNT_STORE (mp_account_store_get_type ())
 
@@ -31,15 +22,20 @@ G_DECLARE_FINAL_TYPE (MpAccountStore, mp_account_store, MP, ACCOUNT_STORE, GObje
  *
  * The configured accounts: a #GListModel of #MpAccount kept in step with
  * the `accounts` key (a list of ids) of the main schema.
+ *
+ * mp_account_store_add() and mp_account_store_find() return a new
+ * reference (transfer full), like g_list_model_get_item().
  */
-MpAccountStore *mp_account_store_new    (void);
-MpAccount      *mp_account_store_add    (MpAccountStore  *self,
-                                         MpAccount       *account,
-                                         GError         **error);
-gboolean        mp_account_store_remove (MpAccountStore  *self,
-                                         MpAccount       *account,
-                                         GError         **error);
-MpAccount      *mp_account_store_find   (MpAccountStore  *self,
-                                         const char      *name_or_id);
+gboolean        mp_account_store_check_schemas    (GError         **error);
+MpAccountStore *mp_account_store_new              (void);
+MpAccountStore *mp_account_store_new_for_settings (GSettings       *settings);
+MpAccount      *mp_account_store_add              (MpAccountStore  *self,
+                                                   MpAccount       *account,
+                                                   GError         **error);
+gboolean        mp_account_store_remove           (MpAccountStore  *self,
+                                                   MpAccount       *account,
+                                                   GError         **error);
+MpAccount      *mp_account_store_find             (MpAccountStore  *self,
+                                                   const char      *name_or_id);
 
 G_END_DECLS

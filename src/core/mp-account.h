@@ -11,6 +11,31 @@
 
 G_BEGIN_DECLS
 
+#define MP_ACCOUNT_ERROR (mp_account_error_quark ())
+
+/**
+ * MpAccountError:
+ * @MP_ACCOUNT_ERROR_NOT_FOUND: no such account
+ * @MP_ACCOUNT_ERROR_EXISTS: an account with that name (or id) exists
+ * @MP_ACCOUNT_ERROR_INVALID: a required field (host, user) is empty, or a
+ *   value is out of range
+ */
+typedef enum
+{
+  MP_ACCOUNT_ERROR_NOT_FOUND,
+  MP_ACCOUNT_ERROR_EXISTS,
+  MP_ACCOUNT_ERROR_INVALID,
+} MpAccountError;
+
+GQuark mp_account_error_quark (void);
+
+/* The range of the "interval" key in the schema, in minutes. */
+#define MP_ACCOUNT_MIN_INTERVAL     1
+#define MP_ACCOUNT_MAX_INTERVAL     1440
+#define MP_ACCOUNT_DEFAULT_INTERVAL 10
+
+#define MP_ACCOUNT_SCHEMA_ID   "io.github.mailpeek.Mailpeek.Account"
+
 #define MP_TYPE_ACCOUNT (mp_account_get_type ())
 
 G_DECLARE_FINAL_TYPE (MpAccount, mp_account, MP, ACCOUNT, GObject)
@@ -27,6 +52,8 @@ G_DECLARE_FINAL_TYPE (MpAccount, mp_account, MP, ACCOUNT, GObject)
  * Properties: id (construct-only), name, host, port, security
  * (MpPop3Security as int), user, auth (MpPop3AuthMethod as int), interval
  * (minutes), enabled, pinned-fingerprint, cafile, notify, download-folder.
+ * A port of 0 stands for the default port of the security mode (995 for
+ * TLS, 110 otherwise); see mp_account_get_effective_port().
  */
 
 MpAccount        *mp_account_new                  (const char      *id);
@@ -70,6 +97,11 @@ void              mp_account_set_notify           (MpAccount       *self,
 const char       *mp_account_get_download_folder  (MpAccount       *self);
 void              mp_account_set_download_folder  (MpAccount       *self,
                                                    const char      *folder);
+
+guint16           mp_account_get_effective_port   (MpAccount       *self);
+
+char             *mp_account_generate_id          (void);
+gboolean          mp_account_id_is_valid          (const char      *id);
 
 char             *mp_account_dup_label            (MpAccount       *self);
 char             *mp_account_dup_state_key        (MpAccount       *self);

@@ -142,8 +142,11 @@ top_many_cb (GObject      *object,
         info->error = g_steal_pointer (&res->error);
       else
         {
-          gsize len;
+          gsize len = 0;
           const char *text = g_bytes_get_data (res->data, &len);
+
+          if (text == NULL)
+            text = "";
 
           info->headers = mp_headers_parse (text, len);
           if (info->key == NULL)

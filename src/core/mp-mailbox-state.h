@@ -50,5 +50,7 @@ gboolean        mp_mailbox_state_remove           (MpMailboxState        *self,
 guint           mp_mailbox_state_get_n_messages   (MpMailboxState        *self);
 const MpHeaders *mp_mailbox_state_get_headers     (MpMailboxState        *self,
                                                    const char            *key);
+GDateTime      *mp_mailbox_state_get_first_seen   (MpMailboxState        *self,
+                                                   const char            *key);
 
 G_END_DECLS

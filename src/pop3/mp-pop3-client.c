@@ -1494,9 +1494,9 @@ static void
 parse_capabilities (MpPop3Client *self,
                     GBytes       *data)
 {
-  gsize len;
+  gsize len = 0;
   const char *text = g_bytes_get_data (data, &len);
-  g_autofree char *copy = g_strndup (text, len);
+  g_autofree char *copy = g_strndup (text ? text : "", len);
   g_auto(GStrv) lines = g_strsplit (copy, "\r\n", -1);
 
   g_ptr_array_set_size (self->capabilities, 0);
@@ -2405,14 +2405,15 @@ mp_pop3_client_list_async (MpPop3Client        *self,
 static GStrv
 reply_lines (Reply *reply)
 {
-  gsize len;
-  const char *text = g_bytes_get_data (reply->data, &len);
-  g_autofree char *copy = g_strndup (text, len);
+  gsize len = 0;
+  const char *text = reply->data ? g_bytes_get_data (reply->data, &len) : NULL;
+  g_autofree char *copy = NULL;
 
-  if (len >= 2)
-    copy[len - 2] = '\0';
-  if (*copy == '\0')
+  /* An empty maildrop's LIST or UIDL has no data lines at all. */
+  if (len < 2)
     return g_new0 (char *, 1);
+
+  copy = g_strndup (text, len - 2);
   return g_strsplit (copy, "\r\n", -1);
 }
 

@@ -1,0 +1,112 @@
+/* mp-poller.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mp-account.h"
+#include "mp-check.h"
+#include "mp-mailbox-state.h"
+
+G_BEGIN_DECLS
+
+/**
+ * MpPollResult:
+ * @snapshot: (nullable): what the server holds, headers filled from the
+ *   cache for known messages; %NULL when the poll failed
+ * @n_new: messages the user has not been told about yet
+ * @error: (nullable): why the poll failed
+ * @save_error: (nullable): the state could not be written (the poll itself
+ *   worked; the same messages may be announced again)
+ * @login_delay: the LOGIN-DELAY the server advertised, in seconds, or 0
+ */
+typedef struct
+{
+  MpMailboxSnapshot *snapshot;
+  guint              n_new;
+  GError            *error;
+  GError            *save_error;
+  guint              login_delay;
+} MpPollResult;
+
+void          mp_poll_result_free          (MpPollResult        *result);
+
+void          mp_poll_account_async        (MpAccount           *account,
+                                            MpMailboxState      *state,
+                                            const char          *password,
+                                            guint                timeout,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data);
+MpPollResult *mp_poll_account_finish       (GAsyncResult        *result);
+
+/**
+ * MpRetryKind:
+ * @MP_RETRY_NORMAL: poll again after the account's interval
+ * @MP_RETRY_BACKOFF: a transient failure: retry sooner, then less often
+ * @MP_RETRY_LOGIN_DELAY: the server wants fewer logins
+ * @MP_RETRY_IN_USE: another client holds the maildrop
+ * @MP_RETRY_NEVER: the user must act (password, certificate, TLS): no
+ *   automatic retry until the account changes or a check is asked for
+ */
+typedef enum
+{
+  MP_RETRY_NORMAL,
+  MP_RETRY_BACKOFF,
+  MP_RETRY_LOGIN_DELAY,
+  MP_RETRY_IN_USE,
+  MP_RETRY_NEVER,
+} MpRetryKind;
+
+MpRetryKind   mp_poller_classify_error     (const GError        *error);
+guint         mp_poller_next_delay         (MpRetryKind          kind,
+                                            guint                failures,
+                                            guint                interval_seconds,
+                                            guint                login_delay_seconds);
+
+#define MP_TYPE_POLLER (mp_poller_get_type ())
+
+G_DECLARE_FINAL_TYPE (MpPoller, mp_poller, MP, POLLER, GObject)
+
+/**
+ * MpPoller:
+ *
+ * Polls each enabled account on its own schedule, with a bounded number of
+ * sessions at once, exponential back-off on errors, respect for
+ * `[LOGIN-DELAY]` and `[IN-USE]`, and no sessions while
+ * #GNetworkMonitor says the network is down (a poll soon after it returns).
+ *
+ * Signals: "account-polled" (MpAccount *account, MpPollResult *result)
+ * after every poll, "account-changed" (MpAccount *account) when the state
+ * of an account changed (new messages, gone messages, error or recovery).
+ */
+
+MpPoller     *mp_poller_new                (void);
+void          mp_poller_add_account        (MpPoller            *self,
+                                            MpAccount           *account);
+void          mp_poller_remove_account     (MpPoller            *self,
+                                            MpAccount           *account);
+void          mp_poller_check_now          (MpPoller            *self,
+                                            MpAccount           *account);
+void          mp_poller_set_max_sessions   (MpPoller            *self,
+                                            guint                max_sessions);
+void          mp_poller_set_time_scale     (MpPoller            *self,
+                                            double               scale);
+void          mp_poller_set_network_monitor (MpPoller           *self,
+                                             GNetworkMonitor    *monitor);
+void          mp_poller_set_password_func  (MpPoller            *self,
+                                            char              *(*func) (MpAccount *account,
+                                                                        gpointer   user_data),
+                                            gpointer             user_data);
+guint         mp_poller_get_next_delay     (MpPoller            *self,
+                                            MpAccount           *account);
+MpMailboxState *mp_poller_get_state        (MpPoller            *self,
+                                            MpAccount           *account);
+const MpPollResult *mp_poller_get_last_result (MpPoller         *self,
+                                               MpAccount        *account);
+guint         mp_poller_get_active_sessions (MpPoller           *self);
+
+G_END_DECLS

@@ -1,0 +1,770 @@
+/* mp-transfer.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "mp-transfer"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mp-transfer.h"
+
+/* Download and delete, by UID only. Every session runs UIDL itself and
+ * acts on the message numbers of that same session: numbers shift whenever
+ * another client deletes, so a number from an earlier session could name
+ * another message. A UID that is missing or listed twice is reported and
+ * left alone. DELE only marks; a message counts as deleted only once QUIT
+ * is answered with +OK.
+ */
+
+/* LIST sizes are only what the server believes; RETR data is ended by
+ * the terminator alone, and this cap only stops a runaway server.
+ */
+#define RETR_SLACK     (1024 * 1024)
+#define RETR_MAX_BYTES ((gsize) 1024 * 1024 * 1024)
+
+G_DEFINE_QUARK (mp-transfer-error-quark, mp_transfer_error)
+
+void
+mp_transfer_outcome_free (MpTransferOutcome *outcome)
+{
+  if (outcome == NULL)
+    return;
+  g_free (outcome->uid);
+  g_free (outcome->path);
+  g_clear_error (&outcome->error);
+  g_free (outcome);
+}
+
+typedef struct
+{
+  char             *user;
+  char             *password;
+  MpPop3AuthMethod  auth;
+  char             *directory;
+  MpDownloadFlags   flags;
+  gboolean          download;
+  GPtrArray        *outcomes;
+  GHashTable       *numbers;
+  GHashTable       *sizes;
+  guint             next;
+  GPtrArray        *marked;
+} TransferData;
+
+static void
+transfer_data_free (TransferData *data)
+{
+  if (data->password != NULL)
+    explicit_bzero (data->password, strlen (data->password));
+  g_free (data->password);
+  g_free (data->user);
+  g_free (data->directory);
+  g_clear_pointer (&data->outcomes, g_ptr_array_unref);
+  g_clear_pointer (&data->numbers, g_hash_table_unref);
+  g_clear_pointer (&data->sizes, g_hash_table_unref);
+  g_clear_pointer (&data->marked, g_ptr_array_unref);
+  g_free (data);
+}
+
+static guint
+outcome_number (TransferData      *data,
+                MpTransferOutcome *outcome)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (data->numbers, outcome));
+}
+
+static void
+finish (GTask *task)
+{
+  TransferData *data = g_task_get_task_data (task);
+
+  g_task_return_pointer (task, g_steal_pointer (&data->outcomes),
+                         (GDestroyNotify) g_ptr_array_unref);
+  g_object_unref (task);
+}
+
+static void
+fail (GTask  *task,
+      GError *error)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+
+  mp_pop3_client_close (client);
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+/* The session broke: every message not settled yet shares the error. */
+static void
+settle_remaining (TransferData *data,
+                  const GError *error)
+{
+  for (guint i = 0; i < data->outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+
+      if (outcome->error == NULL && !outcome->deleted &&
+          (data->download ? outcome->path == NULL : TRUE))
+        outcome->error = g_error_copy (error);
+    }
+}
+
+static void
+quit_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!mp_pop3_client_quit_finish (MP_POP3_CLIENT (object), result, &error))
+    {
+      for (guint i = 0; i < data->marked->len; i++)
+        {
+          MpTransferOutcome *outcome = g_ptr_array_index (data->marked, i);
+
+          outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
+                                        "Not deleted: %s", error->message);
+        }
+      finish (task);
+      return;
+    }
+
+  for (guint i = 0; i < data->marked->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->marked, i);
+
+      outcome->deleted = TRUE;
+    }
+  finish (task);
+}
+
+static void
+quit (GTask *task)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+
+  mp_pop3_client_quit_async (client, g_task_get_cancellable (task), quit_cb, task);
+}
+
+static void
+dele_many_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GPtrArray) candidates = g_steal_pointer (&data->marked);
+  g_autoptr(GError) error = NULL;
+
+  data->marked = g_ptr_array_new ();
+  results = mp_pop3_client_dele_many_finish (MP_POP3_CLIENT (object), result, &error);
+  if (results == NULL)
+    {
+      g_autoptr(GError) not_confirmed =
+        g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
+                     "Not deleted: %s", error->message);
+
+      for (guint i = 0; i < candidates->len; i++)
+        {
+          MpTransferOutcome *outcome = g_ptr_array_index (candidates, i);
+
+          g_clear_error (&outcome->error);
+          outcome->error = g_error_copy (not_confirmed);
+        }
+      finish (task);
+      return;
+    }
+
+  g_assert (results->len == candidates->len);
+  for (guint i = 0; i < results->len; i++)
+    {
+      MpPop3Result *res = g_ptr_array_index (results, i);
+      MpTransferOutcome *outcome = g_ptr_array_index (candidates, i);
+
+      if (res->error != NULL)
+        outcome->error = g_steal_pointer (&res->error);
+      else
+        g_ptr_array_add (data->marked, outcome);
+    }
+
+  quit (task);
+}
+
+static void
+delete_marked (GTask     *task,
+               GPtrArray *candidates)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      guint number = outcome_number (data, g_ptr_array_index (candidates, i));
+
+      g_array_append_val (numbers, number);
+    }
+
+  g_clear_pointer (&data->marked, g_ptr_array_unref);
+  data->marked = g_ptr_array_ref (candidates);
+
+  if (numbers->len == 0)
+    {
+      quit (task);
+      return;
+    }
+
+  mp_pop3_client_dele_many_async (client,
+                                  (const guint *) (gpointer) numbers->data,
+                                  numbers->len,
+                                  g_task_get_cancellable (task),
+                                  dele_many_cb,
+                                  task);
+}
+
+/* Writing to disk */
+
+static char *
+safe_file_name (const char *uid)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = uid; *p != '\0' && out->len < 100; p++)
+    {
+      if (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || (*p == '.' && out->len > 0))
+        g_string_append_c (out, *p);
+      else
+        g_string_append_c (out, '_');
+    }
+  if (out->len == 0)
+    g_string_append (out, "message");
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+sync_directory (const char  *directory,
+                GError     **error)
+{
+  int fd = open (directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int saved;
+
+  if (fd < 0 || fsync (fd) != 0)
+    {
+      saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
+                   "Could not sync the folder %s: %s", directory, g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+static gboolean
+make_directory (const char  *directory,
+                GError     **error)
+{
+  if (g_mkdir_with_parents (directory, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
+                   "Could not create the folder %s: %s", directory, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* g_file_set_contents_full() writes a temporary file beside the target,
+ * fsyncs it and renames it into place, and removes it on failure: a full
+ * disk or a read-only folder leaves no partial message behind.
+ */
+static gboolean
+write_file (const char  *path,
+            const char  *contents,
+            gsize        len,
+            GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!g_file_set_contents_full (path, contents, len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                 0600, &local_error))
+    {
+      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
+                   "%s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+write_eml (const char  *directory,
+           const char  *uid,
+           GBytes      *message,
+           GError     **error)
+{
+  g_autofree char *base = safe_file_name (uid);
+  g_autofree char *path = NULL;
+  gsize len;
+  const char *contents = g_bytes_get_data (message, &len);
+
+  if (!make_directory (directory, error))
+    return NULL;
+
+  for (guint i = 0; i < 10000; i++)
+    {
+      g_autofree char *name = i ? g_strdup_printf ("%s-%u.eml", base, i)
+                                : g_strdup_printf ("%s.eml", base);
+
+      g_free (path);
+      path = g_build_filename (directory, name, NULL);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        break;
+    }
+
+  if (!write_file (path, contents, len, error) || !sync_directory (directory, error))
+    {
+      g_unlink (path);
+      return NULL;
+    }
+
+  return g_steal_pointer (&path);
+}
+
+static char *
+maildir_unique_name (void)
+{
+  static guint counter;
+  gint64 now = g_get_real_time ();
+  g_autofree char *host = g_strdup (g_get_host_name ());
+
+  /* The Maildir spec's escapes for the two bytes a host name must not
+   * bring into a file name.
+   */
+  g_strdelimit (host, "/:", '_');
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".M%" G_GINT64_FORMAT "P%dQ%u.%s",
+                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC,
+                          (int) getpid (), ++counter, host);
+}
+
+static char *
+write_maildir (const char  *directory,
+               GBytes      *message,
+               GError     **error)
+{
+  g_autofree char *tmp_dir = g_build_filename (directory, "tmp", NULL);
+  g_autofree char *new_dir = g_build_filename (directory, "new", NULL);
+  g_autofree char *cur_dir = g_build_filename (directory, "cur", NULL);
+  g_autofree char *name = maildir_unique_name ();
+  g_autofree char *tmp_path = g_build_filename (tmp_dir, name, NULL);
+  g_autofree char *new_path = g_build_filename (new_dir, name, NULL);
+  GString *lf;
+  gsize len;
+  const char *contents = g_bytes_get_data (message, &len);
+  gboolean ok;
+
+  if (!make_directory (tmp_dir, error) ||
+      !make_directory (new_dir, error) ||
+      !make_directory (cur_dir, error))
+    return NULL;
+
+  /* Maildir files use the local line end. */
+  lf = g_string_sized_new (len);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (contents[i] == '\r' && i + 1 < len && contents[i + 1] == '\n')
+        continue;
+      g_string_append_c (lf, contents[i]);
+    }
+
+  ok = write_file (tmp_path, lf->str, lf->len, error);
+  g_string_free (lf, TRUE);
+  if (!ok)
+    return NULL;
+
+  if (g_rename (tmp_path, new_path) != 0)
+    {
+      int saved = errno;
+
+      g_unlink (tmp_path);
+      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
+                   "Could not move the message into %s: %s", new_dir, g_strerror (saved));
+      return NULL;
+    }
+
+  if (!sync_directory (new_dir, error))
+    {
+      g_unlink (new_path);
+      return NULL;
+    }
+
+  return g_steal_pointer (&new_path);
+}
+
+static void retr_next (GTask *task);
+
+static void
+retr_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(GError) error = NULL;
+
+  message = mp_pop3_client_retr_finish (MP_POP3_CLIENT (object), result, &error);
+  data->next++;
+
+  if (message == NULL)
+    {
+      if (!mp_pop3_client_is_connected (MP_POP3_CLIENT (object)))
+        {
+          /* Nothing can be marked without a session; nothing was. */
+          settle_remaining (data, error);
+          finish (task);
+          return;
+        }
+      outcome->error = g_steal_pointer (&error);
+      retr_next (task);
+      return;
+    }
+
+  if (data->flags & MP_DOWNLOAD_MAILDIR)
+    outcome->path = write_maildir (data->directory, message, &error);
+  else
+    outcome->path = write_eml (data->directory, outcome->uid, message, &error);
+
+  if (outcome->path == NULL)
+    outcome->error = g_steal_pointer (&error);
+
+  retr_next (task);
+}
+
+static void
+retr_next (GTask *task)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  TransferData *data = g_task_get_task_data (task);
+
+  /* One message at a time keeps memory to one message, and a disk error
+   * is known before the next one is fetched.
+   */
+  while (data->next < data->outcomes->len)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
+      guint number;
+      guint64 size;
+      gsize max;
+
+      if (outcome->error != NULL)
+        {
+          data->next++;
+          continue;
+        }
+
+      number = outcome_number (data, outcome);
+      size = GPOINTER_TO_SIZE (g_hash_table_lookup (data->sizes, GUINT_TO_POINTER (number)));
+      max = MIN ((gsize) size * 2 + RETR_SLACK, RETR_MAX_BYTES);
+      mp_pop3_client_retr_async (client, number, max, g_task_get_cancellable (task),
+                                 retr_cb, task);
+      return;
+    }
+
+  if (data->flags & MP_DOWNLOAD_DELETE_AFTER)
+    {
+      g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+
+      for (guint i = 0; i < data->outcomes->len; i++)
+        {
+          MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+
+          if (outcome->path != NULL)
+            g_ptr_array_add (candidates, outcome);
+        }
+      delete_marked (task, candidates);
+      return;
+    }
+
+  quit (task);
+}
+
+static void
+list_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GArray) entries = NULL;
+  GError *error = NULL;
+
+  entries = mp_pop3_client_list_finish (MP_POP3_CLIENT (object), result, &error);
+  if (entries == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+
+  data->sizes = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const MpPop3ListEntry *entry = &g_array_index (entries, MpPop3ListEntry, i);
+
+      g_hash_table_insert (data->sizes, GUINT_TO_POINTER (entry->number),
+                           GSIZE_TO_POINTER ((gsize) entry->size));
+    }
+
+  data->next = 0;
+  retr_next (task);
+}
+
+static void
+uidl_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  MpPop3Client *client = MP_POP3_CLIENT (object);
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) count = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+  GError *error = NULL;
+
+  entries = mp_pop3_client_uidl_finish (client, result, &error);
+  if (entries == NULL)
+    {
+      if (g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED))
+        {
+          g_clear_error (&error);
+          error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NO_UIDL,
+                               "%s does not support UIDL, so messages cannot be "
+                               "named safely; nothing was changed",
+                               mp_pop3_client_get_host (client));
+        }
+      fail (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      MpPop3UidlEntry *entry = g_ptr_array_index (entries, i);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (count, entry->uid));
+
+      g_hash_table_insert (count, entry->uid, GUINT_TO_POINTER (n + 1));
+      g_hash_table_insert (by_uid, entry->uid, GUINT_TO_POINTER (entry->number));
+    }
+
+  for (guint i = 0; i < data->outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (count, outcome->uid));
+
+      if (n == 0)
+        outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_FOUND,
+                                      "No message with UID %s is on the server",
+                                      outcome->uid);
+      else if (n > 1)
+        outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_DUPLICATE,
+                                      "The server lists UID %s for %u messages; "
+                                      "left alone because it is ambiguous",
+                                      outcome->uid, n);
+      else
+        {
+          g_hash_table_insert (data->numbers, outcome,
+                               g_hash_table_lookup (by_uid, outcome->uid));
+          g_ptr_array_add (candidates, outcome);
+        }
+    }
+
+  if (data->download)
+    mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
+  else
+    delete_marked (task, candidates);
+}
+
+static void
+login_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+
+  if (!mp_pop3_client_login_finish (MP_POP3_CLIENT (object), result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+
+  mp_pop3_client_uidl_async (MP_POP3_CLIENT (object), g_task_get_cancellable (task),
+                             uidl_cb, task);
+}
+
+static void
+connect_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!mp_pop3_client_connect_finish (MP_POP3_CLIENT (object), result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+
+  mp_pop3_client_login_async (MP_POP3_CLIENT (object), data->user, data->password,
+                              data->auth, g_task_get_cancellable (task), login_cb, task);
+}
+
+static void
+start (MpPop3Client        *client,
+       gpointer             source_tag,
+       const char          *user,
+       const char          *password,
+       MpPop3AuthMethod     auth,
+       const char * const  *uids,
+       TransferData        *data,
+       GCancellable        *cancellable,
+       GAsyncReadyCallback  callback,
+       gpointer             user_data)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GTask *task;
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+
+  data->user = g_strdup (user);
+  data->password = g_strdup (password);
+  data->auth = auth;
+  data->numbers = g_hash_table_new (NULL, NULL);
+  data->marked = g_ptr_array_new ();
+  data->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_transfer_outcome_free);
+  for (guint i = 0; uids[i] != NULL; i++)
+    {
+      MpTransferOutcome *outcome;
+
+      /* The same UID twice is one message, acted on once. */
+      if (!g_hash_table_add (seen, (gpointer) uids[i]))
+        continue;
+      outcome = g_new0 (MpTransferOutcome, 1);
+      outcome->uid = g_strdup (uids[i]);
+      g_ptr_array_add (data->outcomes, outcome);
+    }
+  g_task_set_task_data (task, data, (GDestroyNotify) transfer_data_free);
+
+  mp_pop3_client_connect_async (client, cancellable, connect_cb, task);
+}
+
+/**
+ * mp_delete_messages_async:
+ * @client: a client that has not connected yet
+ * @uids: (array zero-terminated=1): the UIDs to delete
+ *
+ * Deletes exactly the messages named by @uids, in one session: UIDL, DELE
+ * for each UID found exactly once, QUIT.
+ */
+void
+mp_delete_messages_async (MpPop3Client        *client,
+                          const char          *user,
+                          const char          *password,
+                          MpPop3AuthMethod     auth,
+                          const char * const  *uids,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  TransferData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (uids != NULL);
+
+  data = g_new0 (TransferData, 1);
+  start (client, mp_delete_messages_async, user, password, auth, uids, data,
+         cancellable, callback, user_data);
+}
+
+/**
+ * mp_delete_messages_finish:
+ *
+ * Returns: (transfer full) (element-type MpTransferOutcome): one outcome per
+ *   distinct UID; %NULL with an error when no session could be set up
+ *   (nothing was changed then)
+ */
+GPtrArray *
+mp_delete_messages_finish (MpPop3Client  *client,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mp_download_messages_async:
+ * @directory: the folder for .eml files, or the Maildir
+ *
+ * Fetches each message with RETR and writes it durably (temporary file,
+ * fsync, rename). With %MP_DOWNLOAD_DELETE_AFTER, the messages whose file
+ * is complete are deleted in the same session.
+ */
+void
+mp_download_messages_async (MpPop3Client        *client,
+                            const char          *user,
+                            const char          *password,
+                            MpPop3AuthMethod     auth,
+                            const char * const  *uids,
+                            const char          *directory,
+                            MpDownloadFlags      flags,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  TransferData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (uids != NULL);
+  g_return_if_fail (directory != NULL);
+
+  data = g_new0 (TransferData, 1);
+  data->download = TRUE;
+  data->directory = g_strdup (directory);
+  data->flags = flags;
+  start (client, mp_download_messages_async, user, password, auth, uids, data,
+         cancellable, callback, user_data);
+}
+
+/**
+ * mp_download_messages_finish:
+ *
+ * Returns: (transfer full) (element-type MpTransferOutcome): one outcome per
+ *   distinct UID
+ */
+GPtrArray *
+mp_download_messages_finish (MpPop3Client  *client,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
