@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
 #include "mp-mailbox-state.h"
@@ -612,7 +613,7 @@ move_aside (GFile   *file,
     }
 
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                       "too many files set aside already");
+                       _("too many files set aside already"));
   return NULL;
 }
 
@@ -886,7 +887,7 @@ mp_mailbox_state_save (MpMailboxState  *self,
       g_autofree char *uri = g_file_get_uri (self->file);
 
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   "Could not save the mail state to %s: not a local file", uri);
+                   _("Could not save the mail state to %s: not a local file"), uri);
       return FALSE;
     }
 
@@ -902,8 +903,8 @@ mp_mailbox_state_save (MpMailboxState  *self,
       if (dest == NULL && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                       "Could not save the mail state to %s: the damaged file "
-                       "there could not be moved aside (%s)",
+                       _("Could not save the mail state to %s: the damaged file "
+                         "there could not be moved aside (%s)"),
                        path, local_error->message);
           return FALSE;
         }
@@ -921,7 +922,7 @@ mp_mailbox_state_save (MpMailboxState  *self,
       int saved_errno = errno;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "Could not save the mail state: cannot create the folder %s: %s",
+                   _("Could not save the mail state: cannot create the folder %s: %s"),
                    dir, g_strerror (saved_errno));
       return FALSE;
     }
@@ -933,7 +934,7 @@ mp_mailbox_state_save (MpMailboxState  *self,
                                  G_FILE_SET_CONTENTS_DURABLE,
                                  0600, error))
     {
-      g_prefix_error (error, "Could not save the mail state: ");
+      g_prefix_error (error, "%s: ", _("Could not save the mail state"));
       return FALSE;
     }
 

@@ -7,7 +7,7 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
+#include <glib/gi18n-lib.h>
 #include <libsecret/secret.h>
 #include <string.h>
 
@@ -107,7 +107,10 @@ secrets_op_new (SecretsOpKind  kind,
   g_hash_table_insert (op->attributes, (gpointer) "account-id", g_strdup (account_key));
   g_hash_table_insert (op->attributes, (gpointer) "host", g_strdup (host));
   g_hash_table_insert (op->attributes, (gpointer) "user", g_strdup (user));
-  op->label = g_strdup_printf ("Mailpeek: %s@%s", user, host);
+  /* Translators: the name of the stored password in the keyring
+   * (Passwords and Keys); %s@%s is user@host
+   */
+  op->label = g_strdup_printf (_("Mailpeek: %s@%s"), user, host);
   op->session_key = g_strjoin ("\n", account_key, host, user, NULL);
   return op;
 }

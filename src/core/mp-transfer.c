@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,7 +132,7 @@ quit_cb (GObject      *object,
           MpTransferOutcome *outcome = g_ptr_array_index (data->marked, i);
 
           outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
-                                        "Not deleted: %s", error->message);
+                                        _("Not deleted: %s"), error->message);
         }
       finish (task);
       return;
@@ -171,7 +172,7 @@ dele_many_cb (GObject      *object,
     {
       g_autoptr(GError) not_confirmed =
         g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
-                     "Not deleted: %s", error->message);
+                     _("Not deleted: %s"), error->message);
 
       for (guint i = 0; i < candidates->len; i++)
         {
@@ -263,7 +264,7 @@ sync_directory (const char  *directory,
       if (fd >= 0)
         close (fd);
       g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   "Could not sync the folder %s: %s", directory, g_strerror (saved));
+                   _("Could not sync the folder %s: %s"), directory, g_strerror (saved));
       return FALSE;
     }
   close (fd);
@@ -279,7 +280,7 @@ make_directory (const char  *directory,
       int saved = errno;
 
       g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   "Could not create the folder %s: %s", directory, g_strerror (saved));
+                   _("Could not create the folder %s: %s"), directory, g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -399,7 +400,7 @@ write_maildir (const char  *directory,
 
       g_unlink (tmp_path);
       g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   "Could not move the message into %s: %s", new_dir, g_strerror (saved));
+                   _("Could not move the message into %s: %s"), new_dir, g_strerror (saved));
       return NULL;
     }
 
@@ -552,8 +553,8 @@ uidl_cb (GObject      *object,
         {
           g_clear_error (&error);
           error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NO_UIDL,
-                               "%s does not support UIDL, so messages cannot be "
-                               "named safely; nothing was changed",
+                               _("%s does not support UIDL, so messages cannot be "
+                                 "named safely; nothing was changed"),
                                mp_pop3_client_get_host (client));
         }
       fail (task, error);
@@ -576,12 +577,15 @@ uidl_cb (GObject      *object,
 
       if (n == 0)
         outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_FOUND,
-                                      "No message with UID %s is on the server",
+                                      _("No message with UID %s is on the server"),
                                       outcome->uid);
       else if (n > 1)
         outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_DUPLICATE,
-                                      "The server lists UID %s for %u messages; "
-                                      "left alone because it is ambiguous",
+                                      ngettext ("The server lists UID %s for %u message; "
+                                                "left alone because it is ambiguous",
+                                                "The server lists UID %s for %u messages; "
+                                                "left alone because it is ambiguous",
+                                                n),
                                       outcome->uid, n);
       else
         {

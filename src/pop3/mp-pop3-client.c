@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "mp-pop3-client.h"
 #include "mp-pop3-reader.h"
 
@@ -253,21 +255,21 @@ error_from_reply (MpPop3Client *self,
     {
     case MP_POP3_ERROR_IN_USE:
       return g_error_new (MP_POP3_ERROR, code,
-                          "The mailbox on %s is in use by another session (%s)",
+                          _("The mailbox on %s is in use by another session (%s)"),
                           self->host, clean);
     case MP_POP3_ERROR_LOGIN_DELAY:
       return g_error_new (MP_POP3_ERROR, code,
-                          "%s asks to wait longer between logins (%s)",
+                          _("%s asks to wait longer between logins (%s)"),
                           self->host, clean);
     case MP_POP3_ERROR_SYS_TEMP:
       return g_error_new (MP_POP3_ERROR, code,
-                          "%s has a temporary problem (%s)", self->host, clean);
+                          _("%s has a temporary problem (%s)"), self->host, clean);
     case MP_POP3_ERROR_SYS_PERM:
       return g_error_new (MP_POP3_ERROR, code,
-                          "%s has a permanent problem (%s)", self->host, clean);
+                          _("%s has a permanent problem (%s)"), self->host, clean);
     case MP_POP3_ERROR_AUTH:
       return g_error_new (MP_POP3_ERROR, code,
-                          "%s rejected the user name or password (%s)",
+                          _("%s rejected the user name or password (%s)"),
                           self->host, clean);
     case MP_POP3_ERROR_FAILED:
     case MP_POP3_ERROR_PROTOCOL:
@@ -349,7 +351,9 @@ map_io_error (MpPop3Client *self,
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TIMED_OUT,
-                        "%s did not answer within %u seconds",
+                        ngettext ("%s did not answer within %u second",
+                                  "%s did not answer within %u seconds",
+                                  self->timeout),
                         self->host, self->timeout);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -359,10 +363,10 @@ map_io_error (MpPop3Client *self,
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
       g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF))
     return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CLOSED,
-                        "%s closed the connection", self->host);
+                        _("%s closed the connection"), self->host);
 
   return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CLOSED,
-                      "The connection to %s failed: %s",
+                      _("The connection to %s failed: %s"),
                       self->host, error->message);
 }
 
@@ -424,11 +428,18 @@ process_buffered (MpPop3Client *self)
             {
               g_autofree char *clean = sanitize_server_text (line);
 
-              error = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                                   "%s sent an unexpected reply to %s: “%s”",
-                                   self->host,
-                                   cmd->verb ? cmd->verb : "the connection",
-                                   clean);
+              /* The greeting answers no command: two whole sentences,
+               * so that translators need not fit a phrase into the other.
+               */
+              if (cmd->verb != NULL)
+                error = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                                     /* Translators: the second %s is a POP3 command such as STAT */
+                                     _("%s sent an unexpected reply to %s: “%s”"),
+                                     self->host, cmd->verb, clean);
+              else
+                error = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                                     _("%s sent an unexpected reply to the connection: “%s”"),
+                                     self->host, clean);
               fail_connection (self, error);
               return FALSE;
             }
@@ -486,7 +497,7 @@ read_cb (GObject      *object,
   if (n == 0)
     {
       g_autoptr(GError) closed = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CLOSED,
-                                              "%s closed the connection",
+                                              _("%s closed the connection"),
                                               self->host);
       fail_connection (self, closed);
       return;
@@ -648,7 +659,7 @@ queue_command (MpPop3Client *self,
         error = g_error_copy (self->fatal);
       else
         error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                     "The session is closed");
+                                     _("The session is closed"));
       done (self, NULL, error, user_data);
       command_free (cmd);
       return;
@@ -713,7 +724,7 @@ task_return_error (GTask        *task,
    */
   if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                             "Operation was cancelled");
+                             _("Operation was cancelled"));
   else
     g_task_return_error (task, g_error_copy (error));
 }
@@ -982,7 +993,7 @@ mp_pop3_normalize_fingerprint (const char  *fingerprint,
 
 invalid:
   g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_INVALID_ARGUMENT,
-               "“%s” is not a SHA-256 fingerprint (64 hexadecimal digits)",
+               _("“%s” is not a SHA-256 fingerprint (64 hexadecimal digits)"),
                fingerprint);
   return NULL;
 }
@@ -1212,7 +1223,7 @@ mp_pop3_client_close (MpPop3Client *self)
     }
 
   error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                               "The session was closed");
+                               _("The session was closed"));
   fail_connection (self, error);
 }
 
@@ -1331,25 +1342,32 @@ accept_certificate_cb (GTlsConnection       *connection,
 static char *
 describe_certificate_flags (GTlsCertificateFlags flags)
 {
+  static const struct {
+    GTlsCertificateFlags  flag;
+    const char           *reason;
+  } reasons[] = {
+    /* Translators: the reasons are listed, comma-separated, inside
+     * “The certificate of %s is not trusted (%s)”.
+     */
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, N_("not signed by a trusted authority") },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, N_("issued for another host name") },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, N_("not yet valid") },
+    { G_TLS_CERTIFICATE_EXPIRED, N_("expired") },
+    { G_TLS_CERTIFICATE_REVOKED, N_("revoked") },
+    { G_TLS_CERTIFICATE_INSECURE, N_("insecure") },
+    { G_TLS_CERTIFICATE_GENERIC_ERROR, N_("invalid") },
+  };
   GString *out = g_string_new (NULL);
 
-  if (flags & G_TLS_CERTIFICATE_UNKNOWN_CA)
-    g_string_append (out, "not signed by a trusted authority, ");
-  if (flags & G_TLS_CERTIFICATE_BAD_IDENTITY)
-    g_string_append (out, "issued for another host name, ");
-  if (flags & G_TLS_CERTIFICATE_NOT_ACTIVATED)
-    g_string_append (out, "not yet valid, ");
-  if (flags & G_TLS_CERTIFICATE_EXPIRED)
-    g_string_append (out, "expired, ");
-  if (flags & G_TLS_CERTIFICATE_REVOKED)
-    g_string_append (out, "revoked, ");
-  if (flags & G_TLS_CERTIFICATE_INSECURE)
-    g_string_append (out, "insecure, ");
-  if (flags & G_TLS_CERTIFICATE_GENERIC_ERROR)
-    g_string_append (out, "invalid, ");
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    {
+      if ((flags & reasons[i].flag) == 0)
+        continue;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, _(reasons[i].reason));
+    }
 
-  if (out->len >= 2)
-    g_string_truncate (out, out->len - 2);
   return g_string_free (out, FALSE);
 }
 
@@ -1379,13 +1397,16 @@ handshake_cb (GObject      *object,
 
           if (self->pin_mismatch)
             mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE,
-                                  "The certificate of %s does not match the pinned "
-                                  "fingerprint; it has SHA-256 fingerprint %s",
+                                  _("The certificate of %s does not match the pinned "
+                                    "fingerprint; it has SHA-256 fingerprint %s"),
                                   self->host, fingerprint);
           else
             mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE,
-                                  "The certificate of %s is not trusted (%s); "
-                                  "its SHA-256 fingerprint is %s",
+                                  /* Translators: the second %s lists reasons such as
+                                   * “expired”; the third is the fingerprint
+                                   */
+                                  _("The certificate of %s is not trusted (%s); "
+                                    "its SHA-256 fingerprint is %s"),
                                   self->host, reasons, fingerprint);
         }
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
@@ -1393,7 +1414,7 @@ handshake_cb (GObject      *object,
         mapped = map_io_error (self, error);
       else
         mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TLS_FAILED,
-                              "The TLS handshake with %s failed: %s",
+                              _("The TLS handshake with %s failed: %s"),
                               self->host, error->message);
 
       connect_fail (task, mapped);
@@ -1428,7 +1449,7 @@ connect_start_tls (GTask *task)
   if (tls == NULL)
     {
       g_autoptr(GError) mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TLS_FAILED,
-                                              "TLS is not available: %s", error->message);
+                                              _("TLS is not available: %s"), error->message);
       connect_fail (task, mapped);
       g_object_unref (task);
       return;
@@ -1478,8 +1499,8 @@ stls_done (MpPop3Client *self,
     {
       g_autofree char *clean = sanitize_server_text (reply->text);
       g_autoptr(GError) refused = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TLS_UNAVAILABLE,
-                                               "%s refused STLS (%s); the password "
-                                               "was not sent",
+                                               _("%s refused STLS (%s); the password "
+                                                 "was not sent"),
                                                self->host, clean);
       connect_fail (task, refused);
       g_object_unref (task);
@@ -1543,9 +1564,9 @@ capa_done (MpPop3Client *self,
       if (self->capa_supported && !mp_pop3_client_has_capability (self, "STLS"))
         {
           g_autoptr(GError) missing = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TLS_UNAVAILABLE,
-                                                   "%s does not offer STLS, so the "
-                                                   "connection cannot be encrypted; "
-                                                   "the password was not sent",
+                                                   _("%s does not offer STLS, so the "
+                                                     "connection cannot be encrypted; "
+                                                     "the password was not sent"),
                                                    self->host);
           connect_fail (task, missing);
           g_object_unref (task);
@@ -1617,7 +1638,7 @@ greeting_done (MpPop3Client *self,
     {
       g_autoptr(GError) refused = error_from_reply (self, reply->text,
                                                     MP_POP3_ERROR_FAILED,
-                                                    "The server refused the connection");
+                                                    _("The server refused the connection"));
       connect_fail (task, refused);
       g_object_unref (task);
       return;
@@ -1716,7 +1737,7 @@ mp_pop3_client_connect_async (MpPop3Client        *self,
   if (self->state != STATE_DISCONNECTED)
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                               "A session can connect only once");
+                               _("A session can connect only once"));
       return;
     }
 
@@ -1840,7 +1861,9 @@ send_login_line (MpPop3Client *self,
                  0, login_step, task);
 }
 
-/* An odd challenge: cancel the exchange (RFC 5034 §4) and report it. */
+/* An odd challenge: cancel the exchange (RFC 5034 §4) and report it.
+ * @why is marked with N_() by the callers and translated here.
+ */
 static void
 sasl_abort (MpPop3Client *self,
             GTask        *task,
@@ -1848,7 +1871,7 @@ sasl_abort (MpPop3Client *self,
 {
   LoginData *data = g_task_get_task_data (task);
 
-  g_object_set_data_full (G_OBJECT (task), "mp-sasl-abort", g_strdup (why), g_free);
+  g_object_set_data_full (G_OBJECT (task), "mp-sasl-abort", g_strdup (_(why)), g_free);
   data->step = G_MAXUINT;
   send_login_line (self, task, "*", FALSE);
 }
@@ -1892,8 +1915,11 @@ login_step (MpPop3Client *self,
   if (aborted != NULL)
     {
       g_autoptr(GError) odd = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                                           "%s sent an invalid authentication "
-                                           "challenge (%s)", self->host, aborted);
+                                           /* Translators: the second %s says what was wrong,
+                                            * such as “challenge is not base64”
+                                            */
+                                           _("%s sent an invalid authentication "
+                                             "challenge (%s)"), self->host, aborted);
       login_fail (task, odd);
       return;
     }
@@ -1911,10 +1937,14 @@ login_step (MpPop3Client *self,
           g_autofree char *clean = sanitize_server_text (reply->text);
 
           g_clear_error (&refused);
-          refused = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_AUTH,
-                                 "%s rejected the user name or password%s%s%s",
-                                 self->host,
-                                 *clean ? " (" : "", clean, *clean ? ")" : "");
+          if (*clean != '\0')
+            refused = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_AUTH,
+                                   _("%s rejected the user name or password (%s)"),
+                                   self->host, clean);
+          else
+            refused = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_AUTH,
+                                   _("%s rejected the user name or password"),
+                                   self->host);
         }
       login_fail (task, refused);
       return;
@@ -1955,7 +1985,7 @@ login_step (MpPop3Client *self,
            */
           if (!is_base64 (reply->text))
             {
-              sasl_abort (self, task, "challenge is not base64");
+              sasl_abort (self, task, N_("challenge is not base64"));
               return;
             }
 
@@ -1970,7 +2000,7 @@ login_step (MpPop3Client *self,
           explicit_bzero (line, strlen (line));
           return;
         }
-      sasl_abort (self, task, "unexpected challenge for PLAIN");
+      sasl_abort (self, task, N_("unexpected challenge for PLAIN"));
       return;
 
     case MP_POP3_AUTH_LOGIN:
@@ -1980,7 +2010,7 @@ login_step (MpPop3Client *self,
 
           if (!is_base64 (reply->text))
             {
-              sasl_abort (self, task, "challenge is not base64");
+              sasl_abort (self, task, N_("challenge is not base64"));
               return;
             }
           line = g_base64_encode ((const guchar *) secret, strlen (secret));
@@ -1988,7 +2018,7 @@ login_step (MpPop3Client *self,
           explicit_bzero (line, strlen (line));
           return;
         }
-      sasl_abort (self, task, "too many challenges for LOGIN");
+      sasl_abort (self, task, N_("too many challenges for LOGIN"));
       return;
 
     case MP_POP3_AUTH_CRAM_MD5:
@@ -1999,13 +2029,13 @@ login_step (MpPop3Client *self,
 
           if (!is_base64 (reply->text) || reply->text[0] == '\0')
             {
-              sasl_abort (self, task, "challenge is not base64");
+              sasl_abort (self, task, N_("challenge is not base64"));
               return;
             }
           challenge = g_base64_decode (reply->text, &challenge_len);
           if (challenge_len == 0)
             {
-              sasl_abort (self, task, "empty challenge for CRAM-MD5");
+              sasl_abort (self, task, N_("empty challenge for CRAM-MD5"));
               return;
             }
           line = cram_md5_response (data->user, data->password, challenge, challenge_len);
@@ -2013,7 +2043,7 @@ login_step (MpPop3Client *self,
           explicit_bzero (line, strlen (line));
           return;
         }
-      sasl_abort (self, task, "too many challenges for CRAM-MD5");
+      sasl_abort (self, task, N_("too many challenges for CRAM-MD5"));
       return;
 
     case MP_POP3_AUTH_APOP:
@@ -2024,10 +2054,10 @@ login_step (MpPop3Client *self,
 
   {
     g_autoptr(GError) odd = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                                         "%s answered the login in an unexpected way",
+                                         _("%s answered the login in an unexpected way"),
                                          self->host);
     if (reply->kind == REPLY_CONTINUE)
-      sasl_abort (self, task, "unexpected challenge");
+      sasl_abort (self, task, N_("unexpected challenge"));
     else
       login_fail (task, odd);
   }
@@ -2125,15 +2155,15 @@ mp_pop3_client_login_async (MpPop3Client        *self,
   if (self->state != STATE_AUTHORIZATION)
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                               "Not connected, or already logged in");
+                               _("Not connected, or already logged in"));
       return;
     }
 
   if (*user == '\0' || has_line_break (user) || has_line_break (password))
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_INVALID_ARGUMENT,
-                               "The user name must not be empty, and neither it "
-                               "nor the password may contain line breaks");
+                               _("The user name must not be empty, and neither it "
+                                 "nor the password may contain line breaks"));
       return;
     }
 
@@ -2143,8 +2173,8 @@ mp_pop3_client_login_async (MpPop3Client        *self,
   if (method == MP_POP3_AUTH_APOP && self->apop_timestamp == NULL)
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                               "%s sent no valid APOP timestamp in its greeting, "
-                               "so APOP cannot be used", self->host);
+                               _("%s sent no valid APOP timestamp in its greeting, "
+                                 "so APOP cannot be used"), self->host);
       return;
     }
 
@@ -2152,7 +2182,8 @@ mp_pop3_client_login_async (MpPop3Client        *self,
       !mp_pop3_client_has_sasl_mechanism (self, sasl_name (method)))
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_AUTH_UNSUPPORTED,
-                               "%s does not offer SASL %s", self->host, sasl_name (method));
+                               /* Translators: the second %s is a mechanism such as PLAIN */
+                               _("%s does not offer SASL %s"), self->host, sasl_name (method));
       return;
     }
 
@@ -2262,7 +2293,8 @@ simple_done (MpPop3Client *self,
   if (reply->kind != REPLY_OK)
     {
       const char *verb = g_task_get_task_data (task);
-      g_autofree char *what = g_strdup_printf ("%s refused %s", self->host, verb);
+      /* Translators: the second %s is a POP3 command such as STAT */
+      g_autofree char *what = g_strdup_printf (_("%s refused %s"), self->host, verb);
 
       g_task_return_error (task, error_from_reply (self, reply->text,
                                                    MP_POP3_ERROR_FAILED, what));
@@ -2297,7 +2329,7 @@ simple_command (MpPop3Client        *self,
         g_task_return_error (task, g_error_copy (self->fatal));
       else
         g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 "Not logged in to %s", self->host);
+                                 _("Not logged in to %s"), self->host);
       return;
     }
 
@@ -2380,7 +2412,7 @@ mp_pop3_client_stat_finish (MpPop3Client  *self,
   if (!parse_uint (reply->text, &end, &n) || !parse_uint (end, NULL, &s) || n > G_MAXUINT)
     {
       g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                   "%s sent a malformed STAT reply", self->host);
+                   _("%s sent a malformed STAT reply"), self->host);
       return FALSE;
     }
 
@@ -2449,7 +2481,7 @@ mp_pop3_client_list_finish (MpPop3Client  *self,
           g_autofree char *clean = sanitize_server_text (lines[i]);
 
           g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                       "%s sent a malformed LIST line: “%s”", self->host, clean);
+                       _("%s sent a malformed LIST line: “%s”"), self->host, clean);
           return NULL;
         }
 
@@ -2557,7 +2589,7 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
         g_autofree char *clean = sanitize_server_text (lines[i]);
 
         g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                     "%s sent a malformed UIDL line: “%s”", self->host, clean);
+                     _("%s sent a malformed UIDL line: “%s”"), self->host, clean);
         return NULL;
       }
     }
@@ -2736,7 +2768,7 @@ mp_pop3_client_last_finish (MpPop3Client  *self,
   if (!parse_uint (reply->text, NULL, &n) || n > G_MAXUINT)
     {
       g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                   "%s sent a malformed LAST reply", self->host);
+                   _("%s sent a malformed LAST reply"), self->host);
       return FALSE;
     }
 
@@ -2758,14 +2790,15 @@ quit_done (MpPop3Client *self,
     {
       g_autoptr(GError) wrapped = g_error_copy (error);
 
-      g_prefix_error (&wrapped, "The session ended before QUIT was confirmed, "
-                                "so nothing was deleted: ");
+      g_prefix_error (&wrapped, "%s: ",
+                      _("The session ended before QUIT was confirmed, "
+                        "so nothing was deleted"));
       task_return_error (task, wrapped);
       return;
     }
 
   closed = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                "The session has ended");
+                                _("The session has ended"));
   fail_connection (self, closed);
   unwatch_cancellable (task);
 
@@ -2774,8 +2807,8 @@ quit_done (MpPop3Client *self,
       g_autofree char *clean = sanitize_server_text (reply->text);
 
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_FAILED,
-                               "%s did not confirm QUIT (%s); messages marked "
-                               "for deletion may not have been deleted",
+                               _("%s did not confirm QUIT (%s); messages marked "
+                                 "for deletion may not have been deleted"),
                                self->host, clean);
       return;
     }
@@ -2805,7 +2838,7 @@ mp_pop3_client_quit_async (MpPop3Client        *self,
   if (self->state != STATE_TRANSACTION && self->state != STATE_AUTHORIZATION)
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                               "Not connected to %s", self->host);
+                               _("Not connected to %s"), self->host);
       return;
     }
 
@@ -2876,7 +2909,10 @@ job_item_done (MpPop3Client *self,
     }
   else if (reply->kind != REPLY_OK)
     {
-      g_autofree char *what = g_strdup_printf ("%s refused %s %u", self->host,
+      /* Translators: “%s refused %s %u” names the host, a POP3 command
+       * such as DELE and the message number
+       */
+      g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
                                                job->verb, item->result->number);
 
       item->result->error = error_from_reply (self, reply->text, MP_POP3_ERROR_FAILED, what);
@@ -2930,7 +2966,7 @@ run_job (MpPop3Client        *self,
         g_task_return_error (task, g_error_copy (self->fatal));
       else
         g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 "Not logged in to %s", self->host);
+                                 _("Not logged in to %s"), self->host);
       return;
     }
 

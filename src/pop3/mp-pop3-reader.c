@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "mp-pop3-error.h"
 #include "mp-pop3-reader.h"
 
@@ -189,7 +191,7 @@ mp_pop3_reader_read_status (MpPop3Reader  *reader,
   if (memchr (start, '\0', len) != NULL)
     {
       g_set_error_literal (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                           "The server sent a NUL byte in a reply line");
+                           _("The server sent a NUL byte in a reply line"));
       return MP_POP3_READ_ERROR;
     }
 
@@ -199,7 +201,9 @@ mp_pop3_reader_read_status (MpPop3Reader  *reader,
 
 too_long:
   g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_LINE_TOO_LONG,
-               "The server sent a reply line longer than %u bytes",
+               ngettext ("The server sent a reply line longer than %u byte",
+                         "The server sent a reply line longer than %u bytes",
+                         MP_POP3_MAX_STATUS_LINE),
                MP_POP3_MAX_STATUS_LINE);
   return MP_POP3_READ_ERROR;
 }
@@ -260,8 +264,11 @@ mp_pop3_reader_read_data (MpPop3Reader  *reader,
   return MP_POP3_READ_NEED_MORE;
 
 too_large:
+  /* %lu, not G_GSIZE_FORMAT: xgettext cannot see through the macro. */
   g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_REPLY_TOO_LARGE,
-               "The server sent a reply larger than %" G_GSIZE_FORMAT " bytes",
-               max_bytes);
+               ngettext ("The server sent a reply larger than %lu byte",
+                         "The server sent a reply larger than %lu bytes",
+                         (unsigned long) max_bytes),
+               (unsigned long) max_bytes);
   return MP_POP3_READ_ERROR;
 }
