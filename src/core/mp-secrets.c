@@ -107,9 +107,7 @@ secrets_op_new (SecretsOpKind  kind,
   g_hash_table_insert (op->attributes, (gpointer) "account-id", g_strdup (account_key));
   g_hash_table_insert (op->attributes, (gpointer) "host", g_strdup (host));
   g_hash_table_insert (op->attributes, (gpointer) "user", g_strdup (user));
-  /* Translators: the name of the stored password in the keyring
-   * (Passwords and Keys); %s@%s is user@host
-   */
+  /* Translators: the password's name in the keyring; %s@%s is user@host */
   op->label = g_strdup_printf (_("Mailpeek: %s@%s"), user, host);
   op->session_key = g_strjoin ("\n", account_key, host, user, NULL);
   return op;

@@ -1346,16 +1346,16 @@ describe_certificate_flags (GTlsCertificateFlags flags)
     GTlsCertificateFlags  flag;
     const char           *reason;
   } reasons[] = {
-    /* Translators: the reasons are listed, comma-separated, inside
-     * “The certificate of %s is not trusted (%s)”.
+    /* Translators: said of a certificate, listed comma-separated in
+     * “The certificate of %s is not trusted (%s)”
      */
-    { G_TLS_CERTIFICATE_UNKNOWN_CA, N_("not signed by a trusted authority") },
-    { G_TLS_CERTIFICATE_BAD_IDENTITY, N_("issued for another host name") },
-    { G_TLS_CERTIFICATE_NOT_ACTIVATED, N_("not yet valid") },
-    { G_TLS_CERTIFICATE_EXPIRED, N_("expired") },
-    { G_TLS_CERTIFICATE_REVOKED, N_("revoked") },
-    { G_TLS_CERTIFICATE_INSECURE, N_("insecure") },
-    { G_TLS_CERTIFICATE_GENERIC_ERROR, N_("invalid") },
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, NC_("certificate", "not signed by a trusted authority") },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, NC_("certificate", "issued for another host name") },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, NC_("certificate", "not yet valid") },
+    { G_TLS_CERTIFICATE_EXPIRED, NC_("certificate", "expired") },
+    { G_TLS_CERTIFICATE_REVOKED, NC_("certificate", "revoked") },
+    { G_TLS_CERTIFICATE_INSECURE, NC_("certificate", "insecure") },
+    { G_TLS_CERTIFICATE_GENERIC_ERROR, NC_("certificate", "invalid") },
   };
   GString *out = g_string_new (NULL);
 
@@ -1365,7 +1365,7 @@ describe_certificate_flags (GTlsCertificateFlags flags)
         continue;
       if (out->len > 0)
         g_string_append (out, ", ");
-      g_string_append (out, _(reasons[i].reason));
+      g_string_append (out, g_dpgettext2 (GETTEXT_PACKAGE, "certificate", reasons[i].reason));
     }
 
   return g_string_free (out, FALSE);
@@ -1402,9 +1402,7 @@ handshake_cb (GObject      *object,
                                   self->host, fingerprint);
           else
             mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE,
-                                  /* Translators: the second %s lists reasons such as
-                                   * “expired”; the third is the fingerprint
-                                   */
+                                  /* Translators: the second %s lists reasons, such as “expired” */
                                   _("The certificate of %s is not trusted (%s); "
                                     "its SHA-256 fingerprint is %s"),
                                   self->host, reasons, fingerprint);
@@ -1682,7 +1680,8 @@ socket_connected_cb (GObject      *object,
         mapped = g_error_copy (error);
       else
         {
-          mapped = g_error_new (error->domain, error->code, "%s (port %u)",
+          /* Translators: a connection error from the system, and the port */
+          mapped = g_error_new (error->domain, error->code, _("%s (port %u)"),
                                 error->message, self->port);
         }
       connect_fail (task, mapped);
@@ -1915,9 +1914,7 @@ login_step (MpPop3Client *self,
   if (aborted != NULL)
     {
       g_autoptr(GError) odd = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                                           /* Translators: the second %s says what was wrong,
-                                            * such as “challenge is not base64”
-                                            */
+                                           /* Translators: the second %s says what was wrong */
                                            _("%s sent an invalid authentication "
                                              "challenge (%s)"), self->host, aborted);
       login_fail (task, odd);
@@ -2909,9 +2906,7 @@ job_item_done (MpPop3Client *self,
     }
   else if (reply->kind != REPLY_OK)
     {
-      /* Translators: “%s refused %s %u” names the host, a POP3 command
-       * such as DELE and the message number
-       */
+      /* Translators: host, POP3 command (such as DELE), message number */
       g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
                                                job->verb, item->result->number);
 
