@@ -141,7 +141,10 @@ mp_pop3_reader_read_status (MpPop3Reader  *reader,
 
   if (!next_line (reader, &start, &len, &next))
     {
-      if (mp_pop3_reader_get_buffered (reader) > MP_POP3_MAX_STATUS_LINE)
+      /* The partial line may end in the CR of its CRLF: allow for it, or
+       * a line of exactly the maximum fails when its LF arrives late.
+       */
+      if (mp_pop3_reader_get_buffered (reader) > MP_POP3_MAX_STATUS_LINE + 1)
         goto too_long;
       return MP_POP3_READ_NEED_MORE;
     }
