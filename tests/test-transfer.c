@@ -664,6 +664,59 @@ test_download_drop_mid_retr (void)
 }
 
 static void
+test_download_drop_after_first (void)
+{
+  g_autoptr(MpTestServer) server = server_new (MP_TEST_QUIRK_NONE);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = target_dir ("Downloads");
+  g_auto(GStrv) log = NULL;
+  const char *uids[] = { "uid-1", "uid-2", NULL };
+  MpTransferOutcome *outcome;
+
+  /* CAPA, USER, PASS, CAPA, UIDL, LIST, RETR 1, and the connection goes
+   * away when RETR 2 arrives.
+   */
+  mp_test_server_set_drop_after (server, 8);
+  mp_test_server_add_message (server, "uid-1", message_one);
+  mp_test_server_add_message (server, "uid-2", message_dots);
+  mp_test_server_add_message (server, "uid-3", message_three);
+  server_start (server);
+
+  {
+    g_autoptr(MpPop3Client) client = client_new (server);
+    g_autoptr(GAsyncResult) result = NULL;
+
+    mp_download_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_USER, uids, dir,
+                                MP_DOWNLOAD_DELETE_AFTER, NULL, result_cb, &result);
+    await (&result);
+    outcomes = mp_download_messages_finish (client, result, &error);
+    g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  }
+  log_outcomes (outcomes);
+  g_assert_no_error (error);
+  log = mp_test_server_get_log (server);
+  g_assert_cmpuint (g_strv_length (log), ==, 8);
+  g_assert_cmpstr (log[7], ==, "RETR 2");
+
+  /* The first message is safe on disk but was not deleted, and says so. */
+  outcome = find_outcome (outcomes, "uid-1");
+  g_assert_nonnull (outcome->path);
+  assert_file_contents (outcome->path, message_one, strlen (message_one));
+  g_assert_false (outcome->deleted);
+  g_assert_error (outcome->error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED);
+
+  outcome = find_outcome (outcomes, "uid-2");
+  g_assert_null (outcome->path);
+  g_assert_false (outcome->deleted);
+  g_assert_nonnull (outcome->error);
+
+  g_assert_cmpuint (count_dir (dir), ==, 1);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "DELE"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_n_messages (server), ==, 3);
+}
+
+static void
 test_download_expunged (void)
 {
   g_autoptr(MpTestServer) server = three_messages_server (MP_TEST_QUIRK_NONE);
@@ -1061,6 +1114,7 @@ main (int   argc,
   g_test_add_func ("/transfer/download/unsafe-uid", test_download_unsafe_uid);
   g_test_add_func ("/transfer/download/maildir", test_download_maildir);
   g_test_add_func ("/transfer/download/drop-mid-retr", test_download_drop_mid_retr);
+  g_test_add_func ("/transfer/download/drop-after-first", test_download_drop_after_first);
   g_test_add_func ("/transfer/download/expunged", test_download_expunged);
   g_test_add_func ("/transfer/download/delete-after", test_download_delete_after);
   g_test_add_func ("/transfer/download/not-a-directory", test_download_not_a_directory);
