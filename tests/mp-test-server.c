@@ -88,7 +88,6 @@ struct _MpTestServer
   char             *apop_timestamp;
   char             *sasl_challenge;
   char             *stls_reply;
-  char             *login_error;
   guint             reply_delay_msec;
   guint             drop_after;
   guint             max_errors;
@@ -113,6 +112,7 @@ struct _MpTestServer
   guint             max_depth;
   guint             n_handshakes_ok;
   guint             n_handshakes_failed;
+  char             *login_error;
 };
 
 G_DEFINE_FINAL_TYPE (MpTestServer, mp_test_server, G_TYPE_OBJECT)
@@ -1191,11 +1191,19 @@ session_login (Conn       *c,
       return FALSE;
     }
 
-  if (self->login_error != NULL)
-    {
-      reply_raw_line (c, out, self->login_error);
-      return FALSE;
-    }
+  {
+    g_autofree char *login_error = NULL;
+
+    g_mutex_lock (&self->mutex);
+    login_error = g_strdup (self->login_error);
+    g_mutex_unlock (&self->mutex);
+
+    if (login_error != NULL)
+      {
+        reply_raw_line (c, out, login_error);
+        return FALSE;
+      }
+  }
 
   g_mutex_lock (&self->mutex);
   c->maildrop = g_ptr_array_new_with_free_func (message_unref);
@@ -1614,9 +1622,16 @@ do_transaction_command (Conn       *c,
       /* The update state (RFC 1939 §6): only now do deletions happen. */
       g_mutex_lock (&self->mutex);
       for (guint i = 0; i < c->maildrop->len; i++)
-        if (g_array_index (c->deleted, gboolean, i) &&
-            g_ptr_array_remove (self->messages, g_ptr_array_index (c->maildrop, i)))
-          n_deleted++;
+        {
+          Message *gone = g_ptr_array_index (c->maildrop, i);
+
+          if (!g_array_index (c->deleted, gboolean, i))
+            continue;
+          /* Sessions that still list it now get "-ERR" for it. */
+          g_atomic_int_set (&gone->expunged, 1);
+          if (g_ptr_array_remove (self->messages, gone))
+            n_deleted++;
+        }
       g_mutex_unlock (&self->mutex);
 
       reply_ok (c, out, "Logging out, %u messages deleted", n_deleted);
@@ -2092,6 +2107,8 @@ mp_test_server_get_port (MpTestServer *self)
  * @uid: the unique id UIDL reports (duplicates allowed, for the quirk)
  * @content: the message; line ends are normalised to CRLF
  *
+ * May be called while sessions run; sessions that start later see it.
+ *
  * Returns: the message number in a session that starts now
  */
 guint
@@ -2277,16 +2294,20 @@ mp_test_server_set_stls_reply (MpTestServer *self,
 
 /**
  * mp_test_server_set_login_error:
- * @line: e.g. "-ERR [IN-USE] Mailbox locked"; the answer to a login with
- *   the right credentials, instead of "+OK"
+ * @line: (nullable): e.g. "-ERR [IN-USE] Mailbox locked"; the answer to
+ *   a login with the right credentials, instead of "+OK"
+ *
+ * May be called while sessions run (to lift an [IN-USE] after a while).
  */
 void
 mp_test_server_set_login_error (MpTestServer *self,
                                 const char   *line)
 {
-  CHECK_NOT_STARTED (self);
+  g_return_if_fail (MP_IS_TEST_SERVER (self));
 
+  g_mutex_lock (&self->mutex);
   set_str (&self->login_error, line);
+  g_mutex_unlock (&self->mutex);
 }
 
 /**
@@ -2361,7 +2382,50 @@ mp_test_server_set_expunged (MpTestServer *self,
   g_mutex_unlock (&self->mutex);
 }
 
+/**
+ * mp_test_server_delete_message:
+ * @number: a message number as sessions starting now see it
+ *
+ * Deletes a message as another client's committed session would: later
+ * sessions no longer see it (numbers shift), running ones get "-ERR" for
+ * it. May be called while sessions run.
+ */
+void
+mp_test_server_delete_message (MpTestServer *self,
+                               guint         number)
+{
+  g_return_if_fail (MP_IS_TEST_SERVER (self));
+
+  g_mutex_lock (&self->mutex);
+  if (number >= 1 && number <= self->messages->len)
+    {
+      Message *message = g_ptr_array_index (self->messages, number - 1);
+
+      g_atomic_int_set (&message->expunged, 1);
+      g_ptr_array_remove_index (self->messages, number - 1);
+    }
+  g_mutex_unlock (&self->mutex);
+}
+
 /* ---- inspection -------------------------------------------------------- */
+
+/**
+ * mp_test_server_clear_log:
+ *
+ * Forgets the command log and the counts (not the failures), so that a
+ * test can look at one session at a time.
+ */
+void
+mp_test_server_clear_log (MpTestServer *self)
+{
+  g_return_if_fail (MP_IS_TEST_SERVER (self));
+
+  g_mutex_lock (&self->mutex);
+  g_ptr_array_set_size (self->log, 0);
+  g_hash_table_remove_all (self->verb_counts);
+  self->max_depth = 0;
+  g_mutex_unlock (&self->mutex);
+}
 
 /**
  * mp_test_server_get_log:

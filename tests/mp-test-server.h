@@ -9,6 +9,36 @@
 
 G_BEGIN_DECLS
 
+/* An in-process POP3 server for tests, listening on 127.0.0.1:0. Each
+ * connection runs in its own thread with blocking I/O, so the client under
+ * test runs undisturbed in the test's main context.
+ *
+ * Mailbox mode, a working server with quirks:
+ *
+ *   g_autoptr(MpTestServer) server = mp_test_server_new ();
+ *   mp_test_server_set_mailbox_mode (server, "alice", "secret");
+ *   mp_test_server_set_quirks (server, MP_TEST_QUIRK_PIPELINING);
+ *   mp_test_server_fill (server, 500);
+ *   mp_test_server_start (server, &error);
+ *   … connect a client to mp_test_server_get_port (server) …
+ *   g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 0);
+ *
+ * Script mode, exact bytes for faults:
+ *
+ *   g_autoptr(MpTestScript) script = mp_test_script_new ();
+ *   mp_test_script_send (script, "+OK ready\r\n");
+ *   mp_test_script_expect (script, "CAPA");
+ *   mp_test_script_send (script, "+OK\r\nSTLS\r\n.\r\n");
+ *   mp_test_script_expect (script, "STLS");
+ *   mp_test_script_send (script, "+OK\r\n+OK injected\r\n");
+ *   mp_test_script_start_tls (script);
+ *   mp_test_script_hang (script);
+ *   mp_test_server_add_script (server, script);
+ *
+ * Call mp_test_init() after g_test_init() and end main() with
+ * `return mp_test_shutdown (g_test_run ());` in programs that use TLS.
+ */
+
 /**
  * MpTestScript:
  *
@@ -135,7 +165,8 @@ gboolean          mp_test_server_start               (MpTestServer     *self,
 void              mp_test_server_stop                (MpTestServer     *self);
 guint16           mp_test_server_get_port            (MpTestServer     *self);
 
-/* Mailbox mode configuration (before start, except where noted). */
+/* Mailbox mode configuration: before start, except add_message,
+ * set_login_error, set_expunged and delete_message, which work any time. */
 guint             mp_test_server_add_message         (MpTestServer     *self,
                                                       const char       *uid,
                                                       const char       *content);
@@ -168,8 +199,11 @@ void              mp_test_server_set_max_errors      (MpTestServer     *self,
 void              mp_test_server_set_expunged        (MpTestServer     *self,
                                                       guint             number,
                                                       gboolean          expunged);
+void              mp_test_server_delete_message      (MpTestServer     *self,
+                                                      guint             number);
 
 /* Inspection, thread-safe, at any time. */
+void              mp_test_server_clear_log           (MpTestServer     *self);
 char            **mp_test_server_get_log             (MpTestServer     *self);
 guint             mp_test_server_get_command_count   (MpTestServer     *self,
                                                       const char       *verb);

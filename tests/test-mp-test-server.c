@@ -314,6 +314,49 @@ test_mailbox_no_quit_keeps (void)
   g_assert_cmpuint (mp_test_server_get_n_messages (server), ==, 3);
 }
 
+/* Two sessions at once, as when another client deletes behind our back. */
+static void
+test_mailbox_concurrent (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NONE);
+  Client first = { 0 };
+  Client second = { 0 };
+
+  client_open (&first, server);
+  login (&first);
+  client_open (&second, server);
+  login (&second);
+
+  client_send (&second, "DELE 1");
+  assert_line (&second, "+OK*");
+  client_send (&second, "QUIT");
+  assert_line (&second, "+OK*");
+  client_close (&second);
+
+  /* The first session still counts it, but cannot touch it. */
+  client_send (&first, "STAT");
+  assert_line (&first, "+OK 3 *");
+  client_send (&first, "DELE 1");
+  assert_line (&first, "-ERR*");
+  client_send (&first, "RETR 2");
+  assert_line (&first, "+OK*");
+  g_free (read_data (&first));
+  client_close (&first);
+
+  /* Numbers shift for later sessions; the log can be cleared. */
+  mp_test_server_clear_log (server);
+  mp_test_server_delete_message (server, 1);
+  client_open (&first, server);
+  login (&first);
+  client_send (&first, "UIDL 1");
+  assert_line (&first, "+OK 1 uid-00000003");
+  client_close (&first);
+
+  g_assert_cmpuint (mp_test_server_get_n_messages (server), ==, 1);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "DELE"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "UIDL"), ==, 1);
+}
+
 static void
 test_mailbox_pipelined_depth (void)
 {
@@ -489,6 +532,7 @@ main (int   argc,
   g_test_add_func ("/test-server/script/hang-stop", test_script_hang_stop);
   g_test_add_func ("/test-server/mailbox/basic", test_mailbox_basic);
   g_test_add_func ("/test-server/mailbox/no-quit-keeps", test_mailbox_no_quit_keeps);
+  g_test_add_func ("/test-server/mailbox/concurrent", test_mailbox_concurrent);
   g_test_add_func ("/test-server/mailbox/pipelined-depth", test_mailbox_pipelined_depth);
   g_test_add_func ("/test-server/mailbox/quirks", test_mailbox_quirks);
   g_test_add_func ("/test-server/mailbox/login-error", test_mailbox_login_error);

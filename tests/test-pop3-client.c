@@ -639,6 +639,32 @@ test_stls_injected_late (void)
   assert_no_credentials_sent (server);
 }
 
+/* An untrusted certificate after STLS ends the session: no fallback to
+ * the cleartext connection that is still there. */
+static void
+test_stls_untrusted (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_new ();
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) login_error = NULL;
+
+  certificate = make_certificate (NULL);
+  mp_test_server_set_certificate (server, certificate);
+  start (server);
+
+  client = client_new (server, MP_POP3_SECURITY_STARTTLS);
+  g_assert_false (do_connect (client, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE);
+  g_assert_nonnull (mp_pop3_client_get_peer_certificate (client));
+  g_assert_false (do_login (client, USER, PASSWORD, MP_POP3_AUTH_USER, &login_error));
+  g_assert_nonnull (login_error);
+  g_clear_object (&client);
+
+  assert_no_credentials_sent (server);
+}
+
 /* A server without CAPA may still do STLS; the client tries it. */
 static void
 test_stls_without_capa (void)
@@ -1081,6 +1107,36 @@ test_auth_odd_challenge (gconstpointer data)
     g_assert_true (g_strv_contains ((const char * const *) log, "*"));
   }
   g_assert_false (mp_test_server_log_contains (server, "*" PASSWORD "*"));
+}
+
+/* PLAIN has an empty challenge (RFC 4616); anything that is not base64
+ * is as odd there as anywhere, and no credentials go out in answer. */
+static void
+test_auth_odd_challenge_plain (void)
+{
+  g_autofree char *user = g_strnfill (120, 'u');
+  g_autofree char *password = g_strnfill (120, 'p');
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) log = NULL;
+
+  /* Credentials too long for an initial response, so the client waits
+   * for the server's challenge. */
+  mp_test_server_set_mailbox_mode (server, user, password);
+  mp_test_server_set_sasl_challenge (server, "!!! this is not base64 !!!");
+  start (server);
+
+  client = client_new (server, MP_POP3_SECURITY_NONE);
+  g_assert_true (do_connect (client, &error));
+  g_assert_false (do_login (client, user, password, MP_POP3_AUTH_PLAIN, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL);
+  g_clear_object (&client);
+
+  g_assert_true (mp_test_server_wait_idle (server, 5000));
+  log = mp_test_server_get_log (server);
+  g_assert_true (g_strv_contains ((const char * const *) log, "AUTH PLAIN"));
+  g_assert_true (g_strv_contains ((const char * const *) log, "*"));
 }
 
 static void
@@ -1939,6 +1995,56 @@ test_quirk_top_whole_capped (void)
   g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_REPLY_TOO_LARGE);
 }
 
+typedef struct
+{
+  const char *command;
+  const char *reply;
+} MalformedCase;
+
+static const MalformedCase malformed_cases[] = {
+  { "STAT", "+OK lots of mail\r\n" },
+  { "LIST", "+OK\r\n1 120\r\ntwo 200\r\n.\r\n" },
+  { "UIDL", "+OK\r\n1\r\n.\r\n" },
+  { "LAST", "+OK many\r\n" },
+};
+
+/* Replies whose status is fine but whose content is not. */
+static void
+test_quirk_malformed (gconstpointer data)
+{
+  const MalformedCase *c = data;
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  script_login (script);
+  mp_test_script_expect (script, c->command);
+  mp_test_script_send (script, c->reply);
+  mp_test_script_hang (script);
+  server = script_server (script);
+  client = logged_in_client (server);
+
+  if (g_str_equal (c->command, "STAT"))
+    ok = do_stat (client, NULL, NULL, &error);
+  else if (g_str_equal (c->command, "LIST"))
+    {
+      g_autoptr(GArray) list = do_list (client, &error);
+      ok = list != NULL;
+    }
+  else if (g_str_equal (c->command, "UIDL"))
+    {
+      g_autoptr(GPtrArray) uidl = do_uidl (client, &error);
+      ok = uidl != NULL;
+    }
+  else
+    ok = do_last (client, NULL, &error);
+
+  g_assert_false (ok);
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL);
+}
+
 static void
 test_quirk_garbage_reply (void)
 {
@@ -2016,6 +2122,23 @@ test_drop_mid_pipeline (void)
     numbers[i] = i + 1;
   results = do_top_many (client, numbers, n, 0, 64 * 1024, &error);
   g_assert_null (results);
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CLOSED);
+}
+
+static void
+test_drop_after_greeting (void)
+{
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_test_script_send (script, "+OK ready\r\n");
+  mp_test_script_close (script);
+  server = script_server (script);
+
+  client = client_new (server, MP_POP3_SECURITY_NONE);
+  g_assert_false (do_connect (client, &error));
   g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CLOSED);
 }
 
@@ -2134,6 +2257,36 @@ test_timeout_tls_handshake (void)
   g_assert_cmpint (elapsed, <, 4 * G_USEC_PER_SEC);
 }
 
+/* The timeout holds inside TLS too: a server that completes the handshake
+ * and then says nothing. */
+static void
+test_timeout_tls_greeting (void)
+{
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autofree char *cert_path = NULL;
+  g_autoptr(GTlsCertificate) certificate = make_certificate (&cert_path);
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start_time, elapsed;
+
+  mp_test_script_start_tls (script);
+  mp_test_script_hang (script);
+  mp_test_server_set_certificate (server, certificate);
+  mp_test_server_add_script (server, script);
+  start (server);
+
+  client = client_new (server, MP_POP3_SECURITY_TLS);
+  g_assert_true (mp_pop3_client_set_ca_file (client, cert_path, &error));
+  mp_pop3_client_set_timeout (client, 1);
+  start_time = g_get_monotonic_time ();
+  g_assert_false (do_connect (client, &error));
+  elapsed = g_get_monotonic_time () - start_time;
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_TIMED_OUT);
+  g_assert_cmpint (elapsed, <, 4 * G_USEC_PER_SEC);
+  g_assert_cmpuint (mp_test_server_get_n_handshakes (server, TRUE), ==, 1);
+}
+
 static void
 test_cancel_command (void)
 {
@@ -2194,6 +2347,39 @@ test_cancel_connect (void)
   g_assert_false (mp_pop3_client_connect_finish (client, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_true (mp_test_server_wait_idle (server, 5000));
+}
+
+static void
+test_cancel_job (void)
+{
+  const guint n = 200;
+  g_autoptr(MpTestServer) server = mailbox_new ();
+  g_autoptr(MpPop3Client) client = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  g_autofree guint *numbers = g_new (guint, n);
+
+  mp_test_server_set_reply_delay (server, 50);
+  mp_test_server_fill (server, n);
+  start (server);
+  client = logged_in_client (server);
+
+  for (guint i = 0; i < n; i++)
+    numbers[i] = i + 1;
+  mp_pop3_client_top_many_async (client, numbers, n, 0, 64 * 1024, cancellable,
+                                 result_cb, &result);
+  g_assert_true (mp_test_server_wait_command (server, "TOP", 2, 5000));
+  g_cancellable_cancel (cancellable);
+  await (&result);
+
+  results = mp_pop3_client_top_many_finish (client, result, &error);
+  g_assert_null (results);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (mp_pop3_client_is_connected (client));
+  g_assert_true (mp_test_server_wait_idle (server, 5000));
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), <, n);
 }
 
 static void
@@ -2292,6 +2478,7 @@ main (int   argc,
   g_test_add_func ("/pop3/client/stls/refused", test_stls_refused);
   g_test_add_func ("/pop3/client/stls/injected", test_stls_injected);
   g_test_add_func ("/pop3/client/stls/injected-late", test_stls_injected_late);
+  g_test_add_func ("/pop3/client/stls/untrusted", test_stls_untrusted);
   g_test_add_func ("/pop3/client/stls/without-capa", test_stls_without_capa);
   g_test_add_func ("/pop3/client/stls/login-inside", test_stls_login_inside);
 
@@ -2322,6 +2509,7 @@ main (int   argc,
                         GINT_TO_POINTER (MP_POP3_AUTH_CRAM_MD5), test_auth_odd_challenge);
   g_test_add_data_func ("/pop3/client/auth/odd-challenge/login",
                         GINT_TO_POINTER (MP_POP3_AUTH_LOGIN), test_auth_odd_challenge);
+  g_test_add_func ("/pop3/client/auth/odd-challenge/plain", test_auth_odd_challenge_plain);
   g_test_add_func ("/pop3/client/auth/line-breaks", test_auth_line_breaks);
   g_test_add_func ("/pop3/client/auth/auto-cleartext-cram", test_auth_auto_cleartext_cram);
   g_test_add_func ("/pop3/client/auth/auto-cleartext-apop", test_auth_auto_cleartext_apop);
@@ -2367,17 +2555,27 @@ main (int   argc,
   g_test_add_func ("/pop3/client/quirk/top-whole", test_quirk_top_whole);
   g_test_add_func ("/pop3/client/quirk/top-whole-capped", test_quirk_top_whole_capped);
   g_test_add_func ("/pop3/client/quirk/garbage-reply", test_quirk_garbage_reply);
+  for (guint i = 0; i < G_N_ELEMENTS (malformed_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/pop3/client/quirk/malformed/%s",
+                                               malformed_cases[i].command);
+
+      g_test_add_data_func (path, &malformed_cases[i], test_quirk_malformed);
+    }
 
   g_test_add_func ("/pop3/client/drop/mid-top", test_drop_mid_top);
   g_test_add_func ("/pop3/client/drop/mid-retr", test_drop_mid_retr);
   g_test_add_func ("/pop3/client/drop/mid-pipeline", test_drop_mid_pipeline);
+  g_test_add_func ("/pop3/client/drop/after-greeting", test_drop_after_greeting);
   g_test_add_func ("/pop3/client/drop/after-commands", test_drop_after_commands);
   g_test_add_func ("/pop3/client/drop/too-many-errors", test_too_many_errors);
   g_test_add_func ("/pop3/client/timeout/greeting", test_timeout_greeting);
   g_test_add_func ("/pop3/client/timeout/command", test_timeout_command);
   g_test_add_func ("/pop3/client/timeout/tls-handshake", test_timeout_tls_handshake);
+  g_test_add_func ("/pop3/client/timeout/tls-greeting", test_timeout_tls_greeting);
   g_test_add_func ("/pop3/client/cancel/command", test_cancel_command);
   g_test_add_func ("/pop3/client/cancel/connect", test_cancel_connect);
+  g_test_add_func ("/pop3/client/cancel/job", test_cancel_job);
   g_test_add_func ("/pop3/client/cancel/already", test_cancel_already);
   g_test_add_func ("/pop3/client/connection-refused", test_connection_refused);
 

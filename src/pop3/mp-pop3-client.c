@@ -1948,8 +1948,18 @@ login_step (MpPop3Client *self,
         {
           /* RFC 4616: message = [authzid] NUL authcid NUL passwd */
           gsize ulen = strlen (data->user), plen = strlen (data->password);
-          g_autofree guchar *raw = g_malloc (ulen + plen + 2);
+          g_autofree guchar *raw = NULL;
 
+          /* The challenge should be empty; one that is not even base64
+           * is as odd here as for the other mechanisms.
+           */
+          if (!is_base64 (reply->text))
+            {
+              sasl_abort (self, task, "challenge is not base64");
+              return;
+            }
+
+          raw = g_malloc (ulen + plen + 2);
           raw[0] = '\0';
           memcpy (raw + 1, data->user, ulen);
           raw[1 + ulen] = '\0';
