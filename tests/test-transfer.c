@@ -634,6 +634,36 @@ test_download_maildir (void)
 }
 
 static void
+test_download_uidl_extra (void)
+{
+  g_autoptr(MpTestServer) server = three_messages_server (MP_TEST_QUIRK_UIDL_EXTRA);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = target_dir ("Downloads");
+  const char *uids[] = { "ghost-4", "uid-1", NULL };
+  MpTransferOutcome *outcome;
+
+  outcomes = run_download (server, uids, dir, MP_DOWNLOAD_DELETE_AFTER, &error);
+  log_outcomes (outcomes);
+  g_assert_no_error (error);
+
+  /* The phantom has no file and deletes nothing; the real one is fine. */
+  outcome = find_outcome (outcomes, "ghost-4");
+  g_assert_nonnull (outcome->error);
+  g_assert_null (outcome->path);
+  g_assert_false (outcome->deleted);
+  outcome = find_outcome (outcomes, "uid-1");
+  g_assert_no_error (outcome->error);
+  g_assert_true (outcome->deleted);
+  assert_file_contents (outcome->path, message_one, strlen (message_one));
+
+  g_assert_cmpuint (count_dir (dir), ==, 1);
+  g_assert_cmpuint (count_log_lines (server, "DELE *"), ==, 1);
+  g_assert_true (mp_test_server_log_contains (server, "DELE 1"));
+  g_assert_cmpuint (mp_test_server_get_n_messages (server), ==, 2);
+}
+
+static void
 test_download_drop_mid_retr (void)
 {
   g_autoptr(MpTestServer) server = three_messages_server (MP_TEST_QUIRK_DROP_MID_RETR);
@@ -1113,6 +1143,7 @@ main (int   argc,
   g_test_add_func ("/transfer/download/eml", test_download_eml);
   g_test_add_func ("/transfer/download/unsafe-uid", test_download_unsafe_uid);
   g_test_add_func ("/transfer/download/maildir", test_download_maildir);
+  g_test_add_func ("/transfer/download/uidl-extra", test_download_uidl_extra);
   g_test_add_func ("/transfer/download/drop-mid-retr", test_download_drop_mid_retr);
   g_test_add_func ("/transfer/download/drop-after-first", test_download_drop_after_first);
   g_test_add_func ("/transfer/download/expunged", test_download_expunged);
