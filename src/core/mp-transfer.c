@@ -100,7 +100,10 @@ fail (GTask  *task,
   g_object_unref (task);
 }
 
-/* The session broke: every message not settled yet shares the error. */
+/* The session broke: every message not settled yet shares the error. A
+ * message already saved keeps its file, but if it was to be deleted in
+ * this session it says that it was not, like a failed DELE or QUIT would.
+ */
 static void
 settle_remaining (TransferData *data,
                   const GError *error)
@@ -109,9 +112,16 @@ settle_remaining (TransferData *data,
     {
       MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
 
-      if (outcome->error == NULL && !outcome->deleted &&
-          (data->download ? outcome->path == NULL : TRUE))
-        outcome->error = g_error_copy (error);
+      if (outcome->error != NULL || outcome->deleted)
+        continue;
+      if (data->download && outcome->path != NULL)
+        {
+          if (data->flags & MP_DOWNLOAD_DELETE_AFTER)
+            outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
+                                          "Not deleted: %s", error->message);
+          continue;
+        }
+      outcome->error = g_error_copy (error);
     }
 }
 
