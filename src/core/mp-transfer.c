@@ -537,8 +537,39 @@ list_cb (GObject      *object,
                            GSIZE_TO_POINTER ((gsize) entry->size));
     }
 
-  data->next = 0;
-  retr_next (task);
+  /* A server whose UIDL names a number that LIST lacks contradicts
+   * itself; such a message is left alone rather than guessed at.
+   */
+  for (guint i = 0; i < data->outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+      guint number = outcome_number (data, outcome);
+
+      if (outcome->error == NULL &&
+          !g_hash_table_contains (data->sizes, GUINT_TO_POINTER (number)))
+        outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_FOUND,
+                                      "The server's UIDL and LIST disagree about UID %s; "
+                                      "left alone", outcome->uid);
+    }
+
+  if (data->download)
+    {
+      data->next = 0;
+      retr_next (task);
+    }
+  else
+    {
+      g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+
+      for (guint i = 0; i < data->outcomes->len; i++)
+        {
+          MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+
+          if (outcome->error == NULL)
+            g_ptr_array_add (candidates, outcome);
+        }
+      delete_marked (task, candidates);
+    }
 }
 
 static void
@@ -552,7 +583,6 @@ uidl_cb (GObject      *object,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) count = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
   GError *error = NULL;
 
   entries = mp_pop3_client_uidl_finish (client, result, &error);
@@ -594,17 +624,11 @@ uidl_cb (GObject      *object,
                                       "left alone because it is ambiguous",
                                       outcome->uid, n);
       else
-        {
-          g_hash_table_insert (data->numbers, outcome,
-                               g_hash_table_lookup (by_uid, outcome->uid));
-          g_ptr_array_add (candidates, outcome);
-        }
+        g_hash_table_insert (data->numbers, outcome,
+                             g_hash_table_lookup (by_uid, outcome->uid));
     }
 
-  if (data->download)
-    mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
-  else
-    delete_marked (task, candidates);
+  mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
 }
 
 static void
