@@ -44,9 +44,6 @@ mp_transfer_outcome_free (MpTransferOutcome *outcome)
 
 typedef struct
 {
-  char             *user;
-  char             *password;
-  MpPop3AuthMethod  auth;
   char             *directory;
   MpDownloadFlags   flags;
   gboolean          download;
@@ -60,10 +57,6 @@ typedef struct
 static void
 transfer_data_free (TransferData *data)
 {
-  if (data->password != NULL)
-    explicit_bzero (data->password, strlen (data->password));
-  g_free (data->password);
-  g_free (data->user);
   g_free (data->directory);
   g_clear_pointer (&data->outcomes, g_ptr_array_unref);
   g_clear_pointer (&data->numbers, g_hash_table_unref);
@@ -632,14 +625,14 @@ uidl_cb (GObject      *object,
 }
 
 static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+open_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   GTask *task = user_data;
   GError *error = NULL;
 
-  if (!mp_pop3_client_login_finish (MP_POP3_CLIENT (object), result, &error))
+  if (!mp_pop3_client_open_finish (MP_POP3_CLIENT (object), result, &error))
     {
       fail (task, error);
       return;
@@ -647,25 +640,6 @@ login_cb (GObject      *object,
 
   mp_pop3_client_uidl_async (MP_POP3_CLIENT (object), g_task_get_cancellable (task),
                              uidl_cb, task);
-}
-
-static void
-connect_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GTask *task = user_data;
-  TransferData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!mp_pop3_client_connect_finish (MP_POP3_CLIENT (object), result, &error))
-    {
-      fail (task, error);
-      return;
-    }
-
-  mp_pop3_client_login_async (MP_POP3_CLIENT (object), data->user, data->password,
-                              data->auth, g_task_get_cancellable (task), login_cb, task);
 }
 
 static void
@@ -686,9 +660,6 @@ start (MpPop3Client        *client,
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
 
-  data->user = g_strdup (user);
-  data->password = g_strdup (password);
-  data->auth = auth;
   data->numbers = g_hash_table_new (NULL, NULL);
   data->marked = g_ptr_array_new ();
   data->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_transfer_outcome_free);
@@ -705,7 +676,7 @@ start (MpPop3Client        *client,
     }
   g_task_set_task_data (task, data, (GDestroyNotify) transfer_data_free);
 
-  mp_pop3_client_connect_async (client, cancellable, connect_cb, task);
+  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
 }
 
 /**
