@@ -399,7 +399,7 @@ test_mailbox_quirks (void)
 {
   g_autoptr(MpTestServer) server =
     mailbox_server (MP_TEST_QUIRK_NO_DOT_STUFFING | MP_TEST_QUIRK_UIDL_EXTRA | MP_TEST_QUIRK_TOP_WHOLE);
-  g_autofree char *line = NULL;
+
   g_autofree char *uidl = NULL;
   Client client = { 0 };
 
