@@ -112,7 +112,7 @@ settle_remaining (TransferData *data,
         {
           if (data->flags & MP_DOWNLOAD_DELETE_AFTER)
             outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
-                                          "Not deleted: %s", error->message);
+                                          _("Not deleted: %s"), error->message);
           continue;
         }
       outcome->error = g_error_copy (error);
@@ -542,8 +542,8 @@ list_cb (GObject      *object,
       if (outcome->error == NULL &&
           !g_hash_table_contains (data->sizes, GUINT_TO_POINTER (number)))
         outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_FOUND,
-                                      "The server's UIDL and LIST disagree about UID %s; "
-                                      "left alone", outcome->uid);
+                                      _("The server's UIDL and LIST disagree about UID %s; "
+                                        "left alone"), outcome->uid);
     }
 
   if (data->download)
