@@ -196,6 +196,9 @@ print_human (const char              *label,
   if (n_new > 0)
     g_print (ngettext (" (%u new)", " (%u new)", n_new), n_new);
   g_print ("\n");
+  if (!snapshot->uidl_supported && snapshot->count > 0)
+    g_print (_("  This server has no UIDL: messages are recognised by their headers, "
+               "and download and delete are not possible.\n"));
 
   for (guint i = 0; i < snapshot->messages->len; i++)
     {
