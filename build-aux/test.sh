@@ -111,7 +111,9 @@ if [[ -f $srcdir/tests/lsan.supp ]]; then
   lsan_options="suppressions=$srcdir/tests/lsan.supp:$lsan_options"
 fi
 asan_env=(
-  ASAN_OPTIONS=detect_leaks=1
+  # GLib is built without frame pointers: only slow unwinding gives LSan
+  # stacks deep enough to tell its caches (suppressed) from our leaks.
+  ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
   LSAN_OPTIONS="$lsan_options"
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # GLib 2.74 still has its slice allocator, which hides leaks from LSan.
