@@ -39,7 +39,7 @@ import time
 CHUNK = 65536
 
 # How long a cut waits for the server to answer the line it cuts after.
-CUT_WAIT = 5.0
+CUT_WAIT = 15.0
 
 
 class _LineWatch:

@@ -166,6 +166,27 @@ class Issue3Test(unittest.TestCase):
             listing[int(number)] = uid
         return listing
 
+    def offset(self, user, which="main", timeout=15.0):
+        """The log offset from which only sessions still to come appear:
+        Dovecot logs through its log process a moment after the fact, so
+        first wait until every session of USER that has logged in has also
+        logged its end."""
+        deadline = time.monotonic() + timeout
+        while True:
+            path = self.dc.log_path if which == "main" else self.dc.nostls_log_path
+            with open(path, "rb") as f:
+                data = f.read()
+            offset = len(data)
+            text = data.decode("utf-8", "replace")
+            logins = sum(1 for m in mptest.LOGIN_RE.finditer(text) if m["user"] == user)
+            logouts = sum(1 for m in mptest.LOGOUT_RE.finditer(text) if m["user"] == user)
+            if logins == logouts:
+                return offset
+            if time.monotonic() > deadline:
+                self.fail("%d sessions of %s logged in but %d ended within %.0f s:\n%s"
+                          % (logins, user, logouts, timeout, text[-4000:]))
+            time.sleep(0.05)
+
     def session(self, offset, user, which="main"):
         return mptest.session(self.dc, offset, user, which)
 
@@ -197,7 +218,7 @@ class Issue3Test(unittest.TestCase):
         home = self.make_home()
         records = self.dc.messages["steady"]
 
-        offset = self.dc.log_offset()
+        offset = self.offset("steady")
         run1, first = self.check("steady", home)
         s1 = self.session(offset, "steady")
         self.assertEqual(first["messages"], BIG)
@@ -210,7 +231,7 @@ class Issue3Test(unittest.TestCase):
         self.assertEqual((s1["top"], s1["retr"], s1["dele"], s1["reason"]),
                          (BIG, 0, 0, "Logged out"), s1["text"])
 
-        offset = self.dc.log_offset()
+        offset = self.offset("steady")
         run2, second = self.check("steady", home)
         s2 = self.session(offset, "steady")
         self.assertEqual(second["messages"], BIG)
@@ -240,7 +261,7 @@ class Issue3Test(unittest.TestCase):
         self.assertEqual(len(added), 1)
         added_uid = added.pop()
 
-        offset = self.dc.log_offset()
+        offset = self.offset("newmsg")
         run, second = self.check("newmsg", home)
         s = self.session(offset, "newmsg")
         self.assertEqual(second["messages"], 6)
@@ -253,7 +274,7 @@ class Issue3Test(unittest.TestCase):
         # only the new message's header was fetched
         self.assertEqual(s["top"], 1, s["text"])
 
-        offset = self.dc.log_offset()
+        offset = self.offset("newmsg")
         run, third = self.check("newmsg", home)
         s = self.session(offset, "newmsg")
         self.assertEqual(third["messages"], 6)
@@ -271,7 +292,7 @@ class Issue3Test(unittest.TestCase):
         uids = {self.uid_of("dl", listing, ident): ident for ident in self.DL_PICK}
         out = self.make_dir("eml")
 
-        offset = self.dc.log_offset()
+        offset = self.offset("dl")
         run, doc, results = self.transfer("dl", home, ["--download", "--to", out] + list(uids))
         s = self.session(offset, "dl")
         self.assertEqual(run.returncode, 0, run.describe())
@@ -341,7 +362,7 @@ class Issue3Test(unittest.TestCase):
         self.assertNotIn(missing, listing.values())
         out = self.make_dir("partial")
 
-        offset = self.dc.log_offset()
+        offset = self.offset("dl")
         run, doc, results = self.transfer("dl", home, ["--download", "--to", out,
                                                        first, missing, last])
         s = self.session(offset, "dl")
@@ -367,7 +388,7 @@ class Issue3Test(unittest.TestCase):
         sources = {uid: self.source("dlx", ident) for uid, ident in wanted.items()}
         out = self.make_dir("eml")
 
-        offset = self.dc.log_offset()
+        offset = self.offset("dlx")
         run, doc, results = self.transfer("dlx", home, ["--download", "--delete-after",
                                                         "--to", out] + list(wanted))
         s = self.session(offset, "dlx")
@@ -416,7 +437,7 @@ class Issue3Test(unittest.TestCase):
         self.assertEqual(shifted[2], ours[3])
         self.assertNotIn(ours[1], shifted.values())
 
-        offset = self.dc.log_offset()
+        offset = self.offset("race")
         run, doc, results = self.transfer("race", home, ["--delete", ours[2], ours[3]])
         s = self.session(offset, "race")
         self.assertEqual(run.returncode, 0, run.describe())
@@ -445,7 +466,7 @@ class Issue3Test(unittest.TestCase):
             self.assertEqual(proxy.cut_replies, [])
 
             victim = before[2]
-            offset = self.dc.log_offset("nostls")
+            offset = self.offset("drop", "nostls")
             run, doc, results = self.transfer("drop", home, ["--delete", victim], proxy.port)
             s = self.session(offset, "drop", "nostls")
             self.assertEqual(run.returncode, 1, run.describe())
@@ -469,7 +490,7 @@ class Issue3Test(unittest.TestCase):
             self.assertEqual(self.server_uidl("drop"), before)
 
             # and none is announced again
-            offset = self.dc.log_offset("nostls")
+            offset = self.offset("drop", "nostls")
             run, third = self.check("drop", home, proxy.port)
             s = self.session(offset, "drop", "nostls")
             self.assertEqual(third["messages"], 4)
@@ -488,7 +509,7 @@ class Issue3Test(unittest.TestCase):
         missing = "ffffffff" + before[1][8:]
         self.assertNotIn(missing, before.values())
 
-        offset = self.dc.log_offset()
+        offset = self.offset("del")
         run, doc, results = self.transfer("del", home, ["--delete", missing])
         s = self.session(offset, "del")
         self.assertEqual(run.returncode, 1, run.describe())
@@ -503,7 +524,7 @@ class Issue3Test(unittest.TestCase):
         before = self.server_uidl("del")
         uid = before[3]
 
-        offset = self.dc.log_offset()
+        offset = self.offset("del")
         run, doc, results = self.transfer("del", home, ["--delete", uid, uid])
         s = self.session(offset, "del")
         self.assertEqual(run.returncode, 0, run.describe())
@@ -519,7 +540,7 @@ class Issue3Test(unittest.TestCase):
         uid = before[max(before)]
         missing = "eeeeeeee" + uid[8:]
 
-        offset = self.dc.log_offset()
+        offset = self.offset("del")
         run, doc, results = self.transfer("del", home, ["--delete", missing, uid])
         s = self.session(offset, "del")
         self.assertEqual(run.returncode, 1, run.describe())
