@@ -22,7 +22,7 @@ packages=(
   # integration tests: a real POP3 server with a generated certificate
   dovecot-core dovecot-pop3d openssl python3
   # UI tests: X server, session bus, secrets, mock notification daemon
-  xvfb xauth dbus dbus-x11 gnome-keyring python3-dbusmock python3-gi
+  xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools python3-dbusmock python3-gi
   imagemagick
 )
 

@@ -66,7 +66,8 @@ url="pop3://$user@127.0.0.1:$port"
 echo "run.sh: mailpeek --check --url $url --cafile $cafile $*"
 # The password reaches mailpeek through its environment only, never argv.
 status=0
-MAILPEEK_PASSWORD=$password \
+# The demo's seen-state lives and dies with the demo server.
+MAILPEEK_PASSWORD=$password XDG_STATE_HOME=$demo_dir/state \
   _build/src/mailpeek --check --url "$url" --cafile "$cafile" "$@" >&3 || status=$?
 echo "run.sh: mailpeek exited with $status; stopping the demo server"
 exit "$status"

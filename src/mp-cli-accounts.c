@@ -87,6 +87,11 @@ check_options (CliOptions *options,
     { options->interval != NULL, "--interval", takes_target },
     { options->no_pipelining, "--no-pipelining", FALSE },
     { options->json, "--json", takes_json },
+    { options->watch, "--watch", FALSE },
+    { options->account != NULL, "--account", FALSE },
+    { options->to != NULL, "--to", FALSE },
+    { options->maildir, "--maildir", FALSE },
+    { options->delete_after, "--delete-after", FALSE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
@@ -97,19 +102,6 @@ check_options (CliOptions *options,
       return FALSE;
     }
   return TRUE;
-}
-
-static MpAccountStore *
-open_store (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mp_account_store_check_schemas (&error))
-    {
-      print_error (error->message);
-      return NULL;
-    }
-  return mp_account_store_new ();
 }
 
 /* Names appear in menus, in `--list-accounts` columns and in JSON. */
@@ -263,7 +255,7 @@ mp_cli_add_account (CliOptions *options)
       return MP_CLI_EXIT_USAGE;
     }
 
-  store = open_store ();
+  store = mp_cli_open_store ();
   if (store == NULL)
     return MP_CLI_EXIT_ERROR;
 
@@ -462,7 +454,7 @@ mp_cli_list_accounts (CliOptions *options)
   if (!check_options (options, "--list-accounts", FALSE, TRUE))
     return MP_CLI_EXIT_USAGE;
 
-  store = open_store ();
+  store = mp_cli_open_store ();
   if (store == NULL)
     return MP_CLI_EXIT_ERROR;
 
@@ -532,7 +524,7 @@ mp_cli_remove_account (CliOptions *options)
   if (!check_options (options, "--remove-account", FALSE, FALSE))
     return MP_CLI_EXIT_USAGE;
 
-  store = open_store ();
+  store = mp_cli_open_store ();
   if (store == NULL)
     return MP_CLI_EXIT_ERROR;
 

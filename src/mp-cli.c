@@ -36,9 +36,10 @@ mp_cli_target_clear (CliTarget *target)
   g_free (target->state_key);
   g_clear_object (&target->account);
   g_clear_object (&target->client);
-  if (target->password != NULL)
-    explicit_bzero (target->password, strlen (target->password));
-  g_clear_pointer (&target->password, g_free);
+  /* A keyring password lives in libsecret's non-pageable pool, which
+   * g_free() must not touch; this wipes and frees either kind.
+   */
+  g_clear_pointer (&target->password, mp_secrets_free_password);
 }
 
 static void
@@ -229,7 +230,7 @@ mp_cli_prepare_account (CliOptions  *options,
   target->label = mp_account_dup_label (account);
   target->user = g_strdup (mp_account_get_user (account));
   target->host = g_strdup (mp_account_get_host (account));
-  target->port = mp_account_get_port (account);
+  target->port = mp_account_get_effective_port (account);
   target->auth = mp_account_get_auth (account);
   target->state_key = mp_account_dup_state_key (account);
 

@@ -39,9 +39,6 @@ mp_mailbox_snapshot_free (MpMailboxSnapshot *snapshot)
 
 typedef struct
 {
-  char              *user;
-  char              *password;
-  MpPop3AuthMethod   auth;
   GHashTable        *known_uids;
   MpMailboxSnapshot *snapshot;
 } CheckData;
@@ -49,10 +46,6 @@ typedef struct
 static void
 check_data_free (CheckData *data)
 {
-  if (data->password != NULL)
-    explicit_bzero (data->password, strlen (data->password));
-  g_free (data->password);
-  g_free (data->user);
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->snapshot, mp_mailbox_snapshot_free);
   g_free (data);
@@ -301,41 +294,21 @@ stat_cb (GObject      *object,
 }
 
 static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+open_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   GTask *task = user_data;
   MpPop3Client *client = MP_POP3_CLIENT (object);
   GError *error = NULL;
 
-  if (!mp_pop3_client_login_finish (client, result, &error))
+  if (!mp_pop3_client_open_finish (client, result, &error))
     {
       fail (task, error);
       return;
     }
 
   mp_pop3_client_stat_async (client, g_task_get_cancellable (task), stat_cb, task);
-}
-
-static void
-connect_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GTask *task = user_data;
-  MpPop3Client *client = MP_POP3_CLIENT (object);
-  CheckData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!mp_pop3_client_connect_finish (client, result, &error))
-    {
-      fail (task, error);
-      return;
-    }
-
-  mp_pop3_client_login_async (client, data->user, data->password, data->auth,
-                              g_task_get_cancellable (task), login_cb, task);
 }
 
 /**
@@ -367,15 +340,12 @@ mp_check_mailbox_async (MpPop3Client        *client,
   g_task_set_source_tag (task, mp_check_mailbox_async);
 
   data = g_new0 (CheckData, 1);
-  data->user = g_strdup (user);
-  data->password = g_strdup (password);
-  data->auth = auth;
   data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
   data->snapshot = g_new0 (MpMailboxSnapshot, 1);
   data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
-  mp_pop3_client_connect_async (client, cancellable, connect_cb, task);
+  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
 }
 
 /**

@@ -129,23 +129,48 @@ mp_headers_format_date_iso8601 (const MpHeaders *headers)
  * the sending client most likely wrote its headers in it too.
  */
 
+/* On a tie the first wins; windows-1251 is the more common today */
 static const char * const guess_charsets[] = {
-  "KOI8-R",
   "WINDOWS-1251",
+  "KOI8-R",
   "WINDOWS-1252",
   "ISO-8859-1",
 };
 
-/* Log-scaled frequency of the Russian letters а…я; wrong decodings of
+/* Russian letter frequencies as 4·log2 (frequency / 0.25 %), а…я: the log
+ * likelihood of a text under a single-letter model. Wrong decodings of
  * KOI8-R and windows-1251 map each other's letters onto a permutation of
  * the alphabet, which turns common letters into rare ones.
  */
 static const gint8 russian_weight[32] = {
-  /* а б в г д е ж з и й к л м н о п */
-     6, 3, 5, 3, 4, 6, 2, 3, 6, 3, 5, 5, 4, 6, 6, 4,
-  /* р с т у ф х ц ч ш щ ъ ы ь э ю я */
-     5, 5, 6, 4, 1, 2, 1, 3, 2, 1, 0, 3, 3, 1, 2, 4,
+  /* а   б   в   г   д   е   ж   з   и   й   к   л   м   н   о   п */
+    20, 11, 17, 11, 14, 20,  8, 11, 20,  9, 15, 17, 15, 19, 22, 14,
+  /* р   с   т   у   ф   х   ц   ч   ш   щ   ъ   ы   ь   э   ю   я */
+    17, 18, 19, 14,  0,  8,  4, 10,  6,  2, -8, 12, 11,  1,  5, 12,
 };
+
+/* The most frequent Russian letter pairs. Letter frequencies alone cannot
+ * tell a short all-lowercase word from the all-capitals word the other
+ * charset makes of it; common pairs can.
+ */
+static const char russian_bigrams[] =
+  "ст но то на ен ов ни ра во ко ро пр по ал ер ли ан ор ва ет не ос го "
+  "ол ес та ом ак ка ль тр од ел ит де ин ло ла он ат ле ки да ей ой ий "
+  "ый ть ся ем ме ве ск ри ны ие ог ег ам им ее ис ас ди ми ре от ит до "
+  "ту ду ил ев ое ая ую ых их ах об бо";
+
+#define BIGRAM_BONUS         6
+#define CASE_CHANGE_PENALTY  30
+#define MIXED_SCRIPT_PENALTY 16
+#define BAD_START_PENALTY    16
+#define BAD_SIGN_PENALTY     16
+#define LATIN_NEIGHBOUR      8
+
+/* Per non-ASCII character for the declared charset: enough to win every
+ * Russian sample in the tests when it is right, too little to make
+ * windows-1251 text latin-1 just because the label says so.
+ */
+#define HINT_BONUS           10
 
 typedef enum
 {
@@ -154,6 +179,50 @@ typedef enum
   CLASS_LATIN_LETTER,
   CLASS_CYRILLIC_LETTER,
 } CharClass;
+
+/* Index 0…31 of a Russian letter а…я in either case, -1 otherwise (ё too:
+ * it is rare in mail, and folding it into е would hide nothing).
+ */
+static int
+russian_index (gunichar c)
+{
+  if (c >= 0x430 && c <= 0x44F)
+    return c - 0x430;
+  if (c >= 0x410 && c <= 0x42F)
+    return c - 0x410;
+
+  return -1;
+}
+
+static const guint32 *
+get_bigram_table (void)
+{
+  static guint32 table[32];
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      const char *p = russian_bigrams;
+
+      while (*p != '\0')
+        {
+          int a = russian_index (g_utf8_get_char (p));
+          int b;
+
+          p = g_utf8_next_char (p);
+          b = russian_index (g_utf8_get_char (p));
+          p = g_utf8_next_char (p);
+          if (a >= 0 && b >= 0)
+            table[a] |= 1u << b;
+          while (*p == ' ')
+            p++;
+        }
+
+      g_once_init_leave (&initialized, 1);
+    }
+
+  return table;
+}
 
 static gboolean
 is_latin_letter (gunichar c)
@@ -174,57 +243,69 @@ is_cjk (gunichar c)
 static int
 cyrillic_weight (gunichar c)
 {
-  gunichar lower = g_unichar_tolower (c);
+  int i = russian_index (c);
 
-  if (lower >= 0x430 && lower <= 0x44F)
-    return russian_weight[lower - 0x430];
-  if (lower == 0x451)                          /* ё */
-    return 2;
-  if (lower == 0x456 || lower == 0x457 ||      /* і ї */
-      lower == 0x454 || lower == 0x491)        /* є ґ */
-    return 2;
+  if (i >= 0)
+    return russian_weight[i];
 
-  return 0;
+  switch (g_unichar_tolower (c))
+    {
+    case 0x451:                        /* ё */
+      return 8;
+    case 0x454: case 0x456:            /* є і */
+    case 0x457: case 0x491:            /* ї ґ */
+      return 4;
+    default:
+      return -4;
+    }
 }
 
 static gboolean
-cannot_start_word (gunichar c)
+is_russian_vowel (int i)
 {
-  gunichar lower = g_unichar_tolower (c);
-
-  /* ъ, ы and ь never begin a Russian word */
-  return lower == 0x44A || lower == 0x44B || lower == 0x44C;
+  /* а е и о у ы э ю я */
+  return (i == 0 || i == 5 || i == 8 || i == 14 || i == 19 ||
+          i == 27 || i == 29 || i == 30 || i == 31);
 }
 
 static int
 score_symbol (gunichar c)
 {
   if (c == 0xFFFD || (c >= 0x80 && c < 0xA0))
-    return -20;
-  if ((c >= 0x2190 && c <= 0x23FF) ||         /* arrows, maths, technical */
-      (c >= 0x2500 && c <= 0x25FF))           /* box drawing, blocks */
-    return -5;
+    return -60;
+  if (c >= 0x2500 && c <= 0x25FF)             /* box drawing, blocks */
+    return -30;
+  if (c >= 0x2190 && c <= 0x23FF)             /* arrows, maths, technical */
+    return -16;
   if (c >= 0xA0 && c <= 0xBF)
     {
       switch (c)
         {
-        case 0xA0: case 0xA9: case 0xAB: case 0xB0: case 0xBB:   /* nbsp © « ° » */
+        case 0xA0: case 0xA1: case 0xA2: case 0xA3:   /* nbsp ¡ ¢ £ */
+        case 0xA5: case 0xA7: case 0xA9: case 0xAB:   /* ¥ § © « */
+        case 0xAE: case 0xB0: case 0xB1: case 0xB5:   /* ® ° ± µ */
+        case 0xB7: case 0xBB: case 0xBF:              /* · » ¿ */
           return 0;
         default:
-          return -2;
+          return -8;
         }
     }
   if (c == 0xD7 || c == 0xF7)
-    return -2;
+    return -8;
 
   return 0;
 }
 
+/* How much @text looks like real text; only differences between the
+ * decodings of one byte string matter.
+ */
 static int
 score_text (const char *text)
 {
+  const guint32 *bigrams = get_bigram_table ();
   CharClass prev = CLASS_BOUNDARY;
   gboolean prev_lower = FALSE;
+  int prev_russian = -1;
   int score = 0;
 
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
@@ -232,6 +313,7 @@ score_text (const char *text)
       gunichar c = g_utf8_get_char (p);
       CharClass cls = CLASS_BOUNDARY;
       gboolean lower = FALSE;
+      int russian = -1;
 
       if (c < 0x80)
         {
@@ -240,37 +322,46 @@ score_text (const char *text)
               cls = CLASS_ASCII_LETTER;
               lower = g_ascii_islower (c);
               if (prev == CLASS_LATIN_LETTER)
-                score += 2;
+                score += LATIN_NEIGHBOUR;
               else if (prev == CLASS_CYRILLIC_LETTER)
-                score -= 4;
+                score -= MIXED_SCRIPT_PENALTY;
             }
         }
       else if (c >= 0x400 && c <= 0x4FF)
         {
           cls = CLASS_CYRILLIC_LETTER;
           lower = g_unichar_islower (c);
-          score += cyrillic_weight (c) + (lower ? 1 : 0);
+          russian = russian_index (c);
+          score += cyrillic_weight (c);
+
           if (prev == CLASS_ASCII_LETTER || prev == CLASS_LATIN_LETTER)
-            score -= 4;
+            score -= MIXED_SCRIPT_PENALTY;
           else if (prev == CLASS_CYRILLIC_LETTER && !lower && prev_lower)
-            score -= 4;
-          else if (prev == CLASS_BOUNDARY && cannot_start_word (c))
-            score -= 5;
+            score -= CASE_CHANGE_PENALTY;
+
+          /* ъ ы ь never begin a word, ъ ь never follow a vowel */
+          if (prev == CLASS_BOUNDARY && (russian == 26 || russian == 27 || russian == 28))
+            score -= BAD_START_PENALTY;
+          if (prev_russian >= 0 && is_russian_vowel (prev_russian) && (russian == 26 || russian == 28))
+            score -= BAD_SIGN_PENALTY;
+
+          if (prev_russian >= 0 && russian >= 0 && (bigrams[prev_russian] & (1u << russian)) != 0)
+            score += BIGRAM_BONUS;
         }
       else if (is_latin_letter (c))
         {
           cls = CLASS_LATIN_LETTER;
           lower = g_unichar_islower (c);
           if (prev == CLASS_ASCII_LETTER)
-            score += 2;
+            score += LATIN_NEIGHBOUR;
           else if (prev == CLASS_CYRILLIC_LETTER)
-            score -= 4;
+            score -= MIXED_SCRIPT_PENALTY;
           if (!lower && prev_lower && prev != CLASS_BOUNDARY)
-            score -= 4;
+            score -= CASE_CHANGE_PENALTY;
         }
       else if (is_cjk (c))
         {
-          score += 3;
+          score += 12;
         }
       else
         {
@@ -279,6 +370,7 @@ score_text (const char *text)
 
       prev = cls;
       prev_lower = lower;
+      prev_russian = russian;
     }
 
   return score;
@@ -386,13 +478,28 @@ has_iso2022_escape (const char *data,
   return FALSE;
 }
 
-/* Valid UTF-8, allowing a multi-byte character cut off at the end. */
+static gboolean
+has_non_ascii (const char *data,
+               gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) data[i] >= 0x80)
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Valid UTF-8, allowing a multi-byte character cut off at the end, but
+ * only after other multi-byte characters: "fiancé" in latin-1 also ends
+ * in what looks like the start of a UTF-8 sequence.
+ */
 static gboolean
 validate_utf8 (const char *data,
                gsize       len,
                gsize      *valid_len)
 {
   const char *end = NULL;
+  gsize prefix;
 
   if (g_utf8_validate_len (data, len, &end))
     {
@@ -400,10 +507,12 @@ validate_utf8 (const char *data,
       return TRUE;
     }
 
-  if ((gsize) (end - data) + 4 > len &&
-      g_utf8_get_char_validated (end, len - (end - data)) == (gunichar) -2)
+  prefix = end - data;
+  if (prefix + 4 > len &&
+      g_utf8_get_char_validated (end, len - prefix) == (gunichar) -2 &&
+      has_non_ascii (data, prefix))
     {
-      *valid_len = end - data;
+      *valid_len = prefix;
       return TRUE;
     }
 
@@ -438,7 +547,7 @@ convert_guess (const char  *data,
 
       score = score_text (out);
       if (i < 0)
-        score += 2 * (int) count_non_ascii (out);
+        score += HINT_BONUS * (int) count_non_ascii (out);
 
       if (score > best_score)
         {
@@ -699,6 +808,84 @@ typedef struct
   const char         *charset;
 } DecodeContext;
 
+/* GMime 3.2.13, the version in Debian 12, decodes a run of base64
+ * encoded-words of one charset as one stream and loses everything after
+ * the first word that ends in "=" padding (jstedfast/gmime#133): a long
+ * subject folded into several words keeps only its first piece. Such a
+ * word is complete in itself (its length is a multiple of 4), so it can be
+ * rewritten as the equivalent Q word, which GMime decodes correctly also
+ * in a run; words cut in the middle of a base64 quartet are left alone.
+ */
+static char *
+rewrite_padded_b_words (const char *text)
+{
+  const char *copied = text;
+  const char *p = text;
+  GString *out = NULL;
+
+  while ((p = strstr (p, "=?")) != NULL)
+    {
+      const char *charset = p + 2;
+      const char *mark = charset;
+      const char *payload;
+      const char *end;
+      g_autofree char *b64 = NULL;
+      g_autofree guchar *bytes = NULL;
+      gsize n_bytes = 0;
+      gsize len;
+
+      while (*mark != '\0' && *mark != '?' && !g_ascii_isspace (*mark))
+        mark++;
+      if (*mark != '?' || mark == charset ||
+          (mark[1] != 'B' && mark[1] != 'b') || mark[2] != '?')
+        {
+          p += 2;
+          continue;
+        }
+
+      payload = end = mark + 3;
+      while (*end != '\0' && *end != '?' && !g_ascii_isspace (*end))
+        end++;
+      if (end[0] != '?' || end[1] != '=')
+        {
+          p += 2;
+          continue;
+        }
+
+      len = end - payload;
+      if (len == 0 || len % 4 != 0 || payload[len - 1] != '=')
+        {
+          p = end + 2;
+          continue;
+        }
+
+      b64 = g_strndup (payload, len);
+      bytes = g_base64_decode (b64, &n_bytes);
+
+      if (out == NULL)
+        out = g_string_sized_new (strlen (text) * 2);
+      g_string_append_len (out, copied, p - copied);
+      g_string_append_printf (out, "=?%.*s?Q?", (int) (mark - charset), charset);
+      for (gsize i = 0; i < n_bytes; i++)
+        {
+          if (g_ascii_isalnum (bytes[i]))
+            g_string_append_c (out, bytes[i]);
+          else
+            g_string_append_printf (out, "=%02X", bytes[i]);
+        }
+      g_string_append (out, "?=");
+
+      copied = p = end + 2;
+    }
+
+  if (out == NULL)
+    return g_strdup (text);
+
+  g_string_append (out, copied);
+
+  return g_string_free (out, FALSE);
+}
+
 /* Raw header bytes to UTF-8, still with RFC 2047 words, folding and
  * quoting for GMime to take apart.
  */
@@ -706,18 +893,17 @@ static char *
 header_to_utf8 (DecodeContext *ctx,
                 const char    *raw)
 {
+  g_autofree char *utf8 = NULL;
   gsize len = strlen (raw);
   gsize valid_len;
 
   if (ctx->charset != NULL && !validate_utf8 (raw, len, &valid_len))
-    {
-      char *out = convert_strict (raw, len, ctx->charset);
+    utf8 = convert_strict (raw, len, ctx->charset);
 
-      if (out != NULL)
-        return out;
-    }
+  if (utf8 == NULL)
+    utf8 = mp_headers_text_to_utf8 (raw, len, ctx->hint);
 
-  return mp_headers_text_to_utf8 (raw, len, ctx->hint);
+  return rewrite_padded_b_words (utf8);
 }
 
 static const char *
@@ -834,6 +1020,58 @@ decode_message_id (DecodeContext *ctx,
   return clean_text (utf8);
 }
 
+static GMimePart *
+find_text_part (GMimeObject *object,
+                const char  *subtype,
+                guint        depth)
+{
+  /* GMime bounds nesting itself; this is a second fence */
+  if (object == NULL || depth > 64)
+    return NULL;
+
+  if (GMIME_IS_MULTIPART (object))
+    {
+      GMimeMultipart *multipart = GMIME_MULTIPART (object);
+      int n = g_mime_multipart_get_count (multipart);
+
+      for (int i = 0; i < n; i++)
+        {
+          GMimePart *part = find_text_part (g_mime_multipart_get_part (multipart, i), subtype, depth + 1);
+
+          if (part != NULL)
+            return part;
+        }
+
+      return NULL;
+    }
+
+  if (GMIME_IS_PART (object))
+    {
+      GMimeContentType *content_type = g_mime_object_get_content_type (object);
+
+      if (content_type != NULL &&
+          g_mime_content_type_is_type (content_type, "text", subtype) &&
+          !g_mime_part_is_attachment (GMIME_PART (object)))
+        return GMIME_PART (object);
+    }
+
+  return NULL;
+}
+
+/* The charset of the text the message body starts with. */
+static const char *
+body_charset (GMimeMessage *message)
+{
+  GMimeObject *body = g_mime_message_get_mime_part (message);
+  GMimePart *part;
+
+  if ((part = find_text_part (body, "plain", 0)) == NULL &&
+      (part = find_text_part (body, "html", 0)) == NULL)
+    return NULL;
+
+  return g_mime_object_get_content_type_parameter (GMIME_OBJECT (part), "charset");
+}
+
 /* Raw 8-bit headers carry no charset label. The headers of one message
  * come from one client, so guess once from all of them together (more
  * text guesses better) with the body's charset as a hint.
@@ -883,7 +1121,6 @@ mp_headers_parse (const char *data,
                   gsize       len)
 {
   g_autoptr(MpHeaders) headers = g_new0 (MpHeaders, 1);
-  g_autofree char *ct_utf8 = NULL;
   DecodeContext ctx = { NULL, NULL, NULL };
   GMimeHeaderList *list;
   GMimeMessage *message;
@@ -895,21 +1132,8 @@ mp_headers_parse (const char *data,
 
   list = g_mime_object_get_header_list (GMIME_OBJECT (message));
 
-  if ((raw = get_raw_header (list, "Content-Type")) != NULL)
-    {
-      GMimeParserOptions *options = new_parser_options (NULL);
-      GMimeContentType *content_type;
-
-      ct_utf8 = mp_headers_text_to_utf8 (raw, strlen (raw), NULL);
-      content_type = g_mime_content_type_parse (options, ct_utf8);
-      if (content_type != NULL)
-        {
-          ctx.hint = normalize_hint (g_mime_content_type_get_parameter (content_type, "charset"));
-          g_object_unref (content_type);
-        }
-      g_mime_parser_options_free (options);
-    }
-
+  /* GMime keeps the Content-* fields with the body part, not here */
+  ctx.hint = normalize_hint (body_charset (message));
   ctx.charset = guess_header_charset (list, ctx.hint);
   ctx.options = new_parser_options (ctx.charset);
 
@@ -1132,10 +1356,15 @@ static char *
 html_meta_charset (const char *data,
                    gsize       len)
 {
-  g_autofree char *head = g_strndup (data, MIN (len, 4096));
-  const char *p = find_ascii_case (head, "charset=");
+  g_autofree char *head = NULL;
+  const char *p;
   gsize n = 0;
 
+  if (len == 0)
+    return NULL;
+
+  head = g_strndup (data, MIN (len, 4096));
+  p = find_ascii_case (head, "charset=");
   if (p == NULL)
     return NULL;
 
@@ -1148,43 +1377,6 @@ html_meta_charset (const char *data,
   return n > 0 ? g_strndup (p, n) : NULL;
 }
 
-static GMimePart *
-find_text_part (GMimeObject *object,
-                const char  *subtype,
-                guint        depth)
-{
-  /* GMime bounds nesting itself; this is a second fence */
-  if (object == NULL || depth > 64)
-    return NULL;
-
-  if (GMIME_IS_MULTIPART (object))
-    {
-      GMimeMultipart *multipart = GMIME_MULTIPART (object);
-      int n = g_mime_multipart_get_count (multipart);
-
-      for (int i = 0; i < n; i++)
-        {
-          GMimePart *part = find_text_part (g_mime_multipart_get_part (multipart, i), subtype, depth + 1);
-
-          if (part != NULL)
-            return part;
-        }
-
-      return NULL;
-    }
-
-  if (GMIME_IS_PART (object))
-    {
-      GMimeContentType *content_type = g_mime_object_get_content_type (object);
-
-      if (content_type != NULL &&
-          g_mime_content_type_is_type (content_type, "text", subtype) &&
-          !g_mime_part_is_attachment (GMIME_PART (object)))
-        return GMIME_PART (object);
-    }
-
-  return NULL;
-}
 
 static char *
 part_to_text (GMimePart *part,

@@ -115,6 +115,10 @@ mp_poll_account_async (MpAccount           *account,
 
   task = g_task_new (account, cancellable, callback, user_data);
   g_task_set_source_tag (task, mp_poll_account_async);
+  /* The result carries a cancellation like any other error; GTask would
+   * otherwise drop it and hand the caller NULL instead.
+   */
+  g_task_set_check_cancellable (task, FALSE);
 
   data = g_new0 (PollData, 1);
   data->state = g_object_ref (state);
@@ -149,9 +153,18 @@ mp_poll_account_async (MpAccount           *account,
 MpPollResult *
 mp_poll_account_finish (GAsyncResult *result)
 {
+  MpPollResult *poll;
+  GError *error = NULL;
+
   g_return_val_if_fail (G_IS_TASK (result), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), NULL);
+  poll = g_task_propagate_pointer (G_TASK (result), &error);
+  if (poll == NULL)
+    {
+      poll = g_new0 (MpPollResult, 1);
+      poll->error = error;
+    }
+  return poll;
 }
 
 /* Retry policy */
@@ -169,7 +182,11 @@ mp_poller_classify_error (const GError *error)
   if (error == NULL)
     return MP_RETRY_NORMAL;
 
-  if (error->domain == MP_SECRETS_ERROR)
+  /* No password, or an account that cannot make a client (no host, a CA
+   * file or pin that does not load): only the user can mend these, and any
+   * change to the account schedules a poll anyway.
+   */
+  if (error->domain == MP_SECRETS_ERROR || error->domain == MP_ACCOUNT_ERROR)
     return MP_RETRY_NEVER;
 
   if (error->domain == MP_POP3_ERROR)
@@ -236,7 +253,10 @@ mp_poller_next_delay (MpRetryKind kind,
   switch (kind)
     {
     case MP_RETRY_NORMAL:
-      return interval;
+      /* RFC 2449 §6.8: LOGIN-DELAY is the minimum between any two logins,
+       * so a short interval would only earn [LOGIN-DELAY] refusals.
+       */
+      return MAX (interval, login_delay_seconds);
 
     case MP_RETRY_BACKOFF:
       /* Soon after a blip, then less and less often, but never less often
@@ -338,7 +358,8 @@ enqueue (Entry *entry)
 {
   MpPoller *self = entry->poller;
 
-  if (entry->removed || entry->running || entry->queued)
+  if (entry->removed || entry->running || entry->queued ||
+      !mp_account_get_enabled (entry->account))
     return;
 
   if (!self->online)
@@ -507,7 +528,8 @@ run_queue (MpPoller *self)
       Entry *entry = g_queue_pop_head (&self->queue);
 
       entry->queued = FALSE;
-      if (entry->removed)
+      /* Removed or disabled while it waited for a free session. */
+      if (entry->removed || !mp_account_get_enabled (entry->account))
         {
           entry_unref (entry);
           continue;

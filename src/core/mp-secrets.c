@@ -145,9 +145,33 @@ dup_session_password (const char *key)
   return password;
 }
 
-static const char *
-unavailable_message (SecretsOpKind kind)
+typedef enum
 {
+  REASON_NONE,
+  REASON_NO_SERVICE,
+  REASON_LOCKED,
+} Reason;
+
+static const char *
+unavailable_message (SecretsOpKind kind,
+                     Reason        reason)
+{
+  if (reason == REASON_LOCKED)
+    switch (kind)
+      {
+      case OP_STORE:
+        return _("The keyring is locked and could not be unlocked, so the password "
+                 "cannot be stored");
+      case OP_LOOKUP:
+        return _("The keyring is locked and could not be unlocked, so the password "
+                 "cannot be read");
+      case OP_CLEAR:
+        return _("The keyring is locked and could not be unlocked, so the password "
+                 "cannot be removed");
+      default:
+        g_assert_not_reached ();
+      }
+
   switch (kind)
     {
     case OP_STORE:
@@ -162,13 +186,17 @@ unavailable_message (SecretsOpKind kind)
 }
 
 /* Whether @error means "there is no usable Secret Service" rather than a
- * failure of this one request.
+ * failure of this one request, and why.
  */
-static gboolean
-error_means_unavailable (const GError *error)
+static Reason
+unavailable_reason (const GError *error)
 {
+  /* A locked collection whose unlock prompt failed or was dismissed, or no
+   * default collection (creating one needs a prompt too).
+   */
   if (error->domain == SECRET_ERROR)
-    return error->code == SECRET_ERROR_IS_LOCKED || error->code == SECRET_ERROR_NO_SUCH_OBJECT;
+    return error->code == SECRET_ERROR_IS_LOCKED || error->code == SECRET_ERROR_NO_SUCH_OBJECT ?
+           REASON_LOCKED : REASON_NONE;
 
   if (error->domain == G_DBUS_ERROR)
     {
@@ -191,19 +219,20 @@ error_means_unavailable (const GError *error)
 
       for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
         if (error->code == (int) codes[i])
-          return TRUE;
-      return FALSE;
+          return REASON_NO_SERVICE;
+      return REASON_NONE;
     }
 
-  if (error->domain == G_IO_ERROR)
-    return error->code == G_IO_ERROR_NOT_FOUND ||
-           error->code == G_IO_ERROR_CONNECTION_REFUSED ||
-           error->code == G_IO_ERROR_CLOSED ||
-           error->code == G_IO_ERROR_BROKEN_PIPE ||
-           error->code == G_IO_ERROR_NOT_CONNECTED ||
-           error->code == G_IO_ERROR_TIMED_OUT;
+  if (error->domain == G_IO_ERROR &&
+      (error->code == G_IO_ERROR_NOT_FOUND ||
+       error->code == G_IO_ERROR_CONNECTION_REFUSED ||
+       error->code == G_IO_ERROR_CLOSED ||
+       error->code == G_IO_ERROR_BROKEN_PIPE ||
+       error->code == G_IO_ERROR_NOT_CONNECTED ||
+       error->code == G_IO_ERROR_TIMED_OUT))
+    return REASON_NO_SERVICE;
 
-  return FALSE;
+  return REASON_NONE;
 }
 
 /* Hands @error (owned) to @task, as MP_SECRETS_ERROR unless it is a
@@ -214,6 +243,7 @@ return_error (GTask  *task,
               GError *error)
 {
   SecretsOp *op = g_task_get_task_data (task);
+  Reason reason;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -222,9 +252,10 @@ return_error (GTask  *task,
     }
 
   g_debug ("Secret Service: %s", error->message);
-  if (error_means_unavailable (error))
+  reason = unavailable_reason (error);
+  if (reason != REASON_NONE)
     g_task_return_new_error (task, MP_SECRETS_ERROR, MP_SECRETS_ERROR_UNAVAILABLE,
-                             "%s (%s)", unavailable_message (op->kind), error->message);
+                             "%s (%s)", unavailable_message (op->kind, reason), error->message);
   else
     g_task_return_new_error (task, MP_SECRETS_ERROR, MP_SECRETS_ERROR_FAILED,
                              _("The keyring failed: %s"), error->message);
@@ -252,11 +283,38 @@ store_cb (GObject      *object,
 }
 
 static void
+search_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SecretsOp *op = g_task_get_task_data (task);
+  GError *error = NULL;
+  GList *items;
+
+  items = secret_password_search_finish (result, &error);
+  if (error != NULL)
+    {
+      return_error (task, error);
+      return;
+    }
+
+  if (items != NULL)
+    g_task_return_new_error (task, MP_SECRETS_ERROR, MP_SECRETS_ERROR_UNAVAILABLE,
+                             "%s", unavailable_message (op->kind, REASON_LOCKED));
+  else
+    g_task_return_new_error (task, MP_SECRETS_ERROR, MP_SECRETS_ERROR_NOT_FOUND,
+                             _("No password is stored for this account"));
+  g_list_free_full (items, g_object_unref);
+}
+
+static void
 lookup_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  SecretsOp *op = g_task_get_task_data (task);
   GError *error = NULL;
   char *password;
 
@@ -266,10 +324,18 @@ lookup_cb (GObject      *object,
       return_error (task, error);
       return;
     }
+
   if (password == NULL)
     {
-      g_task_return_new_error (task, MP_SECRETS_ERROR, MP_SECRETS_ERROR_NOT_FOUND,
-                               _("No password is stored for this account"));
+      /* libsecret answers "nothing" also when the item is there but its
+       * collection is locked and the unlock prompt failed; asking the
+       * user for a password the keyring then refuses to store would be
+       * wrong, so tell the two apart (without unlocking).
+       */
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      secret_password_searchv (get_schema (), op->attributes, SECRET_SEARCH_NONE,
+                               cancellable, search_cb, g_steal_pointer (&task));
       return;
     }
   g_task_return_pointer (task, password, wipe_and_free);
@@ -311,7 +377,8 @@ bus_cb (GObject      *object,
         {
           g_debug ("No session bus: %s", error->message);
           g_task_return_new_error (task, MP_SECRETS_ERROR, MP_SECRETS_ERROR_UNAVAILABLE,
-                                   "%s (%s)", unavailable_message (op->kind), error->message);
+                                   "%s (%s)", unavailable_message (op->kind, REASON_NO_SERVICE),
+                                   error->message);
           g_error_free (error);
         }
       else

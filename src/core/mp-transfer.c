@@ -44,9 +44,6 @@ mp_transfer_outcome_free (MpTransferOutcome *outcome)
 
 typedef struct
 {
-  char             *user;
-  char             *password;
-  MpPop3AuthMethod  auth;
   char             *directory;
   MpDownloadFlags   flags;
   gboolean          download;
@@ -60,10 +57,6 @@ typedef struct
 static void
 transfer_data_free (TransferData *data)
 {
-  if (data->password != NULL)
-    explicit_bzero (data->password, strlen (data->password));
-  g_free (data->password);
-  g_free (data->user);
   g_free (data->directory);
   g_clear_pointer (&data->outcomes, g_ptr_array_unref);
   g_clear_pointer (&data->numbers, g_hash_table_unref);
@@ -100,7 +93,10 @@ fail (GTask  *task,
   g_object_unref (task);
 }
 
-/* The session broke: every message not settled yet shares the error. */
+/* The session broke: every message not settled yet shares the error. A
+ * message already saved keeps its file, but if it was to be deleted in
+ * this session it says that it was not, like a failed DELE or QUIT would.
+ */
 static void
 settle_remaining (TransferData *data,
                   const GError *error)
@@ -109,9 +105,16 @@ settle_remaining (TransferData *data,
     {
       MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
 
-      if (outcome->error == NULL && !outcome->deleted &&
-          (data->download ? outcome->path == NULL : TRUE))
-        outcome->error = g_error_copy (error);
+      if (outcome->error != NULL || outcome->deleted)
+        continue;
+      if (data->download && outcome->path != NULL)
+        {
+          if (data->flags & MP_DOWNLOAD_DELETE_AFTER)
+            outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED,
+                                          "Not deleted: %s", error->message);
+          continue;
+        }
+      outcome->error = g_error_copy (error);
     }
 }
 
@@ -527,8 +530,39 @@ list_cb (GObject      *object,
                            GSIZE_TO_POINTER ((gsize) entry->size));
     }
 
-  data->next = 0;
-  retr_next (task);
+  /* A server whose UIDL names a number that LIST lacks contradicts
+   * itself; such a message is left alone rather than guessed at.
+   */
+  for (guint i = 0; i < data->outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+      guint number = outcome_number (data, outcome);
+
+      if (outcome->error == NULL &&
+          !g_hash_table_contains (data->sizes, GUINT_TO_POINTER (number)))
+        outcome->error = g_error_new (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_FOUND,
+                                      "The server's UIDL and LIST disagree about UID %s; "
+                                      "left alone", outcome->uid);
+    }
+
+  if (data->download)
+    {
+      data->next = 0;
+      retr_next (task);
+    }
+  else
+    {
+      g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
+
+      for (guint i = 0; i < data->outcomes->len; i++)
+        {
+          MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+
+          if (outcome->error == NULL)
+            g_ptr_array_add (candidates, outcome);
+        }
+      delete_marked (task, candidates);
+    }
 }
 
 static void
@@ -542,7 +576,6 @@ uidl_cb (GObject      *object,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) count = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) candidates = g_ptr_array_new ();
   GError *error = NULL;
 
   entries = mp_pop3_client_uidl_finish (client, result, &error);
@@ -584,28 +617,22 @@ uidl_cb (GObject      *object,
                                       "left alone because it is ambiguous",
                                       outcome->uid, n);
       else
-        {
-          g_hash_table_insert (data->numbers, outcome,
-                               g_hash_table_lookup (by_uid, outcome->uid));
-          g_ptr_array_add (candidates, outcome);
-        }
+        g_hash_table_insert (data->numbers, outcome,
+                             g_hash_table_lookup (by_uid, outcome->uid));
     }
 
-  if (data->download)
-    mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
-  else
-    delete_marked (task, candidates);
+  mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
 }
 
 static void
-login_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
+open_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   GTask *task = user_data;
   GError *error = NULL;
 
-  if (!mp_pop3_client_login_finish (MP_POP3_CLIENT (object), result, &error))
+  if (!mp_pop3_client_open_finish (MP_POP3_CLIENT (object), result, &error))
     {
       fail (task, error);
       return;
@@ -613,25 +640,6 @@ login_cb (GObject      *object,
 
   mp_pop3_client_uidl_async (MP_POP3_CLIENT (object), g_task_get_cancellable (task),
                              uidl_cb, task);
-}
-
-static void
-connect_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  GTask *task = user_data;
-  TransferData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!mp_pop3_client_connect_finish (MP_POP3_CLIENT (object), result, &error))
-    {
-      fail (task, error);
-      return;
-    }
-
-  mp_pop3_client_login_async (MP_POP3_CLIENT (object), data->user, data->password,
-                              data->auth, g_task_get_cancellable (task), login_cb, task);
 }
 
 static void
@@ -652,9 +660,6 @@ start (MpPop3Client        *client,
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
 
-  data->user = g_strdup (user);
-  data->password = g_strdup (password);
-  data->auth = auth;
   data->numbers = g_hash_table_new (NULL, NULL);
   data->marked = g_ptr_array_new ();
   data->outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_transfer_outcome_free);
@@ -671,7 +676,7 @@ start (MpPop3Client        *client,
     }
   g_task_set_task_data (task, data, (GDestroyNotify) transfer_data_free);
 
-  mp_pop3_client_connect_async (client, cancellable, connect_cb, task);
+  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
 }
 
 /**

@@ -1948,8 +1948,18 @@ login_step (MpPop3Client *self,
         {
           /* RFC 4616: message = [authzid] NUL authcid NUL passwd */
           gsize ulen = strlen (data->user), plen = strlen (data->password);
-          g_autofree guchar *raw = g_malloc (ulen + plen + 2);
+          g_autofree guchar *raw = NULL;
 
+          /* The challenge should be empty; one that is not even base64
+           * is as odd here as for the other mechanisms.
+           */
+          if (!is_base64 (reply->text))
+            {
+              sasl_abort (self, task, "challenge is not base64");
+              return;
+            }
+
+          raw = g_malloc (ulen + plen + 2);
           raw[0] = '\0';
           memcpy (raw + 1, data->user, ulen);
           raw[1 + ulen] = '\0';
@@ -2224,6 +2234,102 @@ gboolean
 mp_pop3_client_login_finish (MpPop3Client  *self,
                              GAsyncResult  *result,
                              GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Connect and log in, the start of every session. */
+
+typedef struct
+{
+  char             *user;
+  char             *password;
+  MpPop3AuthMethod  method;
+} OpenData;
+
+static void
+open_data_free (OpenData *data)
+{
+  secure_free (data->user);
+  secure_free (data->password);
+  g_free (data);
+}
+
+static void
+open_login_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!mp_pop3_client_login_finish (MP_POP3_CLIENT (object), result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+open_connect_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OpenData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!mp_pop3_client_connect_finish (MP_POP3_CLIENT (object), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  mp_pop3_client_login_async (MP_POP3_CLIENT (object), data->user, data->password,
+                              data->method, g_task_get_cancellable (task),
+                              open_login_cb, g_object_ref (task));
+}
+
+/**
+ * mp_pop3_client_open_async:
+ *
+ * mp_pop3_client_connect_async() then mp_pop3_client_login_async(): the
+ * session is in the TRANSACTION state when this succeeds.
+ */
+void
+mp_pop3_client_open_async (MpPop3Client        *self,
+                           const char          *user,
+                           const char          *password,
+                           MpPop3AuthMethod     method,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  OpenData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+  g_return_if_fail (user != NULL);
+  g_return_if_fail (password != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_pop3_client_open_async);
+
+  data = g_new0 (OpenData, 1);
+  data->user = g_strdup (user);
+  data->password = g_strdup (password);
+  data->method = method;
+  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
+
+  mp_pop3_client_connect_async (self, cancellable, open_connect_cb, g_steal_pointer (&task));
+}
+
+gboolean
+mp_pop3_client_open_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
 {
   g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);

@@ -107,6 +107,16 @@ void                 mp_pop3_client_login_async             (MpPop3Client       
 gboolean             mp_pop3_client_login_finish            (MpPop3Client         *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+void                 mp_pop3_client_open_async              (MpPop3Client         *self,
+                                                             const char           *user,
+                                                             const char           *password,
+                                                             MpPop3AuthMethod      method,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+gboolean             mp_pop3_client_open_finish             (MpPop3Client         *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
 void                 mp_pop3_client_stat_async              (MpPop3Client         *self,
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,

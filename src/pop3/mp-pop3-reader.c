@@ -118,6 +118,42 @@ next_line (MpPop3Reader  *reader,
   return TRUE;
 }
 
+/* The least length, without its line end, that the line begun by the
+ * buffered bytes (no LF among them) can end up with.
+ */
+static gsize
+partial_line_min_len (MpPop3Reader *reader)
+{
+  gsize avail = mp_pop3_reader_get_buffered (reader);
+
+  if (avail > 0 && reader->buf->data[reader->buf->len - 1] == '\r')
+    avail--;
+
+  return avail;
+}
+
+/* The least number of bytes that the data line begun by the buffered bytes
+ * (no LF among them) can add to the sink.
+ */
+static gsize
+partial_data_line_min_size (MpPop3Reader *reader)
+{
+  const char *start = (const char *) reader->buf->data + reader->pos;
+  gsize len = partial_line_min_len (reader);
+
+  if (mp_pop3_reader_get_buffered (reader) == 0)
+    return 0;
+
+  if (start[0] == '.')
+    {
+      if (len == 1)
+        return 0;       /* "." or ".\r": perhaps the terminator */
+      len--;
+    }
+
+  return len + 2;
+}
+
 /**
  * mp_pop3_reader_read_status:
  * @line: (out) (transfer full): the status line without its line end
@@ -141,7 +177,8 @@ mp_pop3_reader_read_status (MpPop3Reader  *reader,
 
   if (!next_line (reader, &start, &len, &next))
     {
-      if (mp_pop3_reader_get_buffered (reader) > MP_POP3_MAX_STATUS_LINE)
+      /* a trailing CR may be the first half of the line end */
+      if (partial_line_min_len (reader) > MP_POP3_MAX_STATUS_LINE)
         goto too_long;
       return MP_POP3_READ_NEED_MORE;
     }
@@ -213,7 +250,11 @@ mp_pop3_reader_read_data (MpPop3Reader  *reader,
       g_byte_array_append (sink, (const guint8 *) "\r\n", 2);
     }
 
-  if (sink->len + mp_pop3_reader_get_buffered (reader) > max_bytes)
+  /* Fail early, without waiting for an endless line to end, but only when
+   * no continuation could make the reply fit: the partial line may still
+   * be the terminator, or lose a stuffed dot.
+   */
+  if (sink->len + partial_data_line_min_size (reader) > max_bytes)
     goto too_large;
 
   return MP_POP3_READ_NEED_MORE;
