@@ -132,7 +132,9 @@ def run_mailpeek(args, password=None, timeout=120, env=None, home=None):
             remove_tmpdir(home)
 
 
-def _run(args, password, timeout, env, home):
+def mailpeek_env(home, password=None, env=None):
+    """The environment a run of the binary gets: HOME and the XDG
+    directories inside HOME, the password (if any) in MAILPEEK_PASSWORD."""
     full_env = dict(os.environ)
     full_env.pop("MAILPEEK_PASSWORD", None)
     full_env["LC_ALL"] = "C.UTF-8"
@@ -145,6 +147,11 @@ def _run(args, password, timeout, env, home):
         full_env["MAILPEEK_PASSWORD"] = password
     if env:
         full_env.update(env)
+    return full_env
+
+
+def _run(args, password, timeout, env, home):
+    full_env = mailpeek_env(home, password, env)
     argv = [mailpeek_bin()] + list(args)
     start = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -195,6 +202,7 @@ def session(dc, offset, user, which="main", timeout=15):
         "tls": ", TLS" in login["rest"],
         "reason": logout["reason"],
         "top": int(logout["top"]),
+        "top_bytes": int(logout["top_bytes"]),
         "retr": int(logout["retr"]),
         "dele": int(logout["dele"]),
         "messages": int(logout["msgs"]),
