@@ -41,12 +41,19 @@ typedef struct
 {
   GHashTable        *known_uids;
   MpMailboxSnapshot *snapshot;
+  GArray            *list;
+  GPtrArray         *uidl;
+  GError            *error;
+  guint              pending;
 } CheckData;
 
 static void
 check_data_free (CheckData *data)
 {
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
+  g_clear_pointer (&data->list, g_array_unref);
+  g_clear_pointer (&data->uidl, g_ptr_array_unref);
+  g_clear_error (&data->error);
   g_clear_pointer (&data->snapshot, mp_mailbox_snapshot_free);
   g_free (data);
 }
@@ -177,36 +184,29 @@ fetch_headers (GTask *task)
                                  task);
 }
 
+/* STAT, LIST and UIDL go out together (pipelined when the server allows)
+ * and are put together once all three are answered.
+ */
 static void
-uidl_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
+listing_done (GTask *task)
 {
-  GTask *task = user_data;
   CheckData *data = g_task_get_task_data (task);
-  g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GHashTable) by_number = g_hash_table_new (NULL, NULL);
-  GError *error = NULL;
 
-  entries = mp_pop3_client_uidl_finish (MP_POP3_CLIENT (object), result, &error);
-  if (entries == NULL)
+  if (data->error != NULL)
     {
-      if (!g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED))
-        {
-          fail (task, error);
-          return;
-        }
-      g_clear_error (&error);
-      fetch_headers (task);
+      fail (task, g_steal_pointer (&data->error));
       return;
     }
 
-  data->snapshot->uidl_supported = TRUE;
-
-  for (guint i = 0; i < data->snapshot->messages->len; i++)
+  for (guint i = 0; i < data->list->len; i++)
     {
-      MpMessageInfo *info = g_ptr_array_index (data->snapshot->messages, i);
+      const MpPop3ListEntry *entry = &g_array_index (data->list, MpPop3ListEntry, i);
+      MpMessageInfo *info = g_new0 (MpMessageInfo, 1);
 
+      info->number = entry->number;
+      info->size = entry->size;
+      g_ptr_array_add (data->snapshot->messages, info);
       g_hash_table_insert (by_number, GUINT_TO_POINTER (info->number), info);
     }
 
@@ -214,9 +214,9 @@ uidl_cb (GObject      *object,
    * appears twice keeps its first UID. Either way a message never gets a
    * UID that belongs to another.
    */
-  for (guint i = 0; i < entries->len; i++)
+  for (guint i = 0; data->uidl != NULL && i < data->uidl->len; i++)
     {
-      MpPop3UidlEntry *entry = g_ptr_array_index (entries, i);
+      MpPop3UidlEntry *entry = g_ptr_array_index (data->uidl, i);
       MpMessageInfo *info = g_hash_table_lookup (by_number, GUINT_TO_POINTER (entry->number));
 
       if (info == NULL)
@@ -235,39 +235,49 @@ uidl_cb (GObject      *object,
 }
 
 static void
+listing_step_done (GTask  *task,
+                   GError *error)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (error != NULL && data->error == NULL)
+    data->error = error;
+  else if (error != NULL)
+    g_error_free (error);
+
+  if (--data->pending == 0)
+    listing_done (task);
+}
+
+static void
+uidl_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->uidl = mp_pop3_client_uidl_finish (MP_POP3_CLIENT (object), result, &error);
+  if (data->uidl != NULL)
+    data->snapshot->uidl_supported = TRUE;
+  else if (g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED))
+    g_clear_error (&error);
+
+  listing_step_done (task, error);
+}
+
+static void
 list_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
   GTask *task = user_data;
-  MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
-  g_autoptr(GArray) entries = NULL;
   GError *error = NULL;
 
-  entries = mp_pop3_client_list_finish (client, result, &error);
-  if (entries == NULL)
-    {
-      fail (task, error);
-      return;
-    }
-
-  for (guint i = 0; i < entries->len; i++)
-    {
-      const MpPop3ListEntry *entry = &g_array_index (entries, MpPop3ListEntry, i);
-      MpMessageInfo *info = g_new0 (MpMessageInfo, 1);
-
-      info->number = entry->number;
-      info->size = entry->size;
-      g_ptr_array_add (data->snapshot->messages, info);
-    }
-
-  /* Without CAPA, a missing UIDL capability proves nothing: ask. */
-  if (mp_pop3_client_get_capa_supported (client) &&
-      !mp_pop3_client_has_capability (client, "UIDL"))
-    fetch_headers (task);
-  else
-    mp_pop3_client_uidl_async (client, g_task_get_cancellable (task), uidl_cb, task);
+  data->list = mp_pop3_client_list_finish (MP_POP3_CLIENT (object), result, &error);
+  listing_step_done (task, error);
 }
 
 static void
@@ -276,21 +286,13 @@ stat_cb (GObject      *object,
          gpointer      user_data)
 {
   GTask *task = user_data;
-  MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!mp_pop3_client_stat_finish (client, result,
-                                   &data->snapshot->count,
-                                   &data->snapshot->size,
-                                   &error))
-    {
-      fail (task, error);
-      return;
-    }
-
-  data->snapshot->pipelining = mp_pop3_client_get_pipelining (client);
-  mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
+  mp_pop3_client_stat_finish (MP_POP3_CLIENT (object), result,
+                              &data->snapshot->count, &data->snapshot->size,
+                              &error);
+  listing_step_done (task, error);
 }
 
 static void
@@ -300,6 +302,8 @@ open_cb (GObject      *object,
 {
   GTask *task = user_data;
   MpPop3Client *client = MP_POP3_CLIENT (object);
+  CheckData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!mp_pop3_client_open_finish (client, result, &error))
@@ -308,7 +312,18 @@ open_cb (GObject      *object,
       return;
     }
 
-  mp_pop3_client_stat_async (client, g_task_get_cancellable (task), stat_cb, task);
+  data->snapshot->pipelining = mp_pop3_client_get_pipelining (client);
+
+  /* Without CAPA, a missing UIDL capability proves nothing: ask. */
+  data->pending = 2;
+  if (!mp_pop3_client_get_capa_supported (client) ||
+      mp_pop3_client_has_capability (client, "UIDL"))
+    data->pending++;
+
+  mp_pop3_client_stat_async (client, cancellable, stat_cb, task);
+  mp_pop3_client_list_async (client, cancellable, list_cb, task);
+  if (data->pending == 3)
+    mp_pop3_client_uidl_async (client, cancellable, uidl_cb, task);
 }
 
 /**
