@@ -75,6 +75,7 @@ poll_check_cb (GObject      *object,
 
   poll->snapshot = mp_check_mailbox_finish (MP_POP3_CLIENT (object), result, &poll->error);
   poll->login_delay = parse_login_delay (MP_POP3_CLIENT (object));
+  poll->top_sent = mp_pop3_client_get_command_count (MP_POP3_CLIENT (object), "TOP");
 
   if (poll->snapshot != NULL)
     {

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  * @save_error: (nullable): the state could not be written (the poll itself
  *   worked; the same messages may be announced again)
  * @login_delay: the LOGIN-DELAY the server advertised, in seconds, or 0
+ * @top_sent: the TOP commands the session sent (0 for an unchanged
+ *   mailbox whose headers are all cached)
  */
 typedef struct
 {
@@ -30,6 +32,7 @@ typedef struct
   GError            *error;
   GError            *save_error;
   guint              login_delay;
+  guint              top_sent;
 } MpPollResult;
 
 void          mp_poll_result_free          (MpPollResult        *result);
