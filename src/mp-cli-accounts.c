@@ -465,17 +465,20 @@ mp_cli_list_accounts (CliOptions *options)
   return MP_CLI_EXIT_OK;
 }
 
-/* Deletes STATE_DIR/mailpeek/KEY.json and the copies set aside from it
- * (KEY.json.corrupt-…, see mp-mailbox-state.h). The key is the account's
- * id, so the prefix matches no other account's files.
+/* Deletes STATE_DIR/mailpeek/KEY.state and the copies set aside from it
+ * (KEY.state.corrupt-…, see mp-mailbox-state.h), and likewise KEY.json*
+ * left by the unreleased state format 1. The key is the account's id, so
+ * the prefixes match no other account's files.
  */
 static gboolean
 remove_state_files (const char  *state_key,
                     GError     **error)
 {
   g_autofree char *dir_path = g_build_filename (g_get_user_state_dir (), "mailpeek", NULL);
-  g_autofree char *file_name = g_strconcat (state_key, ".json", NULL);
+  g_autofree char *file_name = g_strconcat (state_key, ".state", NULL);
   g_autofree char *prefix = g_strconcat (file_name, ".", NULL);
+  g_autofree char *old_name = g_strconcat (state_key, ".json", NULL);
+  g_autofree char *old_prefix = g_strconcat (old_name, ".", NULL);
   g_autoptr(GDir) dir = NULL;
   g_autoptr(GError) local_error = NULL;
   const char *entry;
@@ -493,7 +496,8 @@ remove_state_files (const char  *state_key,
     {
       g_autofree char *path = NULL;
 
-      if (!g_str_equal (entry, file_name) && !g_str_has_prefix (entry, prefix))
+      if (!g_str_equal (entry, file_name) && !g_str_has_prefix (entry, prefix) &&
+          !g_str_equal (entry, old_name) && !g_str_has_prefix (entry, old_prefix))
         continue;
 
       path = g_build_filename (dir_path, entry, NULL);

@@ -386,7 +386,7 @@ test_account_state_key (void)
   for (guint i = 0; i < 4; i++)
     {
       const char *keys[] = { odd_key, detached_key, dotted_key, long_key1 };
-      g_autofree char *name = g_strconcat (keys[i], ".json.corrupt-20260101T000000", NULL);
+      g_autofree char *name = g_strconcat (keys[i], ".state.corrupt-20260101T000000", NULL);
       g_autoptr(GFile) child = g_file_get_child (dir, name);
       g_autoptr(GFile) parent = g_file_get_parent (child);
 

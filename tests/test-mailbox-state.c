@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 
 #include "mp-mailbox-state.h"
 
@@ -116,7 +115,7 @@ state_dir (void)
 static char *
 state_path (const char *name)
 {
-  g_autofree char *basename = g_strconcat (name, ".json", NULL);
+  g_autofree char *basename = g_strconcat (name, ".state", NULL);
 
   return g_build_filename (g_get_user_state_dir (), "mailpeek", basename, NULL);
 }
@@ -158,39 +157,80 @@ assert_headers_equal (const MpHeaders *a,
   g_assert_cmpstr (a->to, ==, b->to);
   g_assert_cmpstr (a->subject, ==, b->subject);
   g_assert_cmpstr (a->message_id, ==, b->message_id);
+  /* The same instant; the state keeps it in UTC. */
   if (a->date == NULL || b->date == NULL)
     g_assert_true (a->date == b->date);
   else
-    {
-      g_assert_true (g_date_time_equal (a->date, b->date));
-      g_assert_cmpint (g_date_time_get_utc_offset (a->date), ==,
-                       g_date_time_get_utc_offset (b->date));
-    }
+    g_assert_true (g_date_time_equal (a->date, b->date));
 }
 
-/* The "entries" element with @key in a saved file, parsed independently
- * of the code under test.
+/* The state file format, restated here so that the tests read and write
+ * it independently of the code under test.
  */
-static JsonObject *
+#define FILE_TYPE    "(suv)"
+#define PAYLOAD_TYPE "a(smstbxum(msmsmsmsmsmsmx))"
+
+/* The entry with @key in a saved file, as a (smstbxum(…)) tuple. */
+static GVariant *
 saved_entry (const char *path,
              const char *key)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  JsonArray *entries;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) file = NULL;
+  g_autoptr(GVariant) payload = NULL;
+  const char *magic;
+  guint32 version;
 
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  entries = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
-                                          "entries");
-  for (guint i = 0; i < json_array_get_length (entries); i++)
+  {
+    g_autoptr(GError) error = NULL;
+    char *data = NULL;
+    gsize len = 0;
+
+    g_file_get_contents (path, &data, &len, &error);
+    g_assert_no_error (error);
+    bytes = g_bytes_new_take (data, len);
+  }
+  file = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (FILE_TYPE), bytes, FALSE));
+  g_assert_true (g_variant_is_normal_form (file));
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
     {
-      JsonObject *entry = json_array_get_object_element (entries, i);
+      GVariant *swapped = g_variant_byteswap (file);
 
-      if (g_strcmp0 (json_object_get_string_member (entry, "key"), key) == 0)
-        return json_object_ref (entry);
+      g_variant_unref (file);
+      file = swapped;
+    }
+  g_variant_get (file, "(&suv)", &magic, &version, &payload);
+  g_assert_cmpstr (magic, ==, "mailpeek-state");
+  g_assert_cmpuint (version, ==, 2);
+  g_assert_cmpstr (g_variant_get_type_string (payload), ==, PAYLOAD_TYPE);
+
+  for (gsize i = 0; i < g_variant_n_children (payload); i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (payload, i);
+      g_autoptr(GVariant) entry_key = g_variant_get_child_value (entry, 0);
+
+      if (g_strcmp0 (g_variant_get_string (entry_key, NULL), key) == 0)
+        return g_steal_pointer (&entry);
     }
   return NULL;
+}
+
+/* A state file as the format describes it (little-endian). */
+static GBytes *
+make_state_file (const char *magic,
+                 guint32     version,
+                 GVariant   *payload)
+{
+  g_autoptr(GVariant) file = g_variant_ref_sink (g_variant_new ("(suv)", magic, version, payload));
+
+  if (G_BYTE_ORDER == G_BIG_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (file);
+
+      g_variant_unref (file);
+      file = swapped;
+    }
+  return g_variant_get_data_as_bytes (file);
 }
 
 typedef struct
@@ -392,8 +432,11 @@ test_round_trip (void)
 
   g_assert_true (mp_mailbox_state_is_announced (loaded, "uid-empty"));
   g_assert_false (mp_mailbox_state_is_announced (loaded, "uid-full"));
+  /* The date comes back as the same instant, in UTC. */
   g_assert_cmpint (g_date_time_get_utc_offset (mp_mailbox_state_get_headers (loaded, "uid-full")->date),
-                   ==, 3 * G_TIME_SPAN_HOUR);
+                   ==, 0);
+  g_assert_cmpint (g_date_time_to_unix (mp_mailbox_state_get_headers (loaded, "uid-full")->date),
+                   ==, 1764000000);
 
   /* Only UIDs with cached headers spare a TOP. */
   known = mp_mailbox_state_dup_known_uids (loaded);
@@ -407,11 +450,29 @@ test_round_trip (void)
   /* The large size survived as a number. */
   {
     g_autofree char *path = state_path ("round-trip");
-    g_autoptr(JsonObject) entry = saved_entry (path, "sha256:feedface");
+    g_autoptr(GVariant) entry = saved_entry (path, "sha256:feedface");
+    g_autoptr(GVariant) uid = NULL;
+    g_autoptr(GVariant) headers = NULL;
+    guint64 size;
 
     g_assert_nonnull (entry);
-    g_assert_cmpint (json_object_get_int_member (entry, "size"), ==, G_GINT64_CONSTANT (5000000000));
-    g_assert_true (json_object_get_null_member (entry, "uid"));
+    g_variant_get (entry, "(&s@mstbxu@m(msmsmsmsmsmsmx))",
+                   NULL, &uid, &size, NULL, NULL, NULL, &headers);
+    g_assert_cmpuint (size, ==, G_GUINT64_CONSTANT (5000000000));
+    g_assert_cmpuint (g_variant_n_children (uid), ==, 0);
+    g_assert_cmpuint (g_variant_n_children (headers), ==, 1);
+  }
+  {
+    g_autofree char *path = state_path ("round-trip");
+    g_autoptr(GVariant) entry = saved_entry (path, "uid-none");
+    g_autoptr(GVariant) headers = NULL;
+    const char *uid = NULL;
+
+    g_assert_nonnull (entry);
+    g_variant_get (entry, "(&sm&stbxu@m(msmsmsmsmsmsmx))",
+                   NULL, &uid, NULL, NULL, NULL, NULL, &headers);
+    g_assert_cmpstr (uid, ==, "uid-none");
+    g_assert_cmpuint (g_variant_n_children (headers), ==, 0);
   }
 }
 
@@ -426,7 +487,9 @@ test_merge (void)
   g_autoptr(GHashTable) known = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = state_path ("merge");
-  g_autoptr(JsonObject) saved = NULL;
+  g_autoptr(GVariant) saved = NULL;
+  guint64 saved_size = 0;
+  gboolean saved_announced = FALSE;
   MpMessageInfo *info;
 
   snapshot_add (first, "a", NULL, 10, make_headers ("A", "a@example.com", "first", NULL));
@@ -475,8 +538,11 @@ test_merge (void)
   g_assert_true (mp_mailbox_state_save (state, &error));
   g_assert_no_error (error);
   saved = saved_entry (path, "a");
-  g_assert_cmpint (json_object_get_int_member (saved, "size"), ==, 11);
-  g_assert_true (json_object_get_boolean_member (saved, "announced"));
+  g_assert_nonnull (saved);
+  g_variant_get (saved, "(&s@mstbxu@m(msmsmsmsmsmsmx))",
+                 NULL, NULL, &saved_size, &saved_announced, NULL, NULL, NULL);
+  g_assert_cmpuint (saved_size, ==, 11);
+  g_assert_true (saved_announced);
 
   /* A keyless message may be any of the entries: none is dropped... */
   snapshot_add (third, "a", NULL, 11, NULL);
@@ -755,13 +821,13 @@ test_file_names (void)
     const char *key;
     const char *basename;
   } cases[] = {
-    { "alice@127.0.0.1:11995", "alice@127.0.0.1:11995.json" },
-    { "Work mail", "Work%20mail.json" },
-    { "../../etc/passwd", "%2E.%2F..%2Fetc%2Fpasswd.json" },
-    { ".hidden", "%2Ehidden.json" },
-    { "bob@[::1]:995", "bob@%5B::1%5D:995.json" },
-    { "100%", "100%25.json" },
-    { "почта", "%D0%BF%D0%BE%D1%87%D1%82%D0%B0.json" },
+    { "alice@127.0.0.1:11995", "alice@127.0.0.1:11995.state" },
+    { "Work mail", "Work%20mail.state" },
+    { "../../etc/passwd", "%2E.%2F..%2Fetc%2Fpasswd.state" },
+    { ".hidden", "%2Ehidden.state" },
+    { "bob@[::1]:995", "bob@%5B::1%5D:995.state" },
+    { "100%", "100%25.state" },
+    { "почта", "%D0%BF%D0%BE%D1%87%D1%82%D0%B0.state" },
   };
   g_autofree char *dir = state_dir ();
   g_autofree char *long_a = g_strnfill (1000, 'a');
@@ -795,73 +861,132 @@ test_file_names (void)
 
 /* Corrupt files */
 
+/* How a corrupt case makes its file from its other fields. */
+typedef enum
+{
+  CORRUPT_RAW,          /* @data, @len as they are */
+  CORRUPT_PAYLOAD,      /* @magic, @version and @data (GVariant text) */
+  CORRUPT_TRUNCATED,    /* a valid file cut in half */
+  CORRUPT_FRAMING,      /* a valid file with its last framing offset wrong */
+  CORRUPT_BAD_UTF8,     /* a valid file with a key's bytes made invalid UTF-8 */
+} CorruptKind;
+
 typedef struct
 {
-  const char *name;
-  const char *data;
-  gssize      len;
-  const char *warning;
+  const char  *name;
+  CorruptKind  kind;
+  const char  *data;
+  gssize       len;
+  const char  *magic;
+  guint32      version;
+  const char  *warning;
 } CorruptCase;
 
 /* A literal with NUL bytes in it, and its length. */
 #define BYTES(s) s, (gssize) (sizeof (s) - 1)
 
+/* An entry in GVariant text format; printf arguments key, copies,
+ * first_seen, date.
+ */
+#define ENTRY(key, copies, first_seen, date) \
+  "('" key "', just 'u', uint64 1, false, int64 " first_seen ", uint32 " copies ", " \
+  "just (just 'f', nothing, nothing, nothing, just 's', nothing, " date "))"
+#define GOOD_ENTRY(key) ENTRY (key, "1", "1764000000", "just int64 1764000000")
+#define TYPED(entries) "@" PAYLOAD_TYPE " [" entries "]"
+
 static const CorruptCase corrupt_cases[] = {
-  { "garbage", BYTES ("\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "*corrupt*" },
-  { "not-json", "this is not json {", -1, "*corrupt*" },
-  { "empty", "", 0, "*corrupt (empty)*" },
-  { "truncated",
+  { "garbage", CORRUPT_RAW, BYTES ("\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), NULL, 0, "*corrupt*" },
+  { "text", CORRUPT_RAW, "this is not a state file {", -1, NULL, 0, "*corrupt*" },
+  { "empty", CORRUPT_RAW, "", 0, NULL, 0, "*corrupt (empty)*" },
+  /* What the unreleased format 1 wrote. */
+  { "json-version-1", CORRUPT_RAW,
     "{\"version\":1,\"entries\":[{\"key\":\"a\",\"uid\":\"a\",\"size\":1,\"announced\":false,"
-    "\"first_seen\":\"2025-11-24T16:00:00Z\",\"headers\":{\"from\":\"Бор", -1, "*corrupt*" },
-  { "not-an-object", "[1, 2, 3]", -1, "*not a JSON object*" },
-  { "version-999", "{\"version\":999,\"entries\":[]}", -1,
+    "\"first_seen\":\"2025-11-24T16:00:00Z\",\"headers\":null}]}", -1, NULL, 0,
+    "*not a Mailpeek state file*" },
+  { "truncated", CORRUPT_TRUNCATED, NULL, 0, NULL, 0, "*corrupt*" },
+  { "not-normal", CORRUPT_FRAMING, NULL, 0, NULL, 0, "*not a Mailpeek state file*" },
+  { "invalid-utf8", CORRUPT_BAD_UTF8, NULL, 0, NULL, 0, "*not a Mailpeek state file*" },
+  { "wrong-magic", CORRUPT_PAYLOAD, TYPED (GOOD_ENTRY ("a")), -1, "mailpeek-other", 2,
+    "*not a Mailpeek state file*" },
+  { "version-999", CORRUPT_PAYLOAD, "'anything at all'", -1, "mailpeek-state", 999,
     "*newer version of Mailpeek (format 999*" },
-  { "version-0", "{\"version\":0,\"entries\":[]}", -1, "*unknown format 0*" },
-  { "version-string", "{\"version\":\"1\",\"entries\":[]}", -1, "*version*not an integer*" },
-  { "version-missing", "{\"entries\":[]}", -1, "*no “version”*" },
-  { "entries-object", "{\"version\":1,\"entries\":{}}", -1, "*entries*" },
-  { "entry-not-object", "{\"version\":1,\"entries\":[\"a\"]}", -1, "*entry 0 is not an object*" },
-  { "key-number", "{\"version\":1,\"entries\":[{\"key\":5,\"size\":1,\"announced\":false}]}", -1,
-    "*“key” of entry 0 is not a string*" },
-  { "key-empty", "{\"version\":1,\"entries\":[{\"key\":\"\",\"size\":1,\"announced\":false}]}", -1,
-    "*empty key*" },
-  { "size-string", "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":\"12\",\"announced\":false}]}", -1,
-    "*“size” of entry 0 is not an integer*" },
-  { "size-float", "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1.5,\"announced\":false}]}", -1,
-    "*“size” of entry 0 is not an integer*" },
-  { "size-negative", "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":-1,\"announced\":false}]}", -1,
-    "*“size” of entry 0 is out of range*" },
-  { "announced-string", "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":\"yes\"}]}", -1,
-    "*“announced” of entry 0*" },
-  { "announced-missing", "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1}]}", -1,
-    "*“announced” of entry 0*" },
-  { "uid-bool", "{\"version\":1,\"entries\":[{\"key\":\"a\",\"uid\":true,\"size\":1,\"announced\":false}]}", -1,
-    "*“uid” of entry 0 is not a string*" },
-  { "headers-array",
-    "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":false,\"headers\":[]}]}", -1,
-    "*“headers” of entry 0 is not an object*" },
-  { "subject-number",
-    "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":false,\"headers\":{\"subject\":1}}]}", -1,
-    "*“subject” of entry 0 is not a string*" },
-  { "date-bad",
-    "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":false,\"headers\":{\"date\":\"yesterday\"}}]}", -1,
-    "*“date” of entry 0 is not an ISO 8601 date*" },
-  { "first-seen-bad",
-    "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":false,\"first_seen\":\"2025-13-45\"}]}", -1,
-    "*“first_seen” of entry 0*" },
-  { "copies-zero",
-    "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":false,\"copies\":0}]}", -1,
-    "*“copies” of entry 0 is out of range*" },
-  { "duplicate-key",
-    "{\"version\":1,\"entries\":[{\"key\":\"a\",\"size\":1,\"announced\":false},"
-    "{\"key\":\"a\",\"size\":2,\"announced\":true}]}", -1, "*key “a” twice*" },
-  { "invalid-utf8", "{\"version\":1,\"entries\":[{\"key\":\"\xff\xfe\",\"size\":1,\"announced\":false}]}", -1,
-    "*not UTF-8*" },
-  { "nul-byte", BYTES ("{\"version\":1,\0\"entries\":[]}"), "*not UTF-8*" },
-  { "lone-surrogate", "{\"version\":1,\"entries\":[{\"key\":\"\\ud800\",\"size\":1,\"announced\":false}]}", -1,
-    "*corrupt*" },
-  { "deep-nesting", NULL, 0, "*nested deeper*" },
+  { "version-1", CORRUPT_PAYLOAD, TYPED (GOOD_ENTRY ("a")), -1, "mailpeek-state", 1,
+    "*unknown format 1*" },
+  { "version-0", CORRUPT_PAYLOAD, TYPED (GOOD_ENTRY ("a")), -1, "mailpeek-state", 0,
+    "*unknown format 0*" },
+  { "payload-type", CORRUPT_PAYLOAD, "[1, 2, 3]", -1, "mailpeek-state", 2,
+    "*entries of type ai*" },
+  { "key-empty", CORRUPT_PAYLOAD, TYPED (GOOD_ENTRY ("")), -1, "mailpeek-state", 2,
+    "*entry 0 has an empty key*" },
+  { "copies-zero", CORRUPT_PAYLOAD,
+    TYPED (GOOD_ENTRY ("a") ", " ENTRY ("b", "0", "1764000000", "nothing")), -1,
+    "mailpeek-state", 2, "*entry 1 has zero copies*" },
+  { "first-seen-out-of-range", CORRUPT_PAYLOAD,
+    TYPED (ENTRY ("a", "1", "9223372036854775807", "nothing")), -1, "mailpeek-state", 2,
+    "*first-seen time of entry 0 is out of range*" },
+  { "date-out-of-range", CORRUPT_PAYLOAD,
+    TYPED (ENTRY ("a", "1", "0", "just int64 -9223372036854775808")), -1, "mailpeek-state", 2,
+    "*date of entry 0 is out of range*" },
+  { "duplicate-key", CORRUPT_PAYLOAD, TYPED (GOOD_ENTRY ("a") ", " GOOD_ENTRY ("a")), -1,
+    "mailpeek-state", 2, "*key “a” twice*" },
 };
+
+/* A valid file of two entries, with the key "KEY-MARK" in it. */
+static GBytes *
+valid_file (void)
+{
+  GVariant *payload = g_variant_new_parsed (TYPED (GOOD_ENTRY ("KEY-MARK") ", " GOOD_ENTRY ("z")));
+
+  return make_state_file ("mailpeek-state", 2, payload);
+}
+
+static GBytes *
+corrupt_case_bytes (const CorruptCase *test)
+{
+  g_autoptr(GBytes) valid = NULL;
+  g_autoptr(GVariant) check = NULL;
+  guint8 *data;
+  gsize len;
+
+  switch (test->kind)
+    {
+    case CORRUPT_RAW:
+      return g_bytes_new (test->data, test->len < 0 ? strlen (test->data) : (gsize) test->len);
+
+    case CORRUPT_PAYLOAD:
+      return make_state_file (test->magic, test->version, g_variant_new_parsed (test->data));
+
+    case CORRUPT_TRUNCATED:
+      valid = valid_file ();
+      return g_bytes_new_from_bytes (valid, 0, g_bytes_get_size (valid) / 2);
+
+    case CORRUPT_FRAMING:
+    case CORRUPT_BAD_UTF8:
+      valid = valid_file ();
+      data = g_bytes_unref_to_data (g_steal_pointer (&valid), &len);
+      if (test->kind == CORRUPT_FRAMING)
+        data[len - 1] = 0xff;
+      else
+        {
+          guint8 *mark = memmem (data, len, "KEY-MARK", 8);
+
+          g_assert_nonnull (mark);
+          mark[3] = 0xff;
+          mark[4] = 0xfe;
+        }
+      /* Make sure the case is what it claims: GVariant does not take it
+       * as normal form.
+       */
+      check = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (FILE_TYPE), data, len,
+                                                           FALSE, NULL, NULL));
+      g_assert_false (g_variant_is_normal_form (check));
+      g_clear_pointer (&check, g_variant_unref);
+      return g_bytes_new_take (data, len);
+
+    default:
+      g_assert_not_reached ();
+    }
+}
 
 static void
 check_set_aside (MpMailboxState *state,
@@ -897,21 +1022,16 @@ test_corrupt (gconstpointer data)
 {
   const CorruptCase *test = data;
   g_autofree char *path = state_path ("corrupt");
-  g_autofree char *deep = NULL;
+  g_autoptr(GBytes) made = corrupt_case_bytes (test);
   g_autoptr(GBytes) original = NULL;
   g_autoptr(MpMailboxState) state = NULL;
   g_autoptr(MpMailboxState) fresh = NULL;
   g_autoptr(MpMailboxSnapshot) snapshot = first_snapshot ();
   g_autoptr(GError) error = NULL;
 
-  if (test->data == NULL)
-    {
-      deep = g_strnfill (1000000, '[');
-      write_file (path, deep, -1);
-    }
-  else
-    write_file (path, test->data, test->len);
+  write_file (path, g_bytes_get_data (made, NULL), (gssize) g_bytes_get_size (made));
   original = read_file (path);
+  g_assert_true (g_bytes_equal (original, made));
 
   g_test_expect_message (STATE_DOMAIN, G_LOG_LEVEL_WARNING, test->warning);
   state = mp_mailbox_state_load ("corrupt");
@@ -1029,7 +1149,7 @@ test_corrupt_twice (void)
 
   g_assert_cmpstr (mp_mailbox_state_get_recovered_from (first), !=,
                    mp_mailbox_state_get_recovered_from (second));
-  aside = list_set_aside (dir, "twice.json");
+  aside = list_set_aside (dir, "twice.state");
   g_assert_cmpuint (aside->len, ==, 2);
 
   first_kept = read_file (mp_mailbox_state_get_recovered_from (first));

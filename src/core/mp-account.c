@@ -792,7 +792,7 @@ escape_key (const char *text,
         g_string_append_printf (out, "%%%02X", *p);
     }
 
-  /* File names are limited to 255 bytes; ".json.corrupt-…" is appended. */
+  /* File names are limited to 255 bytes; ".state.corrupt-…" is appended. */
   if (out->len > 128)
     {
       g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);

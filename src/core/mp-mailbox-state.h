@@ -22,10 +22,12 @@ G_DECLARE_FINAL_TYPE (MpMailboxState, mp_mailbox_state, MP, MAILBOX_STATE, GObje
  * What Mailpeek knows about one account's maildrop: for each message key
  * (its UIDL unique-id, or "sha256:…" of its header block on servers without
  * UIDL) the size, the cached decoded headers, and whether the user was told
- * about it. Stored as versioned JSON in
- * g_get_user_state_dir()/mailpeek/KEY.json, written atomically; a corrupt
- * or unreadable file is renamed aside (…json.corrupt-TIMESTAMP) with a
- * warning and the state starts empty. Never a crash, never a lost file.
+ * about it. Stored as a versioned GVariant (binary, read without parsing)
+ * in g_get_user_state_dir()/mailpeek/KEY.state, written atomically and
+ * only when something changed; a corrupt, unreadable or newer file is
+ * renamed aside (KEY.state.corrupt-TIMESTAMP) with a warning and the state
+ * starts empty. Never a crash, never a lost file. (The unreleased format 1
+ * was KEY.json; such files are neither read nor deleted.)
  */
 
 MpMailboxState *mp_mailbox_state_load             (const char            *state_key);

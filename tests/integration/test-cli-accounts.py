@@ -194,9 +194,12 @@ class CliAccountsTest(unittest.TestCase):
         # it; another account's stay.
         state_dir = os.path.join(self.state, "mailpeek")
         os.makedirs(state_dir)
-        doomed = [os.path.join(state_dir, work["id"] + ".json"),
+        # (KEY.json: the unreleased state format 1.)
+        doomed = [os.path.join(state_dir, work["id"] + ".state"),
+                  os.path.join(state_dir, work["id"] + ".state.corrupt-20260101T000000"),
+                  os.path.join(state_dir, work["id"] + ".json"),
                   os.path.join(state_dir, work["id"] + ".json.corrupt-20260101T000000")]
-        kept = os.path.join(state_dir, mail["id"] + ".json")
+        kept = os.path.join(state_dir, mail["id"] + ".state")
         for path in doomed + [kept]:
             with open(path, "w") as f:
                 f.write("{}")
