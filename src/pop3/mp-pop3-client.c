@@ -2271,21 +2271,6 @@ mp_pop3_client_login_finish (MpPop3Client  *self,
 
 /* Connect and log in, the start of every session. */
 
-typedef struct
-{
-  char             *user;
-  char             *password;
-  MpPop3AuthMethod  method;
-} OpenData;
-
-static void
-open_data_free (OpenData *data)
-{
-  secure_free (data->user);
-  secure_free (data->password);
-  g_free (data);
-}
-
 static void
 open_login_cb (GObject      *object,
                GAsyncResult *result,
@@ -2306,7 +2291,7 @@ open_connect_cb (GObject      *object,
                  gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  OpenData *data = g_task_get_task_data (task);
+  LoginData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (!mp_pop3_client_connect_finish (MP_POP3_CLIENT (object), result, &error))
@@ -2336,7 +2321,7 @@ mp_pop3_client_open_async (MpPop3Client        *self,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  OpenData *data;
+  LoginData *data;
 
   g_return_if_fail (MP_IS_POP3_CLIENT (self));
   g_return_if_fail (user != NULL);
@@ -2345,11 +2330,12 @@ mp_pop3_client_open_async (MpPop3Client        *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mp_pop3_client_open_async);
 
-  data = g_new0 (OpenData, 1);
+  /* The same credentials a login keeps, until the login takes them. */
+  data = g_new0 (LoginData, 1);
   data->user = g_strdup (user);
   data->password = g_strdup (password);
   data->method = method;
-  g_task_set_task_data (task, data, (GDestroyNotify) open_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
 
   mp_pop3_client_connect_async (self, cancellable, open_connect_cb, g_steal_pointer (&task));
 }
