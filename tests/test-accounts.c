@@ -15,6 +15,7 @@
 
 #include "mp-account-store.h"
 #include "mp-account.h"
+#include "mp-test-util.h"
 
 /* MpAccount and MpAccountStore against the built schemas, each test with
  * its own memory backend (the store makes the account settings with the
@@ -112,13 +113,18 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_pointer (&fixture->changes, g_array_unref);
 }
 
-static gboolean
-guard_timeout_cb (gpointer user_data)
+typedef struct
 {
-  gboolean *timed_out = user_data;
+  Fixture *fixture;
+  guint    n_changes;
+} ChangeCount;
 
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
+static gboolean
+changes_arrived (gpointer user_data)
+{
+  ChangeCount *count = user_data;
+
+  return count->fixture->changes->len >= count->n_changes;
 }
 
 /* Settings changes may be delivered through the main context; iterate it
@@ -128,14 +134,9 @@ static void
 wait_for_changes (Fixture *fixture,
                   guint    n_changes)
 {
-  gboolean timed_out = FALSE;
-  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_timeout_cb, &timed_out);
+  ChangeCount count = { fixture, n_changes };
 
-  while (fixture->changes->len < n_changes && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (guard);
-  g_assert_false (timed_out);
+  mp_test_wait_until (changes_arrived, &count, GUARD_SECONDS * 1000, "items-changed");
   g_assert_cmpuint (fixture->changes->len, ==, n_changes);
 }
 

@@ -15,46 +15,11 @@
 
 #include "mp-check.h"
 #include "mp-test-server.h"
+#include "mp-test-util.h"
 
 #define GUARD_SECONDS 20
 #define USER          "alice"
 #define PASSWORD      "secret"
-
-/* ---- waiting ----------------------------------------------------------- */
-
-static gboolean
-guard_cb (gpointer data)
-{
-  gboolean *fired = data;
-
-  *fired = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-await (GAsyncResult **slot)
-{
-  gboolean fired = FALSE;
-  guint id = g_timeout_add_seconds (GUARD_SECONDS, guard_cb, &fired);
-
-  while (*slot == NULL && !fired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (fired)
-    g_error ("guard timeout: no result within %u s", GUARD_SECONDS);
-  g_source_remove (id);
-}
-
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -87,8 +52,8 @@ run_check (MpTestServer      *server,
 
   mp_pop3_client_set_timeout (client, 5);
   mp_check_mailbox_async (client, USER, PASSWORD, auth, known_uids, NULL,
-                          result_cb, &result);
-  await (&result);
+                          mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
   snapshot = mp_check_mailbox_finish (client, result, error);
   g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
   mp_test_server_assert_no_failures (server);
@@ -444,8 +409,8 @@ test_wrong_password (void)
   g_autoptr(GError) error = NULL;
 
   mp_check_mailbox_async (client, USER, "wrong", MP_POP3_AUTH_USER, NULL, NULL,
-                          result_cb, &result);
-  await (&result);
+                          mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
   snapshot = mp_check_mailbox_finish (client, result, &error);
   g_assert_null (snapshot);
   g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_AUTH);

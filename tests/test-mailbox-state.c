@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-/* unshare() and the CLONE_ flags */
+/* memmem() */
 #define _GNU_SOURCE
 
 #define G_LOG_DOMAIN "test-mailbox-state"
@@ -13,16 +13,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "mp-mailbox-state.h"
+#include "mp-test-util.h"
 
 #define STATE_DOMAIN "mp-mailbox-state"
 
@@ -1189,130 +1187,6 @@ test_save_not_a_directory (void)
   g_assert_cmpmem (g_bytes_get_data (kept, NULL), g_bytes_get_size (kept), "not a folder", 12);
 }
 
-/* A mount namespace of our own, so that tmpfs mounts are private to the
- * process and vanish with it. As root that is one unshare(); otherwise a
- * user namespace mapping us to root inside it. Both may be forbidden
- * (containers without CAP_SYS_ADMIN, user namespaces disabled); then the
- * test says so and skips.
- */
-static gboolean
-write_proc_file (const char *path,
-                 const char *text)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  gboolean ok;
-
-  if (fd < 0)
-    return errno == ENOENT;
-  ok = write (fd, text, strlen (text)) == (ssize_t) strlen (text);
-  close (fd);
-  return ok;
-}
-
-static gboolean
-enter_mount_namespace (char **reason)
-{
-  char map[64];
-  uid_t uid = geteuid ();
-  gid_t gid = getegid ();
-
-  /* Root without CAP_SYS_ADMIN (some containers) may still be allowed a
-   * user namespace, so that is tried second rather than only for others.
-   */
-  if (unshare (CLONE_NEWNS) != 0)
-    {
-      int first_errno = errno;
-
-      if (unshare (CLONE_NEWUSER | CLONE_NEWNS) != 0)
-        {
-          *reason = g_strdup_printf ("unshare(CLONE_NEWNS): %s; unshare(CLONE_NEWUSER|CLONE_NEWNS): %s",
-                                     g_strerror (first_errno), g_strerror (errno));
-          return FALSE;
-        }
-      g_snprintf (map, sizeof map, "0 %u 1\n", (guint) uid);
-      if (!write_proc_file ("/proc/self/setgroups", "deny") ||
-          !write_proc_file ("/proc/self/uid_map", map))
-        {
-          *reason = g_strdup_printf ("writing the user namespace maps: %s", g_strerror (errno));
-          return FALSE;
-        }
-      g_snprintf (map, sizeof map, "0 %u 1\n", (guint) gid);
-      if (!write_proc_file ("/proc/self/gid_map", map))
-        {
-          *reason = g_strdup_printf ("writing the user namespace maps: %s", g_strerror (errno));
-          return FALSE;
-        }
-    }
-
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    {
-      *reason = g_strdup_printf ("making mounts private: %s", g_strerror (errno));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-mount_tmpfs (const char  *dir,
-             const char  *options,
-             char       **reason)
-{
-  if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0)
-    {
-      *reason = g_strdup_printf ("mount -t tmpfs: %s", g_strerror (errno));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Tries the namespace and a tmpfs mount in a forked child, so that this
- * process stays as it is. Returns NULL if they work, else why not.
- */
-static char *
-probe_private_tmpfs (void)
-{
-  g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "probe-XXXXXX", NULL);
-  char buffer[256] = "";
-  int fds[2];
-  int status = 0;
-  pid_t pid;
-  ssize_t n;
-
-  g_assert_nonnull (g_mkdtemp (dir));
-  g_assert_cmpint (pipe (fds), ==, 0);
-
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      char *reason = NULL;
-
-      close (fds[0]);
-      if (!enter_mount_namespace (&reason) || !mount_tmpfs (dir, "size=64k", &reason))
-        {
-          ssize_t ignored = write (fds[1], reason, strlen (reason));
-
-          (void) ignored;
-          _exit (1);
-        }
-      _exit (0);
-    }
-
-  close (fds[1]);
-  n = read (fds[0], buffer, sizeof buffer - 1);
-  close (fds[0]);
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_rmdir (dir);
-
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return NULL;
-  if (n > 0)
-    buffer[n] = '\0';
-  return g_strdup_printf ("no private tmpfs mount possible here (%s)",
-                          n > 0 ? buffer : "child failed");
-}
-
 /* A directory this test cannot write into: plain chmod for a normal user,
  * a read-only tmpfs for root (who ignores permissions).
  */
@@ -1330,10 +1204,7 @@ make_read_only (const char     *dir,
   if (method == READ_ONLY_CHMOD)
     g_assert_cmpint (g_chmod (dir, read_only ? 0500 : 0700), ==, 0);
   else
-    g_assert_cmpint (mount (NULL, dir, NULL,
-                            MS_REMOUNT | MS_NOSUID | MS_NODEV | (read_only ? MS_RDONLY : 0),
-                            "size=1m"),
-                     ==, 0);
+    mp_test_remount_tmpfs (dir, "size=1m", read_only);
 }
 
 static void
@@ -1420,26 +1291,14 @@ test_save_read_only_chmod (void)
 static void
 test_save_read_only_mount (void)
 {
-  g_autofree char *reason = NULL;
   g_autofree char *dir = NULL;
 
-  if (!g_test_subprocess ())
-    {
-      reason = probe_private_tmpfs ();
-      if (reason != NULL)
-        {
-          g_test_skip (reason);
-          return;
-        }
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!mp_test_in_mount_subprocess ())
+    return;
 
   dir = state_dir ();
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  if (!enter_mount_namespace (&reason) || !mount_tmpfs (dir, "size=1m,mode=0700", &reason))
-    g_error ("%s", reason);
+  mp_test_mount_private_tmpfs (dir, "size=1m,mode=0700");
 
   read_only_scenario (READ_ONLY_MOUNT);
 }
@@ -1447,7 +1306,6 @@ test_save_read_only_mount (void)
 static void
 test_save_full_device (void)
 {
-  g_autofree char *reason = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *path = NULL;
   g_autofree char *filler = NULL;
@@ -1461,24 +1319,13 @@ test_save_full_device (void)
   gsize written = 0;
   int fd;
 
-  if (!g_test_subprocess ())
-    {
-      reason = probe_private_tmpfs ();
-      if (reason != NULL)
-        {
-          g_test_skip (reason);
-          return;
-        }
-      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-      g_test_trap_assert_passed ();
-      return;
-    }
+  if (!mp_test_in_mount_subprocess ())
+    return;
 
   /* A real full file system: a 256 KiB tmpfs, filled up. */
   dir = g_build_filename (g_get_user_state_dir (), NULL);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  if (!enter_mount_namespace (&reason) || !mount_tmpfs (dir, "size=256k,mode=0700", &reason))
-    g_error ("%s", reason);
+  mp_test_mount_private_tmpfs (dir, "size=256k,mode=0700");
 
   path = state_path ("test");
   state = mp_mailbox_state_load ("test");

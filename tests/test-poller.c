@@ -17,6 +17,7 @@
 #include "mp-poller.h"
 #include "mp-secrets.h"
 #include "mp-test-server.h"
+#include "mp-test-util.h"
 
 #define GUARD_MSEC 20000
 #define USER       "alice"
@@ -141,47 +142,6 @@ fake_monitor_set_available (FakeMonitor *self,
   g_signal_emit_by_name (self, "network-changed", available);
 }
 
-/* ---- waiting ----------------------------------------------------------- */
-
-static gboolean
-flag_cb (gpointer data)
-{
-  gboolean *fired = data;
-
-  *fired = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context until @done returns TRUE; fails the test after
- * GUARD_MSEC.
- */
-static void
-wait_until (gboolean    (*done) (gpointer data),
-            gpointer      data,
-            const char   *what)
-{
-  gboolean fired = FALSE;
-  guint id = g_timeout_add (GUARD_MSEC, flag_cb, &fired);
-
-  while (!done (data) && !fired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (fired)
-    g_error ("guard timeout: %s did not happen within %u ms", what, GUARD_MSEC);
-  g_source_remove (id);
-}
-
-/* Runs the main context for @msec. */
-static void
-run_for (guint msec)
-{
-  gboolean fired = FALSE;
-
-  g_timeout_add (msec, flag_cb, &fired);
-  while (!fired)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 /* ---- the fixture ------------------------------------------------------- */
 
 typedef struct
@@ -282,7 +242,7 @@ fixture_tear_down (Fixture       *fixture,
    */
   for (guint i = 0; i < fixture->accounts->len; i++)
     mp_poller_remove_account (fixture->poller, g_ptr_array_index (fixture->accounts, i));
-  wait_until (no_active_sessions, fixture, "the end of all sessions");
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of all sessions");
 
   g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
   g_object_unref (fixture->poller);
@@ -362,7 +322,7 @@ wait_polls (Fixture *fixture,
 {
   Count count = { fixture, n_polls };
 
-  wait_until (polled_at_least, &count, "a poll");
+  mp_test_wait_until (polled_at_least, &count, GUARD_MSEC, "a poll");
 }
 
 /* ---- the retry policy -------------------------------------------------- */
@@ -558,7 +518,7 @@ test_new_messages (Fixture       *fixture,
     while (fixture->last_n_messages != 4)
       {
         count.count = fixture->n_polled + 1;
-        wait_until (polled_at_least, &count, "a poll");
+        mp_test_wait_until (polled_at_least, &count, GUARD_MSEC, "a poll");
       }
   }
   g_assert_no_error (fixture->last_error);
@@ -650,7 +610,7 @@ test_login_delay_on_success (Fixture       *fixture,
   g_assert_no_error (fixture->last_error);
   /* The interval is a minute, the server wants a quarter of an hour. */
   g_assert_cmpuint (mp_poller_get_next_delay (fixture->poller, account), ==, 900);
-  run_for (QUIET_MSEC);
+  mp_test_run_for (QUIET_MSEC);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
 }
 
@@ -673,7 +633,7 @@ test_auth (Fixture       *fixture,
   /* Retrying a wrong password can lock the account: no more sessions
    * until the user acts.
    */
-  run_for (QUIET_MSEC);
+  mp_test_run_for (QUIET_MSEC);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
   g_assert_cmpuint (fixture->n_polled, ==, 1);
 
@@ -723,7 +683,7 @@ test_backoff_and_recovery (Fixture       *fixture,
     while (fixture->last_error != NULL)
       {
         count.count = fixture->n_polled + 1;
-        wait_until (polled_at_least, &count, "a poll");
+        mp_test_wait_until (polled_at_least, &count, GUARD_MSEC, "a poll");
       }
   }
   g_assert_cmpuint (fixture->last_n_messages, ==, 2);
@@ -741,7 +701,7 @@ test_offline (Fixture       *fixture,
   add_account (fixture, "first");
   add_account (fixture, "second");
 
-  run_for (QUIET_MSEC);
+  mp_test_run_for (QUIET_MSEC);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
   g_assert_cmpuint (fixture->n_polled, ==, 0);
 
@@ -753,13 +713,13 @@ test_offline (Fixture       *fixture,
 
   /* Offline again: what runs may finish, nothing new starts. */
   fake_monitor_set_available (fixture->monitor, FALSE);
-  wait_until (no_active_sessions, fixture, "the end of the running sessions");
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of the running sessions");
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   {
     guint connections = mp_test_server_get_n_connections (fixture->server);
     guint polled = fixture->n_polled;
 
-    run_for (QUIET_MSEC);
+    mp_test_run_for (QUIET_MSEC);
     g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, connections);
     g_assert_cmpuint (fixture->n_polled, ==, polled);
 
@@ -850,10 +810,10 @@ test_remove_mid_poll (Fixture       *fixture,
   mp_poller_remove_account (fixture->poller, account);
   g_assert_null (mp_poller_get_state (fixture->poller, account));
   g_assert_null (mp_poller_get_last_result (fixture->poller, account));
-  wait_until (no_active_sessions, fixture, "the cancelled session to end");
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the cancelled session to end");
   /* The cancelled session closed its connection and reported nothing. */
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
-  run_for (QUIET_MSEC);
+  mp_test_run_for (QUIET_MSEC);
   g_assert_cmpuint (fixture->n_polled, ==, 0);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
   g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "QUIT"), ==, 0);
@@ -882,10 +842,10 @@ test_disable (Fixture       *fixture,
   wait_polls (fixture, 1);
 
   mp_account_set_enabled (account, FALSE);
-  wait_until (no_active_sessions, fixture, "the end of the running session");
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of the running session");
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   polled = fixture->n_polled;
-  run_for (QUIET_MSEC);
+  mp_test_run_for (QUIET_MSEC);
   g_assert_cmpuint (fixture->n_polled, ==, polled);
 
   mp_account_set_enabled (account, TRUE);
@@ -930,7 +890,7 @@ test_disable_offline (Fixture       *fixture,
   fake_monitor_set_available (fixture->monitor, FALSE);
   add_account (fixture, "first");
   second = add_account (fixture, "second");
-  run_for (QUIET_MSEC / 4);
+  mp_test_run_for (QUIET_MSEC / 4);
   mp_account_set_enabled (second, FALSE);
   fake_monitor_set_available (fixture->monitor, TRUE);
 

@@ -13,53 +13,17 @@
 
 #include "mp-pop3-client.h"
 #include "mp-test-server.h"
+#include "mp-test-util.h"
 
 #define GUARD_SECONDS 20
 #define USER          "alice"
 #define PASSWORD      "secret"
 
-/* ---- waiting ----------------------------------------------------------- */
-
-static gboolean
-guard_cb (gpointer data)
-{
-  gboolean *fired = data;
-
-  *fired = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main context until @slot is filled, or fails the test after
- * GUARD_SECONDS. */
-static void
-await (GAsyncResult **slot)
-{
-  gboolean fired = FALSE;
-  guint id = g_timeout_add_seconds (GUARD_SECONDS, guard_cb, &fired);
-
-  while (*slot == NULL && !fired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (fired)
-    g_error ("guard timeout: no result within %u s", GUARD_SECONDS);
-  g_source_remove (id);
-}
-
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
+/* Declares `result`, starts the call and waits for it with a guard timeout. */
 #define AWAIT(call_async, ...)                                  \
   g_autoptr(GAsyncResult) result = NULL;                        \
-  call_async (__VA_ARGS__, result_cb, &result);                 \
-  await (&result)
+  call_async (__VA_ARGS__, mp_test_result_cb, &result);         \
+  mp_test_await (&result, GUARD_SECONDS)
 
 static gboolean
 do_connect_cancellable (MpPop3Client  *client,
@@ -2302,11 +2266,11 @@ test_cancel_command (void)
   server = script_server (script);
   client = logged_in_client (server);
 
-  mp_pop3_client_noop_async (client, cancellable, result_cb, &result);
+  mp_pop3_client_noop_async (client, cancellable, mp_test_result_cb, &result);
   g_assert_true (mp_test_server_wait_command (server, "NOOP", 1, 5000));
   g_assert_null (result);
   g_cancellable_cancel (cancellable);
-  await (&result);
+  mp_test_await (&result, GUARD_SECONDS);
 
   g_assert_false (mp_pop3_client_noop_finish (client, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -2331,7 +2295,7 @@ test_cancel_connect (void)
   server = script_server (script);
   client = client_new (server, MP_POP3_SECURITY_NONE);
 
-  mp_pop3_client_connect_async (client, cancellable, result_cb, &result);
+  mp_pop3_client_connect_async (client, cancellable, mp_test_result_cb, &result);
   for (guint i = 0; i < 5000 && result == NULL; i++)
     {
       while (g_main_context_iteration (NULL, FALSE))
@@ -2342,7 +2306,7 @@ test_cancel_connect (void)
     }
   g_assert_cmpuint (mp_test_server_get_n_connections (server), ==, 1);
   g_cancellable_cancel (cancellable);
-  await (&result);
+  mp_test_await (&result, GUARD_SECONDS);
 
   g_assert_false (mp_pop3_client_connect_finish (client, result, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
@@ -2369,10 +2333,10 @@ test_cancel_job (void)
   for (guint i = 0; i < n; i++)
     numbers[i] = i + 1;
   mp_pop3_client_top_many_async (client, numbers, n, 0, 64 * 1024, cancellable,
-                                 result_cb, &result);
+                                 mp_test_result_cb, &result);
   g_assert_true (mp_test_server_wait_command (server, "TOP", 2, 5000));
   g_cancellable_cancel (cancellable);
-  await (&result);
+  mp_test_await (&result, GUARD_SECONDS);
 
   results = mp_pop3_client_top_many_finish (client, result, &error);
   g_assert_null (results);

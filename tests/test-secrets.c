@@ -13,6 +13,7 @@
 
 #include "mp-account.h"
 #include "mp-secrets.h"
+#include "mp-test-util.h"
 
 /* mp-secrets against a real Secret Service: run through
  * tests/session-run.sh, which starts gnome-keyring in a private session
@@ -40,105 +41,38 @@ static const SecretSchema test_schema = {
   0, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
-typedef struct
-{
-  GMainLoop    *loop;
-  GAsyncResult *result;
-  gboolean      timed_out;
-} Wait;
-
-static void
-wait_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Wait *wait = user_data;
-
-  wait->result = g_object_ref (result);
-  g_main_loop_quit (wait->loop);
-}
-
-static gboolean
-guard_cb (gpointer user_data)
-{
-  Wait *wait = user_data;
-
-  wait->timed_out = TRUE;
-  g_main_loop_quit (wait->loop);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_init (Wait *wait)
-{
-  wait->loop = g_main_loop_new (NULL, FALSE);
-  wait->result = NULL;
-  wait->timed_out = FALSE;
-}
-
-static void
-wait_run (Wait *wait)
-{
-  guint guard = g_timeout_add_seconds (GUARD_SECONDS, guard_cb, wait);
-
-  g_main_loop_run (wait->loop);
-  if (!wait->timed_out)
-    g_source_remove (guard);
-  g_assert_false (wait->timed_out);
-  g_assert_nonnull (wait->result);
-}
-
-static void
-wait_clear (Wait *wait)
-{
-  g_clear_pointer (&wait->loop, g_main_loop_unref);
-  g_clear_object (&wait->result);
-}
-
 static gboolean
 store_sync (MpAccount   *account,
             const char  *password,
             GError     **error)
 {
-  Wait wait;
-  gboolean ok;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  wait_init (&wait);
-  mp_secrets_store_password_async (account, password, NULL, wait_cb, &wait);
-  wait_run (&wait);
-  ok = mp_secrets_store_password_finish (wait.result, error);
-  wait_clear (&wait);
-  return ok;
+  mp_secrets_store_password_async (account, password, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_secrets_store_password_finish (result, error);
 }
 
 static char *
 lookup_sync (MpAccount  *account,
              GError    **error)
 {
-  Wait wait;
-  char *password;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  wait_init (&wait);
-  mp_secrets_lookup_password_async (account, NULL, wait_cb, &wait);
-  wait_run (&wait);
-  password = mp_secrets_lookup_password_finish (wait.result, error);
-  wait_clear (&wait);
-  return password;
+  mp_secrets_lookup_password_async (account, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_secrets_lookup_password_finish (result, error);
 }
 
 static gboolean
 clear_sync (MpAccount  *account,
             GError    **error)
 {
-  Wait wait;
-  gboolean ok;
+  g_autoptr(GAsyncResult) result = NULL;
 
-  wait_init (&wait);
-  mp_secrets_clear_password_async (account, NULL, wait_cb, &wait);
-  wait_run (&wait);
-  ok = mp_secrets_clear_password_finish (wait.result, error);
-  wait_clear (&wait);
-  return ok;
+  mp_secrets_clear_password_async (account, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_secrets_clear_password_finish (result, error);
 }
 
 static void

@@ -7,25 +7,19 @@
  * reaches the disk, for the safe path and for every way it can go wrong.
  */
 
-/* unshare() and the CLONE_ flags */
-#define _GNU_SOURCE
-
 #define G_LOG_DOMAIN "test-transfer"
 
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "mp-test-server.h"
+#include "mp-test-util.h"
 #include "mp-transfer.h"
 
 #define GUARD_SECONDS 20
@@ -64,42 +58,6 @@ static const char message_three[] =
   "Message-ID: <3@example.com>\r\n"
   "\r\n"
   "The third message.\r\n";
-
-/* ---- waiting ----------------------------------------------------------- */
-
-static gboolean
-guard_cb (gpointer data)
-{
-  gboolean *fired = data;
-
-  *fired = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-await (GAsyncResult **slot)
-{
-  gboolean fired = FALSE;
-  guint id = g_timeout_add_seconds (GUARD_SECONDS, guard_cb, &fired);
-
-  while (*slot == NULL && !fired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (fired)
-    g_error ("guard timeout: no result within %u s", GUARD_SECONDS);
-  g_source_remove (id);
-}
-
-static void
-result_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
 
 /* ---- the server and the client ----------------------------------------- */
 
@@ -155,8 +113,8 @@ run_delete (MpTestServer        *server,
   GPtrArray *outcomes;
 
   mp_delete_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_AUTO, uids, NULL,
-                            result_cb, &result);
-  await (&result);
+                            mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
   outcomes = mp_delete_messages_finish (client, result, error);
   g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
   mp_test_server_assert_no_failures (server);
@@ -175,8 +133,8 @@ run_download (MpTestServer        *server,
   GPtrArray *outcomes;
 
   mp_download_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_AUTO, uids, directory,
-                              flags, NULL, result_cb, &result);
-  await (&result);
+                              flags, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
   outcomes = mp_download_messages_finish (client, result, error);
   g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
   mp_test_server_assert_no_failures (server);
@@ -720,8 +678,8 @@ test_download_drop_after_first (void)
     g_autoptr(GAsyncResult) result = NULL;
 
     mp_download_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_USER, uids, dir,
-                                MP_DOWNLOAD_DELETE_AFTER, NULL, result_cb, &result);
-    await (&result);
+                                MP_DOWNLOAD_DELETE_AFTER, NULL, mp_test_result_cb, &result);
+    mp_test_await (&result, GUARD_SECONDS);
     outcomes = mp_download_messages_finish (client, result, &error);
     g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
   }
@@ -866,167 +824,23 @@ test_download_not_a_directory (void)
   assert_file_contents (file, "not a folder", 12);
 }
 
-/* A mount namespace of our own, as in test-mailbox-state.c, so that tmpfs
- * mounts are private to the process and vanish with it: the only way to
- * make a folder unwritable for root, and to fill a device.
- */
-static gboolean
-write_proc_file (const char *path,
-                 const char *text)
-{
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  gboolean ok;
-
-  if (fd < 0)
-    return errno == ENOENT;
-  ok = write (fd, text, strlen (text)) == (ssize_t) strlen (text);
-  close (fd);
-  return ok;
-}
-
-static gboolean
-enter_mount_namespace (char **reason)
-{
-  char map[64];
-  uid_t uid = geteuid ();
-  gid_t gid = getegid ();
-
-  if (unshare (CLONE_NEWNS) != 0)
-    {
-      int first_errno = errno;
-
-      if (unshare (CLONE_NEWUSER | CLONE_NEWNS) != 0)
-        {
-          *reason = g_strdup_printf ("unshare(CLONE_NEWNS): %s; unshare(CLONE_NEWUSER|CLONE_NEWNS): %s",
-                                     g_strerror (first_errno), g_strerror (errno));
-          return FALSE;
-        }
-      g_snprintf (map, sizeof map, "0 %u 1\n", (guint) uid);
-      if (!write_proc_file ("/proc/self/setgroups", "deny") ||
-          !write_proc_file ("/proc/self/uid_map", map))
-        {
-          *reason = g_strdup_printf ("writing the user namespace maps: %s", g_strerror (errno));
-          return FALSE;
-        }
-      g_snprintf (map, sizeof map, "0 %u 1\n", (guint) gid);
-      if (!write_proc_file ("/proc/self/gid_map", map))
-        {
-          *reason = g_strdup_printf ("writing the user namespace maps: %s", g_strerror (errno));
-          return FALSE;
-        }
-    }
-
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    {
-      *reason = g_strdup_printf ("making mounts private: %s", g_strerror (errno));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-mount_tmpfs (const char  *dir,
-             const char  *options,
-             char       **reason)
-{
-  if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0)
-    {
-      *reason = g_strdup_printf ("mount -t tmpfs: %s", g_strerror (errno));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* Tries the namespace and a tmpfs mount in a forked child, so that this
- * process stays as it is. Returns NULL if they work, else why not.
- */
-static char *
-probe_private_tmpfs (void)
-{
-  g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "probe-XXXXXX", NULL);
-  char buffer[256] = "";
-  int fds[2];
-  int status = 0;
-  pid_t pid;
-  ssize_t n;
-
-  g_assert_nonnull (g_mkdtemp (dir));
-  g_assert_cmpint (pipe (fds), ==, 0);
-
-  pid = fork ();
-  g_assert_cmpint (pid, >=, 0);
-  if (pid == 0)
-    {
-      char *reason = NULL;
-
-      close (fds[0]);
-      if (!enter_mount_namespace (&reason) || !mount_tmpfs (dir, "size=64k", &reason))
-        {
-          ssize_t ignored = write (fds[1], reason, strlen (reason));
-
-          (void) ignored;
-          _exit (1);
-        }
-      _exit (0);
-    }
-
-  close (fds[1]);
-  n = read (fds[0], buffer, sizeof buffer - 1);
-  close (fds[0]);
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_rmdir (dir);
-
-  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
-    return NULL;
-  if (n > 0)
-    buffer[n] = '\0';
-  return g_strdup_printf ("no private tmpfs mount possible here (%s)",
-                          n > 0 ? buffer : "child failed");
-}
-
-/* Runs the calling test again in a child, where it may mount; skips when
- * this system allows no private mounts. Returns TRUE in the child.
- */
-static gboolean
-in_mount_subprocess (void)
-{
-  g_autofree char *reason = NULL;
-
-  if (g_test_subprocess ())
-    return TRUE;
-
-  reason = probe_private_tmpfs ();
-  if (reason != NULL)
-    {
-      g_test_skip (reason);
-      return FALSE;
-    }
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_test_trap_assert_passed ();
-  return FALSE;
-}
-
 static void
 test_download_read_only (void)
 {
   g_autoptr(MpTestServer) server = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *maildir = NULL;
-  g_autofree char *reason = NULL;
 
-  if (!in_mount_subprocess ())
+  if (!mp_test_in_mount_subprocess ())
     return;
 
   /* Before any thread starts: the mount namespace is per thread. */
   dir = target_dir ("Downloads");
   maildir = g_build_filename (dir, "Maildir", NULL);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  if (!enter_mount_namespace (&reason) || !mount_tmpfs (dir, "size=1m,mode=0700", &reason))
-    g_error ("%s", reason);
+  mp_test_mount_private_tmpfs (dir, "size=1m,mode=0700");
   g_assert_cmpint (g_mkdir (maildir, 0700), ==, 0);
-  g_assert_cmpint (mount (NULL, dir, NULL, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY,
-                          "size=1m"), ==, 0);
+  mp_test_remount_tmpfs (dir, "size=1m", TRUE);
 
   server = three_messages_server (MP_TEST_QUIRK_NONE);
   assert_write_refused (server, dir, dir, g_strerror (EROFS), FALSE);
@@ -1055,19 +869,17 @@ test_download_full_device (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *maildir = NULL;
-  g_autofree char *reason = NULL;
   g_autofree char *big = big_message (512 * 1024);
   g_autofree char *lf_one = crlf_to_lf (message_one);
   const char *uids[] = { "uid-big", "uid-small", NULL };
 
-  if (!in_mount_subprocess ())
+  if (!mp_test_in_mount_subprocess ())
     return;
 
   dir = target_dir ("Downloads");
   maildir = g_build_filename (dir, "Maildir", NULL);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  if (!enter_mount_namespace (&reason) || !mount_tmpfs (dir, "size=256k,mode=0700", &reason))
-    g_error ("%s", reason);
+  mp_test_mount_private_tmpfs (dir, "size=256k,mode=0700");
 
   server = server_new (MP_TEST_QUIRK_NONE);
   mp_test_server_add_message (server, "uid-big", big);
