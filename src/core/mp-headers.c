@@ -13,7 +13,7 @@
 
 #include "mp-headers.h"
 
-G_DEFINE_BOXED_TYPE (MpHeaders, mp_headers, mp_headers_copy, mp_headers_free)
+G_DEFINE_BOXED_TYPE (MpHeaders, mp_headers, mp_headers_ref, mp_headers_unref)
 
 /* How many lines in front of the header block may be skipped while looking
  * for the first field (an mbox "From " line, a blank line some servers
@@ -46,8 +46,61 @@ mp_headers_init_library (void)
 }
 
 /**
+ * mp_headers_new:
+ *
+ * Returns: (transfer full): empty headers, reference counted
+ */
+MpHeaders *
+mp_headers_new (void)
+{
+  return g_atomic_rc_box_new0 (MpHeaders);
+}
+
+/**
+ * mp_headers_ref:
+ * @headers: (nullable): headers
+ *
+ * Headers are not changed once made, so the seen-state and every snapshot
+ * of the same message can share one set instead of copying 10,000 of them
+ * on each poll.
+ *
+ * Returns: (transfer full) (nullable): @headers with one more reference
+ */
+MpHeaders *
+mp_headers_ref (MpHeaders *headers)
+{
+  if (headers == NULL)
+    return NULL;
+  return g_atomic_rc_box_acquire (headers);
+}
+
+static void
+mp_headers_clear (MpHeaders *headers)
+{
+  g_free (headers->from);
+  g_free (headers->from_name);
+  g_free (headers->from_address);
+  g_free (headers->to);
+  g_free (headers->subject);
+  g_free (headers->message_id);
+  g_clear_pointer (&headers->date, g_date_time_unref);
+}
+
+/**
+ * mp_headers_unref:
+ * @headers: (nullable) (transfer full): headers
+ */
+void
+mp_headers_unref (MpHeaders *headers)
+{
+  if (headers == NULL)
+    return;
+  g_atomic_rc_box_release_full (headers, (GDestroyNotify) mp_headers_clear);
+}
+
+/**
  * mp_headers_copy:
- * @headers: (nullable): headers to copy
+ * @headers: (nullable): headers
  *
  * Returns: (transfer full) (nullable): a deep copy of @headers
  */
@@ -59,7 +112,7 @@ mp_headers_copy (const MpHeaders *headers)
   if (headers == NULL)
     return NULL;
 
-  copy = g_new0 (MpHeaders, 1);
+  copy = mp_headers_new ();
   copy->from = g_strdup (headers->from);
   copy->from_name = g_strdup (headers->from_name);
   copy->from_address = g_strdup (headers->from_address);
@@ -73,22 +126,14 @@ mp_headers_copy (const MpHeaders *headers)
 
 /**
  * mp_headers_free:
- * @headers: (nullable) (transfer full): headers to free
+ * @headers: (nullable) (transfer full): headers to release
+ *
+ * The same as mp_headers_unref().
  */
 void
 mp_headers_free (MpHeaders *headers)
 {
-  if (headers == NULL)
-    return;
-
-  g_free (headers->from);
-  g_free (headers->from_name);
-  g_free (headers->from_address);
-  g_free (headers->to);
-  g_free (headers->subject);
-  g_free (headers->message_id);
-  g_clear_pointer (&headers->date, g_date_time_unref);
-  g_free (headers);
+  mp_headers_unref (headers);
 }
 
 /**
@@ -1120,7 +1165,7 @@ MpHeaders *
 mp_headers_parse (const char *data,
                   gsize       len)
 {
-  g_autoptr(MpHeaders) headers = g_new0 (MpHeaders, 1);
+  g_autoptr(MpHeaders) headers = mp_headers_new ();
   DecodeContext ctx = { NULL, NULL, NULL };
   GMimeHeaderList *list;
   GMimeMessage *message;

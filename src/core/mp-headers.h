@@ -24,6 +24,9 @@ G_BEGIN_DECLS
  * `TOP n 0`. Every string is valid UTF-8 (RFC 2047 words and raw 8-bit
  * headers in any charset are converted, with fallbacks); a header that is
  * missing is %NULL, never an invented value.
+ *
+ * Headers are reference counted and never changed once made: share them
+ * with mp_headers_ref(); mp_headers_copy() makes an independent copy.
  */
 typedef struct
 {
@@ -42,6 +45,9 @@ GType      mp_headers_get_type             (void) G_GNUC_CONST;
 void       mp_headers_init_library         (void);
 MpHeaders *mp_headers_parse                (const char      *data,
                                             gsize            len);
+MpHeaders *mp_headers_new                  (void);
+MpHeaders *mp_headers_ref                  (MpHeaders       *headers);
+void       mp_headers_unref                (MpHeaders       *headers);
 MpHeaders *mp_headers_copy                 (const MpHeaders *headers);
 void       mp_headers_free                 (MpHeaders       *headers);
 char      *mp_headers_format_date_iso8601  (const MpHeaders *headers);

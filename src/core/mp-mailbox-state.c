@@ -356,7 +356,7 @@ parse_headers (GVariant    *maybe,
   if (tuple == NULL)
     return TRUE;
 
-  headers = g_new0 (MpHeaders, 1);
+  headers = mp_headers_new ();
   headers->from = dup_maybe_string (tuple, HEADER_FROM);
   headers->from_name = dup_maybe_string (tuple, HEADER_FROM_NAME);
   headers->from_address = dup_maybe_string (tuple, HEADER_FROM_ADDRESS);
@@ -997,7 +997,7 @@ mp_mailbox_state_merge (MpMailboxState    *self,
           entry->key = g_strdup (info->key);
           entry->uid = g_strdup (info->uid);
           entry->size = info->size;
-          entry->headers = mp_headers_copy (info->headers);
+          entry->headers = mp_headers_ref (info->headers);
           entry->first_seen = g_date_time_ref (now);
           entry->copies = n;
           entry->announced = FALSE;
@@ -1024,11 +1024,11 @@ mp_mailbox_state_merge (MpMailboxState    *self,
       if (info->headers != NULL && (entry->headers == NULL || ambiguous))
         {
           g_clear_pointer (&entry->headers, mp_headers_free);
-          entry->headers = mp_headers_copy (info->headers);
+          entry->headers = mp_headers_ref (info->headers);
           self->dirty = TRUE;
         }
       else if (info->headers == NULL && entry->headers != NULL && n == 1 && !ambiguous)
-        info->headers = mp_headers_copy (entry->headers);
+        info->headers = mp_headers_ref (entry->headers);
 
       if (entry->size != info->size)
         {
