@@ -345,6 +345,21 @@ run_accounts (CliOptions *options,
       json_builder_end_object (builder);
       print_json_node (builder);
     }
+  fflush (stdout);
+
+  /* The sessions' QUITs went out before the output was made; let them end
+   * cleanly rather than leave the servers a dropped connection.
+   */
+  for (guint i = 0; i < runs->len; i++)
+    {
+      AccountRun *run = g_ptr_array_index (runs, i);
+      gint64 deadline = g_get_monotonic_time () + (options->timeout + 1) * G_USEC_PER_SEC;
+
+      while (run->target.client != NULL &&
+             mp_pop3_client_is_connected (run->target.client) &&
+             g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+    }
 
   return status;
 }

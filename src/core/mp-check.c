@@ -74,18 +74,10 @@ quit_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
-  CheckData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  /* Nothing was marked for deletion, so a failed QUIT loses nothing; the
-   * snapshot is complete either way.
-   */
   if (!mp_pop3_client_quit_finish (MP_POP3_CLIENT (object), result, &error))
     g_debug ("QUIT failed: %s", error->message);
-
-  g_task_return_pointer (task, g_steal_pointer (&data->snapshot),
-                         (GDestroyNotify) mp_mailbox_snapshot_free);
 }
 
 /* Servers without UIDL: like other clients, recognise a message by its
@@ -154,7 +146,14 @@ top_many_cb (GObject      *object,
         }
     }
 
-  mp_pop3_client_quit_async (client, g_task_get_cancellable (task), quit_cb, task);
+  /* Nothing was marked for deletion, so QUIT's answer changes nothing: the
+   * snapshot is complete now, and the session ends on its own (the QUIT in
+   * flight keeps the client alive; see mp_pop3_client_is_connected()).
+   */
+  mp_pop3_client_quit_async (client, NULL, quit_cb, NULL);
+  g_task_return_pointer (task, g_steal_pointer (&data->snapshot),
+                         (GDestroyNotify) mp_mailbox_snapshot_free);
+  g_object_unref (task);
 }
 
 static void
@@ -332,7 +331,10 @@ open_cb (GObject      *object,
  * @known_uids: (nullable): UIDs whose headers the caller already has; no
  *   TOP is sent for them
  *
- * Runs one read-only session and collects what the mailbox holds.
+ * Runs one read-only session and collects what the mailbox holds. It
+ * completes as soon as the snapshot is complete: the QUIT that ends the
+ * session (which deletes nothing) is then still on its way, and
+ * mp_pop3_client_is_connected() turns %FALSE once it is answered.
  */
 void
 mp_check_mailbox_async (MpPop3Client        *client,
