@@ -22,40 +22,6 @@
  * in the keyring. Nothing here prints or logs a password.
  */
 
-typedef struct
-{
-  GMainLoop    *loop;
-  GAsyncResult *result;
-} Wait;
-
-static void
-wait_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Wait *wait = user_data;
-
-  wait->result = g_object_ref (result);
-  g_main_loop_quit (wait->loop);
-}
-
-/* Runs the default main context until wait_cb() has the result. */
-static GAsyncResult *
-wait_for (Wait *wait)
-{
-  g_main_loop_run (wait->loop);
-  return wait->result;
-}
-
-static void
-wait_clear (Wait *wait)
-{
-  g_clear_pointer (&wait->loop, g_main_loop_unref);
-  g_clear_object (&wait->result);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Wait, wait_clear)
-
 static void
 print_error (const char *message)
 {
@@ -116,20 +82,6 @@ name_is_valid (const char *name)
   return TRUE;
 }
 
-static char *
-get_password (const char  *label,
-              GError     **error)
-{
-  const char *env_password = g_getenv ("MAILPEEK_PASSWORD");
-  g_autofree char *prompt = NULL;
-
-  if (env_password != NULL)
-    return g_strdup (env_password);
-
-  prompt = g_strdup_printf (_("Password for %s: "), label);
-  return mp_cli_read_password (prompt, error);
-}
-
 static void
 wipe_password (char *password)
 {
@@ -145,11 +97,11 @@ wipe_password (char *password)
 static void
 clear_password_quietly (MpAccount *account)
 {
-  g_auto(Wait) wait = { g_main_loop_new (NULL, FALSE), NULL };
+  g_auto(MpCliWait) wait = { g_main_loop_new (NULL, FALSE), NULL };
   g_autoptr(GError) error = NULL;
 
-  mp_secrets_clear_password_async (account, NULL, wait_cb, &wait);
-  if (!mp_secrets_clear_password_finish (wait_for (&wait), &error))
+  mp_secrets_clear_password_async (account, NULL, mp_cli_wait_cb, &wait);
+  if (!mp_secrets_clear_password_finish (mp_cli_wait_for (&wait), &error))
     g_printerr (_("mailpeek: the password stored for the account could not be removed "
                   "again: %s\n"), error->message);
 }
@@ -157,22 +109,20 @@ clear_password_quietly (MpAccount *account)
 int
 mp_cli_add_account (CliOptions *options)
 {
-  MpPop3Security security = MP_POP3_SECURITY_TLS;
   guint64 interval = MP_ACCOUNT_DEFAULT_INTERVAL;
   g_auto(CliTarget) target = { 0 };
-  g_auto(Wait) wait = { NULL, NULL };
+  g_auto(MpCliWait) wait = { NULL, NULL };
   g_autoptr(MpAccountStore) store = NULL;
   g_autoptr(MpAccount) template = NULL;
   g_autoptr(MpAccount) existing = NULL;
   g_autoptr(MpAccount) added = NULL;
   g_autoptr(MpPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *cafile = NULL;
-  g_autofree char *pin = NULL;
   g_autofree char *id = NULL;
   g_autofree char *label = NULL;
   char *password = NULL;
   const char *name = options->add_account;
+  int status;
 
   if (!check_options (options, "--add-account", TRUE, FALSE))
     return MP_CLI_EXIT_USAGE;
@@ -186,13 +136,6 @@ mp_cli_add_account (CliOptions *options)
   if (options->url == NULL)
     {
       mp_cli_usage_error (_("--add-account needs --url pop3://USER@HOST[:PORT]"));
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  if (options->security != NULL &&
-      !mp_pop3_security_from_string (options->security, &security))
-    {
-      mp_cli_usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -212,46 +155,23 @@ mp_cli_add_account (CliOptions *options)
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (!mp_cli_parse_url (options->url, security, &target, &error))
-    {
-      mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  /* The applet runs from another working directory. */
-  if (options->cafile != NULL)
-    cafile = g_canonicalize_filename (options->cafile, NULL);
-
-  if (options->pin != NULL)
-    {
-      pin = mp_pop3_normalize_fingerprint (options->pin, &error);
-      if (pin == NULL)
-        {
-          mp_cli_usage_error ("%s", error->message);
-          return MP_CLI_EXIT_USAGE;
-        }
-    }
-
   /* The id is chosen now so the password can be stored under it before
    * the account exists (see below).
    */
   id = mp_account_generate_id ();
-  template = mp_account_new (id);
+  status = mp_cli_account_from_url (options, id, &target, &template);
+  if (status != MP_CLI_EXIT_OK)
+    return status;
   mp_account_set_name (template, name);
-  mp_account_set_host (template, target.host);
-  mp_account_set_port (template, target.port);
-  mp_account_set_security (template, security);
-  mp_account_set_user (template, target.user);
   mp_account_set_interval (template, interval);
-  mp_account_set_cafile (template, cafile);
-  mp_account_set_pinned_fingerprint (template, pin);
   label = mp_account_dup_label (template);
 
   /* Loads the CA file now rather than at the first check. */
   client = mp_account_create_client (template, MP_POP3_DEFAULT_TIMEOUT, &error);
   if (client == NULL)
     {
-      mp_cli_usage_error (_("Cannot use the CA file “%s”: %s"), cafile, error->message);
+      mp_cli_usage_error (_("Cannot use the CA file “%s”: %s"),
+                          mp_account_get_cafile (template), error->message);
       return MP_CLI_EXIT_USAGE;
     }
 
@@ -269,7 +189,7 @@ mp_cli_add_account (CliOptions *options)
       return MP_CLI_EXIT_ERROR;
     }
 
-  password = get_password (label, &error);
+  password = mp_cli_get_password (label, &error);
   if (password == NULL)
     {
       mp_cli_usage_error ("%s", error->message);
@@ -291,11 +211,11 @@ mp_cli_add_account (CliOptions *options)
    * which is harmless, rather than an account that cannot log in.
    */
   wait.loop = g_main_loop_new (NULL, FALSE);
-  mp_secrets_store_password_async (template, password, NULL, wait_cb, &wait);
+  mp_secrets_store_password_async (template, password, NULL, mp_cli_wait_cb, &wait);
   wipe_password (password);
   password = NULL;
 
-  if (!mp_secrets_store_password_finish (wait_for (&wait), &error))
+  if (!mp_secrets_store_password_finish (mp_cli_wait_for (&wait), &error))
     {
       g_autofree char *message =
         g_strdup_printf (_("The account “%s” was not added: %s"), name, error->message);
@@ -516,7 +436,7 @@ remove_state_files (const char  *state_key,
 int
 mp_cli_remove_account (CliOptions *options)
 {
-  g_auto(Wait) wait = { NULL, NULL };
+  g_auto(MpCliWait) wait = { NULL, NULL };
   g_autoptr(MpAccountStore) store = NULL;
   g_autoptr(MpAccount) account = NULL;
   g_autoptr(GError) error = NULL;
@@ -558,8 +478,8 @@ mp_cli_remove_account (CliOptions *options)
    * reported and makes the exit status 1.
    */
   wait.loop = g_main_loop_new (NULL, FALSE);
-  mp_secrets_clear_password_async (account, NULL, wait_cb, &wait);
-  if (!mp_secrets_clear_password_finish (wait_for (&wait), &error))
+  mp_secrets_clear_password_async (account, NULL, mp_cli_wait_cb, &wait);
+  if (!mp_secrets_clear_password_finish (mp_cli_wait_for (&wait), &error))
     {
       g_printerr (_("mailpeek: the account “%s” was removed, but not its password: %s\n"),
                   name, error->message);

@@ -82,4 +82,25 @@ int      mp_cli_remove_account  (CliOptions      *options);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliTarget, mp_cli_target_clear)
 
+/* Waiting for one async result on the default main context. */
+typedef struct
+{
+  GMainLoop    *loop;
+  GAsyncResult *result;
+} MpCliWait;
+
+void          mp_cli_wait_cb          (GObject       *object,
+                                       GAsyncResult  *result,
+                                       gpointer       user_data);
+GAsyncResult *mp_cli_wait_for         (MpCliWait     *wait);
+void          mp_cli_wait_clear       (MpCliWait     *wait);
+char         *mp_cli_get_password     (const char    *label,
+                                       GError       **error);
+int           mp_cli_account_from_url (CliOptions    *options,
+                                       const char    *id,
+                                       CliTarget     *target,
+                                       MpAccount    **account);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpCliWait, mp_cli_wait_clear)
+
 G_END_DECLS

@@ -190,23 +190,118 @@ mp_cli_read_password (const char  *prompt,
   return g_string_free (password, FALSE);
 }
 
-/* Waits for the keyring: the CLI has no other work to do meanwhile. */
-typedef struct
+void
+mp_cli_wait_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
-  GMainLoop *loop;
-  char      *password;
-  GError    *error;
-} LookupRun;
+  MpCliWait *wait = user_data;
 
-static void
-lookup_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
+  wait->result = g_object_ref (result);
+  g_main_loop_quit (wait->loop);
+}
+
+/**
+ * mp_cli_wait_for:
+ *
+ * Runs the default main context until mp_cli_wait_cb() has the result:
+ * the command line has nothing else to do meanwhile.
+ *
+ * Returns: (transfer none): the result
+ */
+GAsyncResult *
+mp_cli_wait_for (MpCliWait *wait)
 {
-  LookupRun *run = user_data;
+  if (wait->loop == NULL)
+    wait->loop = g_main_loop_new (NULL, FALSE);
+  g_main_loop_run (wait->loop);
+  return wait->result;
+}
 
-  run->password = mp_secrets_lookup_password_finish (result, &run->error);
-  g_main_loop_quit (run->loop);
+void
+mp_cli_wait_clear (MpCliWait *wait)
+{
+  g_clear_pointer (&wait->loop, g_main_loop_unref);
+  g_clear_object (&wait->result);
+}
+
+/**
+ * mp_cli_get_password:
+ *
+ * Returns: (transfer full) (nullable): the password from MAILPEEK_PASSWORD,
+ *   else typed on the terminal without echo; %NULL when neither can be had
+ */
+char *
+mp_cli_get_password (const char  *label,
+                     GError     **error)
+{
+  const char *env_password = g_getenv ("MAILPEEK_PASSWORD");
+  g_autofree char *prompt = NULL;
+
+  if (env_password != NULL)
+    return g_strdup (env_password);
+
+  prompt = g_strdup_printf (_("Password for %s: "), label);
+  return mp_cli_read_password (prompt, error);
+}
+
+/**
+ * mp_cli_account_from_url:
+ * @id: (nullable): the account id, or %NULL for user@host:port
+ * @account: (out) (transfer full): a detached account
+ *
+ * Builds an account from `--url`, `--security`, `--cafile` and `--pin`,
+ * and fills @target's label, user, host and port. Returns
+ * %MP_CLI_EXIT_OK, or %MP_CLI_EXIT_USAGE after printing why not.
+ */
+int
+mp_cli_account_from_url (CliOptions  *options,
+                         const char  *id,
+                         CliTarget   *target,
+                         MpAccount  **account)
+{
+  MpPop3Security security = MP_POP3_SECURITY_TLS;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pin = NULL;
+
+  if (options->security != NULL &&
+      !mp_pop3_security_from_string (options->security, &security))
+    {
+      mp_cli_usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  if (!mp_cli_parse_url (options->url, security, target, &error))
+    {
+      mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  if (options->pin != NULL)
+    {
+      pin = mp_pop3_normalize_fingerprint (options->pin, &error);
+      if (pin == NULL)
+        {
+          mp_cli_usage_error ("%s", error->message);
+          return MP_CLI_EXIT_USAGE;
+        }
+    }
+
+  *account = mp_account_new (id ? id : target->label);
+  mp_account_set_host (*account, target->host);
+  mp_account_set_port (*account, target->port);
+  mp_account_set_security (*account, security);
+  mp_account_set_user (*account, target->user);
+  mp_account_set_pinned_fingerprint (*account, pin);
+  /* Stored accounts are used from another working directory. */
+  if (options->cafile != NULL)
+    {
+      g_autofree char *cafile = g_canonicalize_filename (options->cafile, NULL);
+
+      mp_account_set_cafile (*account, cafile);
+    }
+
+  return MP_CLI_EXIT_OK;
 }
 
 /**
@@ -223,8 +318,7 @@ mp_cli_prepare_account (CliOptions  *options,
                         CliTarget   *target,
                         GError     **error)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  LookupRun run = { loop, NULL, NULL };
+  g_auto(MpCliWait) wait = { NULL, NULL };
 
   g_set_object (&target->account, account);
   target->label = mp_account_dup_label (account);
@@ -239,15 +333,9 @@ mp_cli_prepare_account (CliOptions  *options,
     return FALSE;
   mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
 
-  mp_secrets_lookup_password_async (account, NULL, lookup_cb, &run);
-  g_main_loop_run (loop);
-  if (run.password == NULL)
-    {
-      g_propagate_error (error, run.error);
-      return FALSE;
-    }
-  target->password = run.password;
-  return TRUE;
+  mp_secrets_lookup_password_async (account, NULL, mp_cli_wait_cb, &wait);
+  target->password = mp_secrets_lookup_password_finish (mp_cli_wait_for (&wait), error);
+  return target->password != NULL;
 }
 
 /**
@@ -280,10 +368,9 @@ int
 mp_cli_prepare_target (CliOptions *options,
                        CliTarget  *target)
 {
-  MpPop3Security security = MP_POP3_SECURITY_TLS;
   g_autoptr(MpAccount) account = NULL;
   g_autoptr(GError) error = NULL;
-  const char *env_password;
+  int status;
 
   if (options->timeout < 0)
     {
@@ -329,46 +416,12 @@ mp_cli_prepare_target (CliOptions *options,
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (options->security != NULL &&
-      !mp_pop3_security_from_string (options->security, &security))
-    {
-      mp_cli_usage_error (_("--security must be tls, starttls or none, not “%s”"), options->security);
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  if (!mp_cli_parse_url (options->url, security, target, &error))
-    {
-      mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  if (options->pin != NULL)
-    {
-      g_autofree char *pin = mp_pop3_normalize_fingerprint (options->pin, &error);
-
-      if (pin == NULL)
-        {
-          mp_cli_usage_error ("%s", error->message);
-          return MP_CLI_EXIT_USAGE;
-        }
-    }
-
   /* A detached account: nothing is saved but its seen-state, keyed by
    * user@host:port.
    */
-  account = mp_account_new (target->label);
-  mp_account_set_host (account, target->host);
-  mp_account_set_port (account, target->port);
-  mp_account_set_security (account, security);
-  mp_account_set_user (account, target->user);
-  if (options->cafile != NULL)
-    {
-      g_autofree char *cafile = g_canonicalize_filename (options->cafile, NULL);
-
-      mp_account_set_cafile (account, cafile);
-    }
-  if (options->pin != NULL)
-    mp_account_set_pinned_fingerprint (account, options->pin);
+  status = mp_cli_account_from_url (options, NULL, target, &account);
+  if (status != MP_CLI_EXIT_OK)
+    return status;
 
   target->account = g_object_ref (account);
   target->auth = MP_POP3_AUTH_AUTO;
@@ -381,19 +434,11 @@ mp_cli_prepare_target (CliOptions *options,
     }
   mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
 
-  env_password = g_getenv ("MAILPEEK_PASSWORD");
-  if (env_password != NULL)
-    target->password = g_strdup (env_password);
-  else
+  target->password = mp_cli_get_password (target->label, &error);
+  if (target->password == NULL)
     {
-      g_autofree char *prompt = g_strdup_printf (_("Password for %s: "), target->label);
-
-      target->password = mp_cli_read_password (prompt, &error);
-      if (target->password == NULL)
-        {
-          mp_cli_usage_error ("%s", error->message);
-          return MP_CLI_EXIT_USAGE;
-        }
+      mp_cli_usage_error ("%s", error->message);
+      return MP_CLI_EXIT_USAGE;
     }
 
   return MP_CLI_EXIT_OK;
