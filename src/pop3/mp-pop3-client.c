@@ -107,7 +107,7 @@ struct _MpPop3Client
 
   char                *greeting;
   char                *apop_timestamp;
-  GPtrArray           *capabilities;
+  GStrv                capabilities;
   gboolean             capa_supported;
   gboolean             encrypted;
   gboolean             pipelining;
@@ -765,7 +765,7 @@ mp_pop3_client_finalize (GObject *object)
   g_byte_array_unref (self->writing_buffer);
   g_free (self->greeting);
   g_free (self->apop_timestamp);
-  g_clear_pointer (&self->capabilities, g_ptr_array_unref);
+  g_clear_pointer (&self->capabilities, g_strfreev);
   g_hash_table_unref (self->command_counts);
 
   G_OBJECT_CLASS (mp_pop3_client_parent_class)->finalize (object);
@@ -853,7 +853,7 @@ mp_pop3_client_init (MpPop3Client *self)
   self->read_buffer = g_malloc (READ_CHUNK);
   self->out_buffer = g_byte_array_new ();
   self->writing_buffer = g_byte_array_new ();
-  self->capabilities = g_ptr_array_new_with_free_func (g_free);
+  self->capabilities = g_new0 (char *, 1);
   self->command_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->pending);
   g_queue_init (&self->inflight);
@@ -1059,9 +1059,7 @@ mp_pop3_client_get_capabilities (MpPop3Client *self)
 {
   g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
 
-  if (self->capabilities->len == 0 || g_ptr_array_index (self->capabilities, self->capabilities->len - 1) != NULL)
-    g_ptr_array_add (self->capabilities, NULL);
-  return (const char * const *) self->capabilities->pdata;
+  return (const char * const *) self->capabilities;
 }
 
 /**
@@ -1083,12 +1081,11 @@ find_capability (MpPop3Client *self,
 {
   gsize len = strlen (name);
 
-  for (guint i = 0; i < self->capabilities->len; i++)
+  for (guint i = 0; self->capabilities[i] != NULL; i++)
     {
-      const char *line = g_ptr_array_index (self->capabilities, i);
+      const char *line = self->capabilities[i];
 
-      if (line != NULL &&
-          g_ascii_strncasecmp (line, name, len) == 0 &&
+      if (g_ascii_strncasecmp (line, name, len) == 0 &&
           (line[len] == '\0' || line[len] == ' '))
         return line;
     }
@@ -1277,6 +1274,7 @@ connect_data_free (ConnectData *data)
 
 static void connect_read_greeting (GTask *task);
 static void connect_send_capa (GTask *task);
+static void set_capabilities (MpPop3Client *self, GStrv lines);
 
 static void
 connect_fail (GTask        *task,
@@ -1429,7 +1427,7 @@ handshake_cb (GObject      *object,
     {
       data->starttls_done = TRUE;
       /* RFC 2595 §4: forget the capabilities learnt in the clear. */
-      g_ptr_array_set_size (self->capabilities, 0);
+      set_capabilities (self, NULL);
       self->capa_supported = FALSE;
       connect_send_capa (g_steal_pointer (&task));
     }
@@ -1509,6 +1507,15 @@ stls_done (MpPop3Client *self,
   connect_start_tls (task);
 }
 
+/* @lines: (transfer full) (nullable): the CAPA lines, or %NULL for none */
+static void
+set_capabilities (MpPop3Client *self,
+                  GStrv         lines)
+{
+  g_strfreev (self->capabilities);
+  self->capabilities = lines ? lines : g_new0 (char *, 1);
+}
+
 static void
 parse_capabilities (MpPop3Client *self,
                     GBytes       *data)
@@ -1517,14 +1524,19 @@ parse_capabilities (MpPop3Client *self,
   const char *text = g_bytes_get_data (data, &len);
   g_autofree char *copy = g_strndup (text ? text : "", len);
   g_auto(GStrv) lines = g_strsplit (copy, "\r\n", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
 
-  g_ptr_array_set_size (self->capabilities, 0);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       g_strstrip (lines[i]);
       if (lines[i][0] != '\0')
-        g_ptr_array_add (self->capabilities, g_utf8_make_valid (lines[i], -1));
+        {
+          g_autofree char *valid = g_utf8_make_valid (lines[i], -1);
+
+          g_strv_builder_add (builder, valid);
+        }
     }
+  set_capabilities (self, g_strv_builder_end (builder));
 }
 
 static void
@@ -1551,7 +1563,7 @@ capa_done (MpPop3Client *self,
   else
     {
       self->capa_supported = FALSE;
-      g_ptr_array_set_size (self->capabilities, 0);
+      set_capabilities (self, NULL);
     }
 
   if (self->security == MP_POP3_SECURITY_STARTTLS && !data->starttls_done)
