@@ -147,6 +147,7 @@ mp_cli_run_transfer (CliOptions *options)
   g_auto(CliTarget) target = { 0 };
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *directory = NULL;
+  g_autoptr(MpMailboxState) state = NULL;
   TransferRun run = { 0 };
   int status;
 
@@ -203,18 +204,19 @@ mp_cli_run_transfer (CliOptions *options)
   /* The seen-state forgets a message only once the server confirmed its
    * deletion; anything else it keeps, still announced.
    */
-  if (run.outcomes != NULL)
+  for (guint i = 0; run.outcomes != NULL && i < run.outcomes->len; i++)
     {
-      g_autoptr(MpMailboxState) state = mp_mailbox_state_load (target.state_key);
+      const MpTransferOutcome *outcome = g_ptr_array_index (run.outcomes, i);
+
+      if (outcome->deleted && state == NULL)
+        state = mp_mailbox_state_load (target.state_key);
+      if (outcome->deleted)
+        mp_mailbox_state_remove (state, outcome->uid);
+    }
+  if (state != NULL)
+    {
       g_autoptr(GError) save_error = NULL;
 
-      for (guint i = 0; i < run.outcomes->len; i++)
-        {
-          const MpTransferOutcome *outcome = g_ptr_array_index (run.outcomes, i);
-
-          if (outcome->deleted)
-            mp_mailbox_state_remove (state, outcome->uid);
-        }
       if (!mp_mailbox_state_save (state, &save_error))
         g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
                     target.label, save_error->message);
