@@ -1,0 +1,163 @@
+/* mp-mailbox.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mp-account.h"
+#include "mp-message.h"
+#include "mp-transfer.h"
+#include "mp-types.h"
+
+G_BEGIN_DECLS
+
+#define MP_TYPE_MAILBOX (mp_mailbox_get_type ())
+
+G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
+
+/**
+ * MpMailbox:
+ *
+ * The live model of one account's maildrop, owned by the #MpPoller: a
+ * #GListModel of #MpMessage in server order. The command line and the
+ * applet are two front ends over it; everything that decides what is new,
+ * what was announced and what a delete changed lives here.
+ *
+ * - A poll that changes nothing emits no ::items-changed, no notify and
+ *   does not rewrite the state file. Otherwise ::items-changed is emitted
+ *   with the smallest ranges that turn the old list into the new one, and
+ *   #MpMessage objects of messages still on the server are kept (their
+ *   properties change, with notify).
+ * - Every session of one account (poll, snippet, download, delete) goes
+ *   through one queue, in order: a delete waits for the running poll and
+ *   never races it. All mailboxes of a poller share its session limit.
+ * - The seen-state (announced, unseen, cached headers and snippets) is
+ *   loaded and saved off the main thread; saving merges with what another
+ *   process wrote meanwhile (see mp-mailbox-state.h).
+ *
+ * Properties (read-only, with notify):
+ * - account (MpAccount, construct-only)
+ * - n-messages (uint): messages on the server (the list's length)
+ * - n-new (uint): messages never announced
+ * - n-unseen (uint): messages arrived since the user last looked
+ * - size (uint64): their total size
+ * - status (MpMailboxStatus)
+ * - error (GError boxed, nullable): why the last session failed; its
+ *   domain and code are the engine's (MP_POP3_ERROR, MP_SECRETS_ERROR, …)
+ * - certificate (GTlsCertificate, nullable): with status
+ *   %MP_MAILBOX_STATUS_UNTRUSTED_CERTIFICATE, the server's certificate
+ * - certificate-errors (GTlsCertificateFlags): why it was not trusted
+ * - uidl-supported (boolean), pipelining (boolean): what the last session
+ *   found
+ * - capabilities (strv, nullable): the server's CAPA after login
+ * - last-checked (GDateTime, nullable): when the last check ended
+ * - next-check (GDateTime, nullable): when the poller checks again; %NULL
+ *   when it waits for the user (or is not scheduling)
+ * - busy (boolean): a session of this account is queued or running
+ *
+ * Signals:
+ * - ::messages-arrived (GPtrArray of MpMessage): once per poll, with
+ *   exactly the messages never announced before (empty polls emit
+ *   nothing). Handlers that tell the user call
+ *   mp_mailbox_mark_announced_async(); the signal is emitted again for the
+ *   same messages on a later poll (or in a later process) until they do.
+ */
+
+/**
+ * MpTransferProgress:
+ * @done: messages finished so far
+ * @total: messages asked for
+ * @bytes: bytes received (downloads) so far
+ * @total_bytes: their LIST sizes added up
+ *
+ * Called on the main context while a download or delete runs.
+ */
+typedef void (*MpTransferProgress) (guint    done,
+                                    guint    total,
+                                    guint64  bytes,
+                                    guint64  total_bytes,
+                                    gpointer user_data);
+
+MpAccount          *mp_mailbox_get_account             (MpMailbox           *self);
+guint               mp_mailbox_get_n_messages          (MpMailbox           *self);
+guint               mp_mailbox_get_n_new               (MpMailbox           *self);
+guint               mp_mailbox_get_n_unseen            (MpMailbox           *self);
+guint64             mp_mailbox_get_size                (MpMailbox           *self);
+MpMailboxStatus     mp_mailbox_get_status              (MpMailbox           *self);
+const GError       *mp_mailbox_get_error               (MpMailbox           *self);
+GTlsCertificate    *mp_mailbox_get_certificate         (MpMailbox           *self);
+GTlsCertificateFlags mp_mailbox_get_certificate_errors (MpMailbox           *self);
+gboolean            mp_mailbox_get_uidl_supported      (MpMailbox           *self);
+gboolean            mp_mailbox_get_pipelining          (MpMailbox           *self);
+const char * const *mp_mailbox_get_capabilities        (MpMailbox           *self);
+GDateTime          *mp_mailbox_get_last_checked        (MpMailbox           *self);
+GDateTime          *mp_mailbox_get_next_check          (MpMailbox           *self);
+gboolean            mp_mailbox_get_busy                (MpMailbox           *self);
+MpMessage          *mp_mailbox_find_message            (MpMailbox           *self,
+                                                        const char          *key);
+
+void                mp_mailbox_check_now               (MpMailbox           *self);
+void                mp_mailbox_check_async             (MpMailbox           *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean            mp_mailbox_check_finish            (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+void                mp_mailbox_mark_announced_async    (MpMailbox           *self,
+                                                        const char * const  *keys,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean            mp_mailbox_mark_announced_finish   (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void                mp_mailbox_mark_seen_async         (MpMailbox           *self,
+                                                        const char * const  *keys,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean            mp_mailbox_mark_seen_finish        (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+void                mp_mailbox_fetch_snippet_async     (MpMailbox           *self,
+                                                        MpMessage           *message,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+char               *mp_mailbox_fetch_snippet_finish    (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+void                mp_mailbox_download_async          (MpMailbox           *self,
+                                                        GPtrArray           *messages,
+                                                        const char          *directory,
+                                                        MpDownloadFlags      flags,
+                                                        MpTransferProgress   progress,
+                                                        gpointer             progress_data,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+GPtrArray          *mp_mailbox_download_finish         (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+void                mp_mailbox_delete_async            (MpMailbox           *self,
+                                                        GPtrArray           *messages,
+                                                        MpTransferProgress   progress,
+                                                        gpointer             progress_data,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+GPtrArray          *mp_mailbox_delete_finish           (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
+GVariant           *mp_mailbox_dup_summary             (MpMailbox           *self,
+                                                        gboolean             with_headers);
+
+G_END_DECLS
