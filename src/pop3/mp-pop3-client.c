@@ -703,7 +703,7 @@ mp_pop3_client_get_property (GObject    *object,
       g_value_set_uint (value, self->port);
       break;
     case PROP_SECURITY:
-      g_value_set_int (value, self->security);
+      g_value_set_enum (value, self->security);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -727,7 +727,7 @@ mp_pop3_client_set_property (GObject      *object,
       self->port = g_value_get_uint (value);
       break;
     case PROP_SECURITY:
-      self->security = g_value_get_int (value);
+      self->security = g_value_get_enum (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -751,9 +751,9 @@ mp_pop3_client_class_init (MpPop3ClientClass *klass)
     g_param_spec_uint ("port", NULL, NULL, 0, G_MAXUINT16, 995,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SECURITY] =
-    g_param_spec_int ("security", NULL, NULL,
-                      MP_POP3_SECURITY_TLS, MP_POP3_SECURITY_NONE, MP_POP3_SECURITY_TLS,
-                      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+    g_param_spec_enum ("security", NULL, NULL,
+                       MP_TYPE_POP3_SECURITY, MP_POP3_SECURITY_TLS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
