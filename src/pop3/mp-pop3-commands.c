@@ -32,6 +32,90 @@ simple_data_free (SimpleData *data)
   g_free (data);
 }
 
+/* TOP refusal */
+
+/**
+ * _mp_pop3_client_top_refused_error:
+ * @number: the message whose TOP was refused, or 0
+ * @server_text: (nullable): what the server said
+ *
+ * Returns: (transfer full): the %MP_POP3_ERROR_NOT_SUPPORTED error of a
+ *   TOP in a session where TOP does not work
+ */
+GError *
+_mp_pop3_client_top_refused_error (MpPop3Client *self,
+                                   guint         number,
+                                   const char   *server_text)
+{
+  g_autofree char *clean = server_text ? _mp_pop3_sanitize_server_text (server_text) : NULL;
+
+  if (number != 0 && clean != NULL && *clean != '\0')
+    return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                        /* Translators: host, message number, the server's answer */
+                        _("%s refused TOP for message %u (%s), so it does not offer TOP"),
+                        self->host, number, clean);
+  return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                      _("%s does not offer TOP"), self->host);
+}
+
+typedef struct
+{
+  TopProbeDone done;
+  gpointer     user_data;
+} TopProbe;
+
+static void
+top_probe_done (MpPop3Client *self,
+                Reply        *reply,
+                const GError *error,
+                gpointer      user_data)
+{
+  TopProbe *probe = user_data;
+  gboolean refused = FALSE;
+
+  if (error == NULL)
+    {
+      refused = reply->kind == REPLY_OK;
+      if (refused && !self->top_refused)
+        {
+          g_debug ("%s: TOP refused for a message that exists: no more TOP", self->host);
+          self->top_refused = TRUE;
+        }
+    }
+
+  probe->done (self, refused, error, probe->user_data);
+  g_free (probe);
+}
+
+/* After a -ERR to TOP n: does message n exist? If it does, TOP itself is
+ * refused and the session stops sending it; if not, the message was
+ * expunged (by another session) and only this TOP failed. The LIST goes
+ * before everything still queued, and nothing goes after it until it is
+ * answered, so that the queued TOPs can be dropped unsent.
+ */
+void
+_mp_pop3_client_probe_top_refusal (MpPop3Client *self,
+                                   guint         number,
+                                   TopProbeDone  done,
+                                   gpointer      user_data)
+{
+  g_autofree char *line = NULL;
+  TopProbe *probe;
+
+  if (self->top_refused)
+    {
+      done (self, TRUE, NULL, user_data);
+      return;
+    }
+
+  probe = g_new0 (TopProbe, 1);
+  probe->done = done;
+  probe->user_data = user_data;
+  line = g_strdup_printf ("LIST %u", number);
+  _mp_pop3_client_queue_command (self, line, CMD_URGENT | CMD_BARRIER, 0,
+                                 top_probe_done, probe);
+}
+
 static SimpleData *
 simple_data_new (const char *line)
 {
@@ -372,6 +456,11 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
  * @lines: body lines wanted after the header (0 for the header only)
  * @max_bytes: the most the reply may hold; more ends the session with
  *   %MP_POP3_ERROR_REPLY_TOO_LARGE
+ *
+ * Fails with %MP_POP3_ERROR_NOT_SUPPORTED, without sending anything, once
+ * mp_pop3_client_get_top_refused() is %TRUE. A `-ERR` to this one TOP is
+ * %MP_POP3_ERROR_FAILED and does not look further (a TOP job does, see
+ * mp_pop3_client_top_many_async()).
  */
 void
 mp_pop3_client_top_async (MpPop3Client        *self,
@@ -383,6 +472,17 @@ mp_pop3_client_top_async (MpPop3Client        *self,
                           gpointer             user_data)
 {
   g_autofree char *line = g_strdup_printf ("TOP %u %u", number, lines);
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+
+  if (self->state == STATE_TRANSACTION && mp_pop3_client_get_top_refused (self))
+    {
+      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, mp_pop3_client_top_async);
+      g_task_return_error (task, _mp_pop3_client_top_refused_error (self, 0, NULL));
+      return;
+    }
 
   simple_command (self, mp_pop3_client_top_async, line, TRUE, max_bytes,
                   cancellable, callback, user_data);
