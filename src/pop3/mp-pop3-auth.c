@@ -35,10 +35,24 @@
  * A -ERR to USER, PASS, APOP or AUTH leaves the session in the
  * AUTHORIZATION state (RFC 1939 §4, RFC 5034 §4), so the next method goes
  * in the same session; a server that hangs up instead gets a new session
- * for the next method. Only a refusal ([AUTH] or no code) or a broken SASL
- * exchange moves on: [IN-USE], [LOGIN-DELAY] and [SYS/...] mean the
- * credentials were not the problem. A method the user chose explicitly is
- * the only one tried. A session that will not log in ends with QUIT.
+ * for the next method.
+ *
+ * At most two methods are tried: the first challenge-response method in
+ * the order (CRAM-MD5 or APOP) and the first method that sends the
+ * password (PLAIN, LOGIN or USER/PASS). Only the refusal ([AUTH] or no
+ * code) or broken SASL exchange of a challenge-response method moves on,
+ * because those need a plaintext-equivalent secret the server may not
+ * keep: GNU Mailutils greets with an APOP timestamp and has no APOP
+ * secrets, Courier offers CRAM-MD5 over a PAM back end that cannot do it.
+ * CRAM-MD5 and APOP need the same kind of secret, so the second of them
+ * would fail the same way. A method that hands the server the password
+ * itself is checked against the very password the user typed, so its
+ * refusal is final. Trying more only repeats a wrong password, and servers
+ * such as Dovecot wait longer after every failure (a wrong password tried
+ * five ways took over 20 s there). [IN-USE], [LOGIN-DELAY] and [SYS/...]
+ * end the attempts at once: the credentials were not the problem. A method
+ * the user chose explicitly is the only one tried. A session that will not
+ * log in ends with QUIT.
  */
 
 #define MAX_CANDIDATES 5
@@ -296,7 +310,9 @@ login_attempt_failed (MpPop3Client *self,
 
   g_debug ("%s: %s refused: %s", self->host, method_label (data->method), error->message);
 
-  if (!data->explicit_method && (refusal || odd) && data->current + 1 < data->n_candidates)
+  /* Next: the first method that sends the password (see the top). */
+  if (!data->explicit_method && (refusal || odd) && !sends_password (data->method) &&
+      data->current + 1 < data->n_candidates)
     {
       data->current++;
       login_attempt (self, task);
@@ -581,8 +597,10 @@ login_attempt (MpPop3Client *self,
   LoginData *data = g_task_get_task_data (task);
   g_autofree char *line = NULL;
 
+  /* After a refused challenge-response method, skip the other one. */
   while (!data->explicit_method && data->current < data->n_candidates &&
-         !method_acceptable (self, data->candidates[data->current]))
+         (!method_acceptable (self, data->candidates[data->current]) ||
+          (data->tried->len > 0 && !sends_password (data->candidates[data->current]))))
     data->current++;
 
   if (data->current >= data->n_candidates)
@@ -664,11 +682,15 @@ login_attempt (MpPop3Client *self,
  * Authenticates and asks for the capabilities again. User names and
  * passwords holding CR or LF are refused before anything is sent.
  *
- * With %MP_POP3_AUTH_AUTO, a refused method (`-ERR` without a code or with
- * `[AUTH]`, or a broken SASL exchange) is followed by the next one in the
- * same session, or in a new session when the server hangs up. When every
- * method was refused, the error names the methods tried and is
- * %MP_POP3_ERROR_AUTH if any of them was a refusal (a wrong password).
+ * With %MP_POP3_AUTH_AUTO, a refused challenge-response method (CRAM-MD5
+ * or APOP: `-ERR` without a code or with `[AUTH]`, or a broken SASL
+ * exchange) is followed by the first acceptable method that sends the
+ * password (PLAIN, LOGIN, USER/PASS; on a cleartext session only because
+ * the account's security is %MP_POP3_SECURITY_NONE), in the same session,
+ * or in a new session when the server hangs up; the refusal of a method
+ * that sends the password is final. When two methods were refused, the
+ * error names them; it is %MP_POP3_ERROR_AUTH if either was a refusal (a
+ * wrong password).
  * `[IN-USE]`, `[LOGIN-DELAY]`, `[SYS/TEMP]` and `[SYS/PERM]` end the
  * attempts at once with %MP_POP3_ERROR_IN_USE, … A login that fails after
  * the server was asked anything ends the session with QUIT (and a TLS

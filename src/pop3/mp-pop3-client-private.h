@@ -79,6 +79,7 @@ typedef void (*QuiescentFunc) (MpPop3Client *self,
                                gpointer      user_data);
 
 typedef struct _Command Command;
+typedef struct _TopProbe TopProbe;
 
 struct _MpPop3Client
 {
@@ -121,8 +122,12 @@ struct _MpPop3Client
   gboolean             pin_mismatch;
   /* RFC 6856: the server accepted UTF8 in this session. */
   gboolean             utf8;
-  /* A TOP for a message that exists was refused in this session. */
+  /* A TOP for a message that exists was refused in this session; the
+   * LIST probes asking that, one on the wire at a time.
+   */
   gboolean             top_refused;
+  gboolean             top_probe_inflight;
+  GQueue               top_probes;
   MpPop3AuthMethod     auth_used;
   GTlsCertificate     *peer_certificate;
   GTlsCertificateFlags peer_certificate_errors;

@@ -447,7 +447,10 @@ ensure_reading (MpPop3Client *self)
   if (self->reading || self->state == STATE_CLOSED || self->input == NULL)
     return;
 
-  if (!process_buffered (self) || g_queue_is_empty (&self->inflight))
+  /* The replies already buffered may complete commands whose callbacks
+   * queue more and get here again: a read may be under way after this.
+   */
+  if (!process_buffered (self) || g_queue_is_empty (&self->inflight) || self->reading)
     return;
 
   self->reading = TRUE;
@@ -637,6 +640,7 @@ _mp_pop3_client_reset_connection (MpPop3Client *self)
   self->pin_mismatch = FALSE;
   self->utf8 = FALSE;
   self->top_refused = FALSE;
+  self->top_probe_inflight = FALSE;
   self->auth_used = MP_POP3_AUTH_AUTO;
   g_clear_object (&self->peer_certificate);
   self->peer_certificate_errors = 0;
@@ -674,7 +678,11 @@ _mp_pop3_client_queue_command_full (MpPop3Client *self,
     {
       const char *space = strchr (line, ' ');
 
-      cmd->verb = space ? g_ascii_strup (line, space - line) : g_ascii_strup (line, -1);
+      /* A SASL response has no verb, and its text is secret. */
+      if (space == NULL && (flags & CMD_SENSITIVE))
+        cmd->verb = g_strdup ("(SASL)");
+      else
+        cmd->verb = space ? g_ascii_strup (line, space - line) : g_ascii_strup (line, -1);
       cmd->line = g_strconcat (line, "\r\n", NULL);
       cmd->line_len = strlen (cmd->line);
     }
@@ -794,6 +802,7 @@ mp_pop3_client_finalize (GObject *object)
 
   g_assert (g_queue_is_empty (&self->pending));
   g_assert (g_queue_is_empty (&self->inflight));
+  g_assert (g_queue_is_empty (&self->top_probes));
 
   g_free (self->host);
   g_free (self->pin);
@@ -896,6 +905,7 @@ mp_pop3_client_init (MpPop3Client *self)
   self->command_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->pending);
   g_queue_init (&self->inflight);
+  g_queue_init (&self->top_probes);
 }
 
 /* Public accessors */

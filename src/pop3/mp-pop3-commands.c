@@ -58,11 +58,29 @@ _mp_pop3_client_top_refused_error (MpPop3Client *self,
                       _("%s does not offer TOP"), self->host);
 }
 
-typedef struct
+struct _TopProbe
 {
+  guint        number;
   TopProbeDone done;
   gpointer     user_data;
-} TopProbe;
+};
+
+static void start_next_probe (MpPop3Client *self);
+
+/* Tells the probes still waiting, once the answer holds for them all. */
+static void
+flush_probes (MpPop3Client *self,
+              gboolean      refused,
+              const GError *error)
+{
+  TopProbe *probe;
+
+  while ((probe = g_queue_pop_head (&self->top_probes)))
+    {
+      probe->done (self, refused, error, probe->user_data);
+      g_free (probe);
+    }
+}
 
 static void
 top_probe_done (MpPop3Client *self,
@@ -71,27 +89,64 @@ top_probe_done (MpPop3Client *self,
                 gpointer      user_data)
 {
   TopProbe *probe = user_data;
-  gboolean refused = FALSE;
+  gboolean refused;
 
-  if (error == NULL)
+  self->top_probe_inflight = FALSE;
+
+  if (error != NULL)
     {
-      refused = reply->kind == REPLY_OK;
-      if (refused && !self->top_refused)
-        {
-          g_debug ("%s: TOP refused for a message that exists: no more TOP", self->host);
-          self->top_refused = TRUE;
-        }
+      probe->done (self, FALSE, error, probe->user_data);
+      g_free (probe);
+      flush_probes (self, FALSE, error);
+      return;
     }
 
-  probe->done (self, refused, error, probe->user_data);
+  refused = reply->kind == REPLY_OK;
+  if (refused && !self->top_refused)
+    {
+      g_debug ("%s: TOP refused for a message that exists: no more TOP", self->host);
+      self->top_refused = TRUE;
+    }
+
+  probe->done (self, refused, NULL, probe->user_data);
   g_free (probe);
+
+  if (refused)
+    flush_probes (self, TRUE, NULL);
+  else
+    start_next_probe (self);
+}
+
+static void
+start_next_probe (MpPop3Client *self)
+{
+  g_autofree char *line = NULL;
+  TopProbe *probe;
+
+  if (self->top_probe_inflight || self->top_refused)
+    {
+      if (self->top_refused)
+        flush_probes (self, TRUE, NULL);
+      return;
+    }
+
+  probe = g_queue_pop_head (&self->top_probes);
+  if (probe == NULL)
+    return;
+
+  self->top_probe_inflight = TRUE;
+  line = g_strdup_printf ("LIST %u", probe->number);
+  _mp_pop3_client_queue_command (self, line, CMD_URGENT | CMD_BARRIER, 0,
+                                 top_probe_done, probe);
 }
 
 /* After a -ERR to TOP n: does message n exist? If it does, TOP itself is
  * refused and the session stops sending it; if not, the message was
  * expunged (by another session) and only this TOP failed. The LIST goes
  * before everything still queued, and nothing goes after it until it is
- * answered, so that the queued TOPs can be dropped unsent.
+ * answered, so that the queued TOPs can be dropped unsent. One LIST at a
+ * time: the pipelined TOPs refused meanwhile wait for its answer, which
+ * holds for them too when it is "refused".
  */
 void
 _mp_pop3_client_probe_top_refusal (MpPop3Client *self,
@@ -99,7 +154,6 @@ _mp_pop3_client_probe_top_refusal (MpPop3Client *self,
                                    TopProbeDone  done,
                                    gpointer      user_data)
 {
-  g_autofree char *line = NULL;
   TopProbe *probe;
 
   if (self->top_refused)
@@ -109,11 +163,11 @@ _mp_pop3_client_probe_top_refusal (MpPop3Client *self,
     }
 
   probe = g_new0 (TopProbe, 1);
+  probe->number = number;
   probe->done = done;
   probe->user_data = user_data;
-  line = g_strdup_printf ("LIST %u", number);
-  _mp_pop3_client_queue_command (self, line, CMD_URGENT | CMD_BARRIER, 0,
-                                 top_probe_done, probe);
+  g_queue_push_tail (&self->top_probes, probe);
+  start_next_probe (self);
 }
 
 static SimpleData *
