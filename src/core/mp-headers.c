@@ -442,14 +442,16 @@ get_raw_header (GMimeHeaderList *list,
   return g_mime_header_get_raw_value (header);
 }
 
-static InternetAddressMailbox *
-first_mailbox (InternetAddressList *list,
-               guint                depth)
+/* Every mailbox of @list in order, the members of groups included. */
+static void
+collect_mailboxes (InternetAddressList *list,
+                   guint                depth,
+                   GPtrArray           *mailboxes)
 {
   int n;
 
   if (list == NULL || depth > 2)
-    return NULL;
+    return;
 
   n = internet_address_list_length (list);
   for (int i = 0; i < n; i++)
@@ -457,20 +459,25 @@ first_mailbox (InternetAddressList *list,
       InternetAddress *address = internet_address_list_get_address (list, i);
 
       if (INTERNET_ADDRESS_IS_MAILBOX (address))
-        return INTERNET_ADDRESS_MAILBOX (address);
-
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        {
-          InternetAddressGroup *group = INTERNET_ADDRESS_GROUP (address);
-          InternetAddressMailbox *mailbox;
-
-          mailbox = first_mailbox (internet_address_group_get_members (group), depth + 1);
-          if (mailbox != NULL)
-            return mailbox;
-        }
+        g_ptr_array_add (mailboxes, address);
+      else if (INTERNET_ADDRESS_IS_GROUP (address))
+        collect_mailboxes (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)),
+                           depth + 1, mailboxes);
     }
+}
 
-  return NULL;
+/* "Name <address>", or just the address (or the name) when that is all
+ * there is or when both say the same.
+ */
+static char *
+format_mailbox (const char *name,
+                const char *address)
+{
+  if (name != NULL && address != NULL && g_ascii_strcasecmp (name, address) != 0)
+    return g_strdup_printf ("%s <%s>", name, address);
+  if (address != NULL)
+    return g_strdup (address);
+  return g_strdup (name);
 }
 
 static void
@@ -479,25 +486,37 @@ decode_from (DecodeContext *ctx,
              MpHeaders     *headers)
 {
   g_autofree char *utf8 = header_to_utf8 (ctx, raw);
+  g_autoptr(GPtrArray) mailboxes = g_ptr_array_new ();
+  g_autoptr(GString) all = g_string_new (NULL);
   InternetAddressList *list;
-  InternetAddressMailbox *mailbox;
 
   list = internet_address_list_parse (ctx->options, utf8);
-  mailbox = first_mailbox (list, 0);
+  collect_mailboxes (list, 0, mailboxes);
 
-  if (mailbox != NULL)
+  /* A From of several authors (RFC 5322 allows it) shows them all; the
+   * name and address fields stay those of the first, who is shown first.
+   */
+  for (guint i = 0; i < mailboxes->len; i++)
     {
-      headers->from_name = clean_text (internet_address_get_name (INTERNET_ADDRESS (mailbox)));
-      headers->from_address = clean_text (internet_address_mailbox_get_addr (mailbox));
+      InternetAddressMailbox *mailbox = g_ptr_array_index (mailboxes, i);
+      g_autofree char *name = clean_text (internet_address_get_name (INTERNET_ADDRESS (mailbox)));
+      g_autofree char *address = clean_text (internet_address_mailbox_get_addr (mailbox));
+      g_autofree char *shown = format_mailbox (name, address);
+
+      if (shown == NULL)
+        continue;
+      if (all->len == 0)
+        {
+          headers->from_name = g_steal_pointer (&name);
+          headers->from_address = g_steal_pointer (&address);
+        }
+      if (all->len > 0)
+        g_string_append (all, ", ");
+      g_string_append (all, shown);
     }
 
-  if (headers->from_name != NULL && headers->from_address != NULL &&
-      g_ascii_strcasecmp (headers->from_name, headers->from_address) != 0)
-    headers->from = g_strdup_printf ("%s <%s>", headers->from_name, headers->from_address);
-  else if (headers->from_address != NULL)
-    headers->from = g_strdup (headers->from_address);
-  else if (headers->from_name != NULL)
-    headers->from = g_strdup (headers->from_name);
+  if (all->len > 0)
+    headers->from = g_strdup (all->str);
   else
     {
       /* Not an address GMime understands ("From: Sales Team"): show the
@@ -672,7 +691,10 @@ mp_headers_parse (const char *data,
       g_autofree char *utf8 = header_to_utf8 (&ctx, raw);
       g_autofree char *text = g_mime_utils_header_decode_text (ctx.options, utf8);
 
+      /* An empty Subject is a subject, and not the same as none */
       headers->subject = clean_text (text);
+      if (headers->subject == NULL)
+        headers->subject = g_strdup ("");
     }
 
   if ((raw = get_raw_header (list, "Message-ID")) != NULL)
