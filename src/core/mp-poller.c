@@ -492,7 +492,7 @@ start_poll (Entry      *entry,
             const char *password)
 {
   mp_poll_account_async (entry->account, entry->state, password,
-                         MP_POP3_DEFAULT_TIMEOUT, entry->cancellable,
+                         mp_account_get_timeout (entry->account), entry->cancellable,
                          poll_done_cb, entry);
 }
 
