@@ -944,7 +944,8 @@ expire_tombstones (MpMailboxState *self,
       gint64 age = now - *(const gint64 *) value;
 
       if (age > MP_STATE_TOMBSTONE_MAX_AGE ||
-          (!keyless && !g_hash_table_contains (listed, key) && age >= MP_STATE_TOMBSTONE_GRACE))
+          (listed != NULL && !keyless && !g_hash_table_contains (listed, key) &&
+           age >= MP_STATE_TOMBSTONE_GRACE))
         {
           g_hash_table_iter_remove (&iter);
           touch (self);
@@ -1002,6 +1003,9 @@ mp_mailbox_state_merge (MpMailboxState    *self,
   now = mp_mailbox_state_now ();
   copies = g_hash_table_new (g_str_hash, g_str_equal);
   handled = g_hash_table_new (g_str_hash, g_str_equal);
+
+  /* Tombstones past their maximum age keep nothing out any more. */
+  expire_tombstones (self, NULL, FALSE, now);
 
   /* Count first, so that already the first of several messages with one
    * key is known to be ambiguous.
