@@ -58,6 +58,7 @@ MpAppTray  *mp_app_tray_new               (MpApplication   *application,
                                            GMenuModel      *menu);
 void        mp_app_tray_update            (MpAppTray       *tray,
                                            const MpAppTrayState *state);
+gboolean    mp_app_tray_is_ready          (MpAppTray       *tray);
 gboolean    mp_app_tray_is_available      (MpAppTray       *tray);
 void        mp_app_tray_free              (MpAppTray       *tray);
 

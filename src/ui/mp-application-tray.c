@@ -38,6 +38,12 @@ mp_app_tray_update (MpAppTray            *tray,
 }
 
 gboolean
+mp_app_tray_is_ready (MpAppTray *tray)
+{
+  return TRUE;
+}
+
+gboolean
 mp_app_tray_is_available (MpAppTray *tray)
 {
   return FALSE;

@@ -520,8 +520,10 @@ mp_application_tray_secondary_activated (MpApplication *self)
 void
 mp_application_tray_availability_changed (MpApplication *self)
 {
+  if (self->tray == NULL || !mp_app_tray_is_ready (self->tray) || !self->activated)
+    return;
   /* With no tray at all the window is the only way to see the app. */
-  if (self->tray != NULL && !mp_app_tray_is_available (self->tray))
+  if (!mp_app_tray_is_available (self->tray))
     present_window (self, NULL);
 }
 
@@ -598,8 +600,11 @@ mp_application_activate (GApplication *application)
    * every later `mailpeek` or launcher click presents the window. Without
    * any tray the window is the only way in, so it is shown at once.
    */
-  if (!first || self->tray == NULL || !mp_app_tray_is_available (self->tray))
+  if (!first || self->tray == NULL)
     present_window (self, NULL);
+  else
+    /* Before the tray has chosen a backend, its notify::ready decides. */
+    mp_application_tray_availability_changed (self);
 }
 
 static void
@@ -752,6 +757,11 @@ mp_application_run_main (int    argc,
 {
   g_autoptr(MpApplication) app = NULL;
   g_autoptr(GError) error = NULL;
+  const char *localedir = g_getenv ("MAILPEEK_LOCALEDIR");
+
+  /* An uninstalled build's catalogues (the UI tests' Russian run). */
+  if (localedir != NULL && *localedir != '\0')
+    bindtextdomain (GETTEXT_PACKAGE, localedir);
 
   if (!mp_account_store_check_schemas (&error))
     {
