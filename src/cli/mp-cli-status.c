@@ -95,8 +95,20 @@ print_json (GVariant *accounts,
   g_variant_iter_init (&iter, accounts);
   while ((account = g_variant_iter_next_value (&iter)) != NULL)
     {
-      /* a{sv} becomes an object of its members; maybe-types become null */
-      json_builder_add_value (builder, json_gvariant_serialize (account));
+      /* D-Bus cannot carry the summary's nulls, so the applet leaves them
+       * out; put them back so that this object reads like the one of
+       * --check --json.
+       */
+      static const char * const nullable[] = {
+        "name", "error", "messages", "bytes", "new", "unseen",
+      };
+      JsonNode *node = json_gvariant_serialize (account);
+      JsonObject *object = json_node_get_object (node);
+
+      for (gsize i = 0; i < G_N_ELEMENTS (nullable); i++)
+        if (!json_object_has_member (object, nullable[i]))
+          json_object_set_null_member (object, nullable[i]);
+      json_builder_add_value (builder, node);
       g_variant_unref (account);
     }
   json_builder_end_array (builder);

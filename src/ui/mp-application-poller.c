@@ -22,7 +22,8 @@ mp_app_poller_new (MpAccountStore *store)
 GListModel *
 mp_app_poller_get_mailboxes (MpPoller *poller)
 {
-  return g_object_ref (mp_poller_get_mailboxes (poller));
+  /* The poller is the list of its mailboxes. */
+  return G_LIST_MODEL (g_object_ref (poller));
 }
 
 void

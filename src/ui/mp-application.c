@@ -44,6 +44,18 @@ G_DEFINE_FINAL_TYPE (MpApplication, mp_application, GTK_TYPE_APPLICATION)
 /* ---------------------------------------------------------------------- */
 /* What the tray shows, computed from the mailboxes                        */
 
+/* The account's name, or user@host:port for one without a name. */
+static char *
+dup_account_name (MpAccount *account)
+{
+  const char *name = mp_account_get_name (account);
+
+  if (name != NULL && *name != '\0')
+    return g_strdup (name);
+
+  return mp_account_dup_label (account);
+}
+
 /**
  * mp_app_tray_state_compute:
  * @mailboxes: a #GListModel of #MpMailbox
@@ -70,7 +82,7 @@ mp_app_tray_state_compute (GListModel      *mailboxes,
       g_autoptr(MpMailbox) mailbox = g_list_model_get_item (mailboxes, i);
       MpAccount *account = mp_mailbox_get_account (mailbox);
       const GError *error = mp_mailbox_get_error (mailbox);
-      g_autofree char *label = mp_account_dup_label (account);
+      g_autofree char *label = dup_account_name (account);
       g_autofree char *name = g_markup_escape_text (label != NULL ? label : "", -1);
       g_autofree char *line = NULL;
 
@@ -149,7 +161,7 @@ rebuild_accounts_section (MpApplication *self)
     {
       g_autoptr(MpMailbox) mailbox = g_list_model_get_item (self->mailboxes, i);
       MpAccount *account = mp_mailbox_get_account (mailbox);
-      g_autofree char *name = mp_account_dup_label (account);
+      g_autofree char *name = dup_account_name (account);
       g_autofree char *label = NULL;
       g_autoptr(GMenuItem) item = NULL;
 

@@ -43,6 +43,12 @@ struct _MpNotifier
 
 G_DEFINE_FINAL_TYPE (MpNotifier, mp_notifier, G_TYPE_OBJECT)
 
+/* libnotify before 0.8.2 has no autoptr for its type; an alias of our own
+ * works whichever version is installed.
+ */
+typedef NotifyNotification MpNotification;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpNotification, g_object_unref)
+
 enum {
   PROP_0,
   PROP_MAILBOXES,
@@ -283,7 +289,7 @@ delete_done_cb (GObject      *source,
   MpNotifier *self = announcement->notifier;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) deleted = NULL;
-  g_autoptr(NotifyNotification) notification = NULL;
+  g_autoptr(MpNotification) notification = NULL;
   MpMessage *message = g_ptr_array_index (announcement->messages, 0);
   g_autofree char *summary = NULL;
 
@@ -382,7 +388,7 @@ announce (MpNotifier *self,
       for (guint i = 0; i < messages->len; i++)
         {
           MpMessage *message = g_ptr_array_index (messages, i);
-          g_autoptr(NotifyNotification) notification = NULL;
+          g_autoptr(MpNotification) notification = NULL;
           g_autoptr(GString) body = g_string_new (NULL);
           g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
           g_autofree char *first_line = snippet_first_line (message);
@@ -403,11 +409,13 @@ announce (MpNotifier *self,
     }
   else
     {
-      g_autoptr(NotifyNotification) notification = NULL;
+      g_autoptr(MpNotification) notification = NULL;
       g_autoptr(GString) body = g_string_new (NULL);
       g_autofree char *summary = NULL;
       MpAccount *account = mp_mailbox_get_account (mailbox);
-      g_autofree char *label = account != NULL ? mp_account_dup_label (account) : NULL;
+      const char *name = account != NULL ? mp_account_get_name (account) : NULL;
+      g_autofree char *label = name != NULL && *name != '\0' ? g_strdup (name)
+        : account != NULL ? mp_account_dup_label (account) : NULL;
 
       summary = g_strdup_printf (ngettext ("%u new message in %s",
                                            "%u new messages in %s", messages->len),

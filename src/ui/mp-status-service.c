@@ -46,6 +46,38 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+/* D-Bus has no maybe type: a member that is nothing (JSON null) is left
+ * out, a member that is just a value is that value.
+ */
+static GVariant *
+summary_for_dbus (GVariant *summary)
+{
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_iter_init (&iter, summary);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_MAYBE))
+        {
+          g_autoptr(GVariant) inner = g_variant_get_maybe (value);
+
+          if (inner != NULL)
+            g_variant_builder_add (&builder, "{sv}", key, inner);
+        }
+      else
+        {
+          g_variant_builder_add (&builder, "{sv}", key, value);
+        }
+      g_variant_unref (value);
+    }
+
+  return g_variant_builder_end (&builder);
+}
+
 static void
 update (MpStatusService *self)
 {
@@ -61,7 +93,7 @@ update (MpStatusService *self)
       g_autoptr(GVariant) summary = mp_mailbox_dup_summary (mailbox, FALSE);
 
       if (summary != NULL && g_variant_is_of_type (summary, G_VARIANT_TYPE_VARDICT))
-        g_variant_builder_add_value (&builder, summary);
+        g_variant_builder_add_value (&builder, summary_for_dbus (summary));
       total += mp_mailbox_get_n_messages (mailbox);
       total_new += mp_mailbox_get_n_new (mailbox);
     }

@@ -288,9 +288,7 @@ class Desktop:
 
     def wait_idle(self):
         def idle():
-            summary = self.account_summary()
-            return summary.get("status") not in (None, "checking", "idle") and \
-                not summary.get("busy", False)
+            return self.account_summary().get("state") not in (None, "checking", "idle")
         wait_for("the mailbox to finish its check", idle)
 
     # -- notifications ----------------------------------------------------
