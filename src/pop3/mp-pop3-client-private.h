@@ -58,17 +58,11 @@ typedef void (*CommandDone) (MpPop3Client *self,
 typedef gboolean (*CommandSkip) (MpPop3Client *self,
                                  gpointer      user_data);
 
-/* CMD_URGENT: queued before everything not yet sent (a probe whose answer
- * decides what the queued commands do).
- * CMD_BARRIER: nothing after it goes on the wire until it is answered.
- */
 typedef enum
 {
   CMD_MULTILINE = 1 << 0,
   CMD_CONTINUE  = 1 << 1,
   CMD_SENSITIVE = 1 << 2,
-  CMD_URGENT    = 1 << 3,
-  CMD_BARRIER   = 1 << 4,
 } CommandFlags;
 
 /* Called once a closed session has no read or write left in flight, so
@@ -79,7 +73,6 @@ typedef void (*QuiescentFunc) (MpPop3Client *self,
                                gpointer      user_data);
 
 typedef struct _Command Command;
-typedef struct _TopProbe TopProbe;
 
 struct _MpPop3Client
 {
@@ -109,7 +102,6 @@ struct _MpPop3Client
   GQueue               pending;
   GQueue               inflight;
   gsize                inflight_bytes;
-  guint                n_barriers;
   QuiescentFunc        quiescent_func;
   gpointer             quiescent_data;
 
@@ -122,12 +114,11 @@ struct _MpPop3Client
   gboolean             pin_mismatch;
   /* RFC 6856: the server accepted UTF8 in this session. */
   gboolean             utf8;
-  /* A TOP for a message that exists was refused in this session; the
-   * LIST probes asking that, one on the wire at a time.
-   */
+  /* A TOP for a message that exists was refused in this session. */
   gboolean             top_refused;
-  gboolean             top_probe_inflight;
-  GQueue               top_probes;
+  /* The size of the maildrop, once STAT or LIST said it. */
+  gboolean             n_messages_known;
+  guint                n_messages;
   MpPop3AuthMethod     auth_used;
   GTlsCertificate     *peer_certificate;
   GTlsCertificateFlags peer_certificate_errors;
@@ -193,17 +184,9 @@ void     _mp_pop3_client_shutdown_async      (MpPop3Client     *self,
                                               gpointer          user_data);
 
 /* mp-pop3-commands.c */
-typedef void (*TopProbeDone) (MpPop3Client *self,
-                              gboolean      refused,
-                              const GError *error,
-                              gpointer      user_data);
-void     _mp_pop3_client_probe_top_refusal   (MpPop3Client     *self,
-                                              guint             number,
-                                              TopProbeDone      done,
-                                              gpointer          user_data);
-GError  *_mp_pop3_client_top_refused_error   (MpPop3Client     *self,
-                                              guint             number,
-                                              const char       *server_text);
+void     _mp_pop3_client_note_top_refused    (MpPop3Client     *self,
+                                              guint             number);
+GError  *_mp_pop3_client_top_refused_error   (MpPop3Client     *self);
 
 /* mp-pop3-certificate.c */
 char    *_mp_pop3_describe_certificate_flags (GTlsCertificateFlags flags);

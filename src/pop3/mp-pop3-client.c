@@ -38,7 +38,6 @@ struct _Command
   guint        allow_continue : 1;
   guint        sensitive : 1;
   guint        have_status : 1;
-  guint        barrier : 1;
   CommandSkip  skip;
   CommandDone  done;
   gpointer     user_data;
@@ -260,7 +259,6 @@ _mp_pop3_client_fail_connection (MpPop3Client *self,
   while ((cmd = g_queue_pop_head (&self->pending)))
     g_queue_push_tail (&doomed, cmd);
   self->inflight_bytes = 0;
-  self->n_barriers = 0;
 
   g_object_ref (self);
   while ((cmd = g_queue_pop_head (&doomed)))
@@ -390,8 +388,6 @@ process_buffered (MpPop3Client *self)
 
       g_queue_pop_head (&self->inflight);
       self->inflight_bytes -= cmd->line_len;
-      if (cmd->barrier)
-        self->n_barriers--;
       complete_command (self, cmd);
       command_free (cmd);
     }
@@ -536,7 +532,7 @@ pump (MpPop3Client *self)
 
       if (!g_queue_is_empty (&self->inflight))
         {
-          if (!self->pipelining || self->state != STATE_TRANSACTION || self->n_barriers > 0)
+          if (!self->pipelining || self->state != STATE_TRANSACTION)
             break;
           if (self->inflight_bytes + cmd->line_len > PIPELINE_WINDOW)
             break;
@@ -545,8 +541,6 @@ pump (MpPop3Client *self)
       g_queue_pop_head (&self->pending);
       g_queue_push_tail (&self->inflight, cmd);
       self->inflight_bytes += cmd->line_len;
-      if (cmd->barrier)
-        self->n_barriers++;
 
       if (cmd->line != NULL)
         {
@@ -629,7 +623,6 @@ _mp_pop3_client_reset_connection (MpPop3Client *self)
   g_byte_array_set_size (self->out_buffer, 0);
   g_byte_array_set_size (self->writing_buffer, 0);
   self->inflight_bytes = 0;
-  self->n_barriers = 0;
 
   g_clear_pointer (&self->greeting, g_free);
   g_clear_pointer (&self->apop_timestamp, g_free);
@@ -640,7 +633,8 @@ _mp_pop3_client_reset_connection (MpPop3Client *self)
   self->pin_mismatch = FALSE;
   self->utf8 = FALSE;
   self->top_refused = FALSE;
-  self->top_probe_inflight = FALSE;
+  self->n_messages_known = FALSE;
+  self->n_messages = 0;
   self->auth_used = MP_POP3_AUTH_AUTO;
   g_clear_object (&self->peer_certificate);
   self->peer_certificate_errors = 0;
@@ -689,7 +683,6 @@ _mp_pop3_client_queue_command_full (MpPop3Client *self,
   cmd->multiline = (flags & CMD_MULTILINE) != 0;
   cmd->allow_continue = (flags & CMD_CONTINUE) != 0;
   cmd->sensitive = (flags & CMD_SENSITIVE) != 0;
-  cmd->barrier = (flags & CMD_BARRIER) != 0;
   cmd->skip = skip;
   cmd->max_bytes = max_bytes;
   cmd->done = done;
@@ -709,10 +702,7 @@ _mp_pop3_client_queue_command_full (MpPop3Client *self,
       return;
     }
 
-  if (flags & CMD_URGENT)
-    g_queue_push_head (&self->pending, cmd);
-  else
-    g_queue_push_tail (&self->pending, cmd);
+  g_queue_push_tail (&self->pending, cmd);
   pump (self);
 }
 
@@ -802,7 +792,6 @@ mp_pop3_client_finalize (GObject *object)
 
   g_assert (g_queue_is_empty (&self->pending));
   g_assert (g_queue_is_empty (&self->inflight));
-  g_assert (g_queue_is_empty (&self->top_probes));
 
   g_free (self->host);
   g_free (self->pin);
@@ -905,7 +894,6 @@ mp_pop3_client_init (MpPop3Client *self)
   self->command_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->pending);
   g_queue_init (&self->inflight);
-  g_queue_init (&self->top_probes);
 }
 
 /* Public accessors */
@@ -1182,9 +1170,12 @@ mp_pop3_client_get_utf8 (MpPop3Client *self)
  * Whether TOP is unusable in this session (TOP is optional in RFC 1939):
  * %TRUE when the last CAPA that worked did not list `TOP`, or once the
  * server answered `-ERR` to a TOP of mp_pop3_client_top_many_async() for
- * a message that exists (the job checks with `LIST n` that the message is
- * still there, so a message that another session expunged does not
- * count).
+ * a message that exists: one within the size of the maildrop that STAT or
+ * LIST reported in this session (or any message, before either did). In
+ * a POP3 session the messages are fixed (RFC 1939 §8: the maildrop is
+ * locked), so such a `-ERR` is about TOP; a server that lets another
+ * session expunge under us is taken for one that refuses TOP, which only
+ * costs the caller a RETR.
  *
  * From then on mp_pop3_client_top_async() and every item of
  * mp_pop3_client_top_many_async() not yet sent fail at once with

@@ -32,144 +32,6 @@ simple_data_free (SimpleData *data)
   g_free (data);
 }
 
-/* TOP refusal */
-
-/**
- * _mp_pop3_client_top_refused_error:
- * @number: the message whose TOP was refused, or 0
- * @server_text: (nullable): what the server said
- *
- * Returns: (transfer full): the %MP_POP3_ERROR_NOT_SUPPORTED error of a
- *   TOP in a session where TOP does not work
- */
-GError *
-_mp_pop3_client_top_refused_error (MpPop3Client *self,
-                                   guint         number,
-                                   const char   *server_text)
-{
-  g_autofree char *clean = server_text ? _mp_pop3_sanitize_server_text (server_text) : NULL;
-
-  if (number != 0 && clean != NULL && *clean != '\0')
-    return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
-                        /* Translators: host, message number, the server's answer */
-                        _("%s refused TOP for message %u (%s), so it does not offer TOP"),
-                        self->host, number, clean);
-  return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
-                      _("%s does not offer TOP"), self->host);
-}
-
-struct _TopProbe
-{
-  guint        number;
-  TopProbeDone done;
-  gpointer     user_data;
-};
-
-static void start_next_probe (MpPop3Client *self);
-
-/* Tells the probes still waiting, once the answer holds for them all. */
-static void
-flush_probes (MpPop3Client *self,
-              gboolean      refused,
-              const GError *error)
-{
-  TopProbe *probe;
-
-  while ((probe = g_queue_pop_head (&self->top_probes)))
-    {
-      probe->done (self, refused, error, probe->user_data);
-      g_free (probe);
-    }
-}
-
-static void
-top_probe_done (MpPop3Client *self,
-                Reply        *reply,
-                const GError *error,
-                gpointer      user_data)
-{
-  TopProbe *probe = user_data;
-  gboolean refused;
-
-  self->top_probe_inflight = FALSE;
-
-  if (error != NULL)
-    {
-      probe->done (self, FALSE, error, probe->user_data);
-      g_free (probe);
-      flush_probes (self, FALSE, error);
-      return;
-    }
-
-  refused = reply->kind == REPLY_OK;
-  if (refused && !self->top_refused)
-    {
-      g_debug ("%s: TOP refused for a message that exists: no more TOP", self->host);
-      self->top_refused = TRUE;
-    }
-
-  probe->done (self, refused, NULL, probe->user_data);
-  g_free (probe);
-
-  if (refused)
-    flush_probes (self, TRUE, NULL);
-  else
-    start_next_probe (self);
-}
-
-static void
-start_next_probe (MpPop3Client *self)
-{
-  g_autofree char *line = NULL;
-  TopProbe *probe;
-
-  if (self->top_probe_inflight || self->top_refused)
-    {
-      if (self->top_refused)
-        flush_probes (self, TRUE, NULL);
-      return;
-    }
-
-  probe = g_queue_pop_head (&self->top_probes);
-  if (probe == NULL)
-    return;
-
-  self->top_probe_inflight = TRUE;
-  line = g_strdup_printf ("LIST %u", probe->number);
-  _mp_pop3_client_queue_command (self, line, CMD_URGENT | CMD_BARRIER, 0,
-                                 top_probe_done, probe);
-}
-
-/* After a -ERR to TOP n: does message n exist? If it does, TOP itself is
- * refused and the session stops sending it; if not, the message was
- * expunged (by another session) and only this TOP failed. The LIST goes
- * before everything still queued, and nothing goes after it until it is
- * answered, so that the queued TOPs can be dropped unsent. One LIST at a
- * time: the pipelined TOPs refused meanwhile wait for its answer, which
- * holds for them too when it is "refused".
- */
-void
-_mp_pop3_client_probe_top_refusal (MpPop3Client *self,
-                                   guint         number,
-                                   TopProbeDone  done,
-                                   gpointer      user_data)
-{
-  TopProbe *probe;
-
-  if (self->top_refused)
-    {
-      done (self, TRUE, NULL, user_data);
-      return;
-    }
-
-  probe = g_new0 (TopProbe, 1);
-  probe->number = number;
-  probe->done = done;
-  probe->user_data = user_data;
-  g_queue_push_tail (&self->top_probes, probe);
-  start_next_probe (self);
-}
-
 static SimpleData *
 simple_data_new (const char *line)
 {
@@ -178,6 +40,40 @@ simple_data_new (const char *line)
 
   data->verb = space ? g_strndup (line, space - line) : g_strdup (line);
   return data;
+}
+
+/* TOP refusal */
+
+/* _mp_pop3_client_note_top_refused:
+ * @number: the message whose TOP the server answered with `-ERR`
+ *
+ * Records that TOP does not work in this session, unless @number is past
+ * the end of the maildrop as STAT or LIST gave it (then the caller asked
+ * for a message that is not there, and TOP may well work).
+ */
+void
+_mp_pop3_client_note_top_refused (MpPop3Client *self,
+                                  guint         number)
+{
+  if (self->top_refused)
+    return;
+  if (self->n_messages_known && (number == 0 || number > self->n_messages))
+    return;
+
+  g_debug ("%s: TOP %u refused: no more TOP in this session", self->host, number);
+  self->top_refused = TRUE;
+}
+
+/* _mp_pop3_client_top_refused_error:
+ *
+ * Returns: (transfer full): the %MP_POP3_ERROR_NOT_SUPPORTED error of a
+ *   TOP not sent because TOP does not work in this session
+ */
+GError *
+_mp_pop3_client_top_refused_error (MpPop3Client *self)
+{
+  return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                      _("%s does not offer TOP"), self->host);
 }
 
 static void
@@ -324,6 +220,8 @@ mp_pop3_client_stat_finish (MpPop3Client  *self,
       return FALSE;
     }
 
+  self->n_messages_known = TRUE;
+  self->n_messages = n;
   if (count != NULL)
     *count = n;
   if (size != NULL)
@@ -397,6 +295,12 @@ mp_pop3_client_list_finish (MpPop3Client  *self,
       entry.size = s;
       g_array_append_val (entries, entry);
     }
+
+  /* Numbers are 1..n in a session (RFC 1939 §5), minus what it DELEd. */
+  self->n_messages_known = TRUE;
+  self->n_messages = 0;
+  for (guint i = 0; i < entries->len; i++)
+    self->n_messages = MAX (self->n_messages, g_array_index (entries, MpPop3ListEntry, i).number);
 
   return g_steal_pointer (&entries);
 }
@@ -513,7 +417,7 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
  *
  * Fails with %MP_POP3_ERROR_NOT_SUPPORTED, without sending anything, once
  * mp_pop3_client_get_top_refused() is %TRUE. A `-ERR` to this one TOP is
- * %MP_POP3_ERROR_FAILED and does not look further (a TOP job does, see
+ * %MP_POP3_ERROR_FAILED and changes nothing else (a TOP job's does, see
  * mp_pop3_client_top_many_async()).
  */
 void
@@ -534,7 +438,7 @@ mp_pop3_client_top_async (MpPop3Client        *self,
       g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
       g_task_set_source_tag (task, mp_pop3_client_top_async);
-      g_task_return_error (task, _mp_pop3_client_top_refused_error (self, 0, NULL));
+      g_task_return_error (task, _mp_pop3_client_top_refused_error (self));
       return;
     }
 

@@ -42,8 +42,6 @@ typedef struct
 {
   Job          *job;
   MpPop3Result *result;
-  /* The server's -ERR text while a probe decides what it meant. */
-  char         *error_text;
 } JobItem;
 
 static void
@@ -73,7 +71,6 @@ job_item_finish (JobItem *item)
 {
   Job *job = item->job;
 
-  g_free (item->error_text);
   g_free (item);
 
   if (--job->remaining == 0)
@@ -93,28 +90,6 @@ job_item_finish (JobItem *item)
 }
 
 static void
-job_item_probed (MpPop3Client *self,
-                 gboolean      refused,
-                 const GError *error,
-                 gpointer      user_data)
-{
-  JobItem *item = user_data;
-
-  if (error != NULL)
-    {
-      if (item->job->error == NULL)
-        item->job->error = g_error_copy (error);
-    }
-  else if (refused)
-    item->result->error = _mp_pop3_client_top_refused_error (self, item->result->number,
-                                                             item->error_text);
-  else
-    item->result->error = item_refused_error (self, item, item->error_text);
-
-  job_item_finish (item);
-}
-
-static void
 job_item_done (MpPop3Client *self,
                Reply        *reply,
                const GError *error,
@@ -131,17 +106,14 @@ job_item_done (MpPop3Client *self,
   else if (reply == NULL)
     {
       /* Skipped unsent: TOP was refused meanwhile. */
-      item->result->error = _mp_pop3_client_top_refused_error (self, 0, NULL);
-    }
-  else if (reply->kind != REPLY_OK && job->is_top)
-    {
-      /* Refused TOP, or a message gone? */
-      item->error_text = g_strdup (reply->text);
-      _mp_pop3_client_probe_top_refusal (self, item->result->number, job_item_probed, item);
-      return;
+      item->result->error = _mp_pop3_client_top_refused_error (self);
     }
   else if (reply->kind != REPLY_OK)
-    item->result->error = item_refused_error (self, item, reply->text);
+    {
+      item->result->error = item_refused_error (self, item, reply->text);
+      if (job->is_top)
+        _mp_pop3_client_note_top_refused (self, item->result->number);
+    }
   else
     item->result->data = g_steal_pointer (&reply->data);
 
@@ -206,7 +178,7 @@ run_job (MpPop3Client        *self,
           MpPop3Result *result = g_new0 (MpPop3Result, 1);
 
           result->number = numbers[i];
-          result->error = _mp_pop3_client_top_refused_error (self, 0, NULL);
+          result->error = _mp_pop3_client_top_refused_error (self);
           g_ptr_array_add (job->results, result);
         }
       n_numbers = 0;
@@ -251,12 +223,12 @@ run_job (MpPop3Client        *self,
  *
  * Sends TOP for every number, pipelined when the server allows it.
  *
- * Once TOP is known not to work in the session (see
- * mp_pop3_client_get_top_refused()), the items not yet sent fail at once
- * with %MP_POP3_ERROR_NOT_SUPPORTED and no more TOP goes out; the item
- * whose TOP was refused gets that code too. A TOP refused because the
- * message is gone (expunged by another session) is %MP_POP3_ERROR_FAILED
- * for that item alone.
+ * An item the server answers with `-ERR` gets %MP_POP3_ERROR_FAILED with
+ * the server's words, and for a message that exists it makes TOP known not
+ * to work in the session (see mp_pop3_client_get_top_refused()): from then
+ * on the items not yet sent fail at once with %MP_POP3_ERROR_NOT_SUPPORTED
+ * and no more TOP goes out (with PIPELINING, the TOPs already on the wire
+ * are still answered).
  */
 void
 mp_pop3_client_top_many_async (MpPop3Client        *self,
