@@ -45,6 +45,11 @@ typedef struct
   ReplyKind  kind;
   char      *text;
   GBytes    *data;
+  /* A reply streamed to a GOutputStream: what the stream took, and why it
+   * stopped taking more (the rest of the reply was read and dropped).
+   */
+  guint64    n_streamed;
+  GError    *sink_error;
 } Reply;
 
 typedef void (*CommandDone) (MpPop3Client *self,
@@ -73,6 +78,7 @@ typedef void (*QuiescentFunc) (MpPop3Client *self,
                                gpointer      user_data);
 
 typedef struct _Command Command;
+typedef struct _CommandSink CommandSink;
 
 struct _MpPop3Client
 {
@@ -102,6 +108,11 @@ struct _MpPop3Client
   GQueue               pending;
   GQueue               inflight;
   gsize                inflight_bytes;
+  /* A streamed reply is being written to its GOutputStream: nothing more
+   * is read from the server until the write is done (back-pressure).
+   */
+  gboolean             sink_paused;
+  gsize                max_buffered;
   QuiescentFunc        quiescent_func;
   gpointer             quiescent_data;
 
@@ -152,6 +163,14 @@ void     _mp_pop3_client_queue_command_full  (MpPop3Client     *self,
                                               CommandFlags      flags,
                                               gsize             max_bytes,
                                               CommandSkip       skip,
+                                              CommandDone       done,
+                                              gpointer          user_data);
+void     _mp_pop3_client_queue_command_to_stream (MpPop3Client *self,
+                                              const char       *line,
+                                              gsize             max_bytes,
+                                              GOutputStream    *out,
+                                              MpPop3ProgressFunc progress,
+                                              gpointer          progress_data,
                                               CommandDone       done,
                                               gpointer          user_data);
 void     _mp_pop3_client_when_quiescent      (MpPop3Client     *self,

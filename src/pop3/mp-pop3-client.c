@@ -24,6 +24,11 @@
  */
 #define PIPELINE_WINDOW 4096
 #define READ_CHUNK      (32 * 1024)
+/* A streamed reply goes to its GOutputStream in writes of about this
+ * size; with at most one read chunk behind it, that bounds what a
+ * download holds in memory whatever the size of the message.
+ */
+#define SINK_CHUNK      (64 * 1024)
 
 struct _Command
 {
@@ -39,6 +44,7 @@ struct _Command
   guint        sensitive : 1;
   guint        have_status : 1;
   CommandSkip  skip;
+  CommandSink *sink;
   CommandDone  done;
   gpointer     user_data;
 };
@@ -57,6 +63,46 @@ static GParamSpec *properties[N_PROPS];
 
 static void pump (MpPop3Client *self);
 static void check_quiescent (MpPop3Client *self);
+static gboolean process_buffered (MpPop3Client *self);
+static void complete_command (MpPop3Client *self, Command *cmd);
+
+struct _CommandSink
+{
+  grefcount           ref;
+  GOutputStream      *out;
+  MpPop3ProgressFunc  progress;
+  gpointer            progress_data;
+  /* The bytes being written, and the client that waits for them. */
+  GByteArray         *writing;
+  MpPop3Client       *client;
+  /* What went through: written, or dropped after an error. */
+  guint64             consumed;
+  guint64             written;
+  GError             *error;
+  /* The terminator was read: complete once the last write is done. */
+  gboolean            done;
+  /* NULL once the command is gone (the session failed meanwhile). */
+  Command            *cmd;
+};
+
+static CommandSink *
+sink_ref (CommandSink *sink)
+{
+  g_ref_count_inc (&sink->ref);
+  return sink;
+}
+
+static void
+sink_unref (CommandSink *sink)
+{
+  if (!g_ref_count_dec (&sink->ref))
+    return;
+  g_clear_object (&sink->out);
+  g_clear_pointer (&sink->writing, g_byte_array_unref);
+  g_clear_error (&sink->error);
+  g_assert (sink->client == NULL);
+  g_free (sink);
+}
 
 /* Helpers */
 
@@ -67,12 +113,18 @@ _mp_pop3_reply_free (Reply *reply)
     return;
   g_free (reply->text);
   g_clear_pointer (&reply->data, g_bytes_unref);
+  g_clear_error (&reply->sink_error);
   g_free (reply);
 }
 
 static void
 command_free (Command *cmd)
 {
+  if (cmd->sink != NULL)
+    {
+      cmd->sink->cmd = NULL;
+      sink_unref (cmd->sink);
+    }
   if (cmd->line != NULL)
     explicit_bzero (cmd->line, cmd->line_len);
   g_free (cmd->line);
@@ -259,6 +311,7 @@ _mp_pop3_client_fail_connection (MpPop3Client *self,
   while ((cmd = g_queue_pop_head (&self->pending)))
     g_queue_push_tail (&doomed, cmd);
   self->inflight_bytes = 0;
+  self->sink_paused = FALSE;
 
   g_object_ref (self);
   while ((cmd = g_queue_pop_head (&doomed)))
@@ -302,10 +355,142 @@ complete_command (MpPop3Client *self,
 
   reply->kind = cmd->kind;
   reply->text = g_steal_pointer (&cmd->status_text);
-  if (cmd->data != NULL)
+  if (cmd->sink != NULL)
+    {
+      g_clear_pointer (&cmd->data, g_byte_array_unref);
+      reply->n_streamed = cmd->sink->written;
+      reply->sink_error = g_steal_pointer (&cmd->sink->error);
+    }
+  else if (cmd->data != NULL)
     reply->data = g_byte_array_free_to_bytes (g_steal_pointer (&cmd->data));
 
   cmd->done (self, reply, NULL, cmd->user_data);
+}
+
+static void
+note_buffered (MpPop3Client *self,
+               Command      *cmd)
+{
+  gsize held = mp_pop3_reader_get_buffered (self->reader);
+
+  if (cmd->data != NULL)
+    held += cmd->data->len;
+  if (cmd->sink != NULL && cmd->sink->writing != NULL)
+    held += cmd->sink->writing->len;
+  self->max_buffered = MAX (self->max_buffered, held);
+}
+
+static void
+sink_write_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  CommandSink *sink = user_data;
+  g_autoptr(MpPop3Client) self = g_steal_pointer (&sink->client);
+  g_autoptr(GError) error = NULL;
+  gsize n = 0;
+  gboolean ok;
+
+  ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, &n, &error);
+  g_clear_pointer (&sink->writing, g_byte_array_unref);
+
+  /* The session failed meanwhile and told the command already. */
+  if (sink->cmd == NULL || self->state == STATE_CLOSED)
+    {
+      sink_unref (sink);
+      return;
+    }
+
+  self->sink_paused = FALSE;
+  sink->written += n;
+  if (!ok && g_cancellable_is_cancelled (self->io_cancellable))
+    {
+      /* The caller cancelled: that ends the session, as for any command. */
+      g_autoptr(GError) mapped = _mp_pop3_client_map_io_error (self, error);
+
+      _mp_pop3_client_fail_connection (self, mapped);
+      sink_unref (sink);
+      return;
+    }
+  if (!ok)
+    {
+      /* The message goes on arriving: read it to its end and drop it,
+       * so that the session stays usable.
+       */
+      g_debug ("%s: writing the reply failed: %s", self->host, error->message);
+      sink->error = g_steal_pointer (&error);
+    }
+  else if (sink->progress != NULL)
+    sink->progress (sink->written, sink->progress_data);
+
+  if (sink->done)
+    {
+      Command *cmd = sink->cmd;
+
+      g_assert (cmd == g_queue_peek_head (&self->inflight));
+      g_queue_pop_head (&self->inflight);
+      self->inflight_bytes -= cmd->line_len;
+      complete_command (self, cmd);
+      command_free (cmd);
+    }
+
+  sink_unref (sink);
+  if (process_buffered (self))
+    pump (self);
+}
+
+/* The data of a streamed reply: whatever is buffered goes to the sink, in
+ * writes of SINK_CHUNK or at the end. Returns FALSE while the command is
+ * not complete (waiting for bytes or for a write) or the session failed.
+ */
+static gboolean
+process_sink (MpPop3Client *self,
+              Command      *cmd)
+{
+  CommandSink *sink = cmd->sink;
+  g_autoptr(GError) error = NULL;
+  MpPop3ReadResult res;
+  guint64 budget;
+
+  if (self->sink_paused)
+    return FALSE;
+
+  budget = cmd->max_bytes > sink->consumed ? cmd->max_bytes - sink->consumed : 0;
+  res = mp_pop3_reader_read_data (self->reader, cmd->data, MIN (budget, G_MAXSIZE), &error);
+  note_buffered (self, cmd);
+  if (res == MP_POP3_READ_ERROR)
+    {
+      g_prefix_error (&error, "%s: ", cmd->verb);
+      _mp_pop3_client_fail_connection (self, error);
+      return FALSE;
+    }
+  if (res == MP_POP3_READ_DONE)
+    sink->done = TRUE;
+
+  if (sink->error != NULL)
+    {
+      sink->consumed += cmd->data->len;
+      g_byte_array_set_size (cmd->data, 0);
+    }
+
+  if (cmd->data->len > 0 && (cmd->data->len >= SINK_CHUNK || sink->done))
+    {
+      sink->writing = g_steal_pointer (&cmd->data);
+      cmd->data = g_byte_array_new ();
+      sink->consumed += sink->writing->len;
+      sink->client = g_object_ref (self);
+      self->sink_paused = TRUE;
+      g_output_stream_write_all_async (sink->out,
+                                       sink->writing->data,
+                                       sink->writing->len,
+                                       G_PRIORITY_DEFAULT,
+                                       self->io_cancellable,
+                                       sink_write_cb,
+                                       sink_ref (sink));
+      return FALSE;
+    }
+
+  return sink->done;
 }
 
 /* Matches buffered replies to the commands in flight, in order. Returns
@@ -373,9 +558,15 @@ process_buffered (MpPop3Client *self)
             cmd->data = g_byte_array_new ();
         }
 
-      if (cmd->data != NULL)
+      if (cmd->data != NULL && cmd->sink != NULL)
+        {
+          if (!process_sink (self, cmd))
+            return self->state != STATE_CLOSED;
+        }
+      else if (cmd->data != NULL)
         {
           res = mp_pop3_reader_read_data (self->reader, cmd->data, cmd->max_bytes, &error);
+          note_buffered (self, cmd);
           if (res == MP_POP3_READ_NEED_MORE)
             return TRUE;
           if (res == MP_POP3_READ_ERROR)
@@ -440,13 +631,14 @@ read_cb (GObject      *object,
 static void
 ensure_reading (MpPop3Client *self)
 {
-  if (self->reading || self->state == STATE_CLOSED || self->input == NULL)
+  if (self->reading || self->sink_paused || self->state == STATE_CLOSED || self->input == NULL)
     return;
 
   /* The replies already buffered may complete commands whose callbacks
    * queue more and get here again: a read may be under way after this.
    */
-  if (!process_buffered (self) || g_queue_is_empty (&self->inflight) || self->reading)
+  if (!process_buffered (self) || g_queue_is_empty (&self->inflight) ||
+      self->reading || self->sink_paused)
     return;
 
   self->reading = TRUE;
@@ -656,15 +848,13 @@ _mp_pop3_client_queue_command (MpPop3Client *self,
   _mp_pop3_client_queue_command_full (self, line, flags, max_bytes, NULL, done, user_data);
 }
 
-/* As _mp_pop3_client_queue_command(), with @skip asked before sending. */
-void
-_mp_pop3_client_queue_command_full (MpPop3Client *self,
-                                    const char   *line,
-                                    CommandFlags  flags,
-                                    gsize         max_bytes,
-                                    CommandSkip   skip,
-                                    CommandDone   done,
-                                    gpointer      user_data)
+static Command *
+command_new (const char   *line,
+             CommandFlags  flags,
+             gsize         max_bytes,
+             CommandSkip   skip,
+             CommandDone   done,
+             gpointer      user_data)
 {
   Command *cmd = g_new0 (Command, 1);
 
@@ -687,7 +877,13 @@ _mp_pop3_client_queue_command_full (MpPop3Client *self,
   cmd->max_bytes = max_bytes;
   cmd->done = done;
   cmd->user_data = user_data;
+  return cmd;
+}
 
+static void
+enqueue (MpPop3Client *self,
+         Command      *cmd)
+{
   if (self->state == STATE_CLOSED)
     {
       g_autoptr(GError) error = NULL;
@@ -697,13 +893,51 @@ _mp_pop3_client_queue_command_full (MpPop3Client *self,
       else
         error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
                                      _("The session is closed"));
-      done (self, NULL, error, user_data);
+      cmd->done (self, NULL, error, cmd->user_data);
       command_free (cmd);
       return;
     }
 
   g_queue_push_tail (&self->pending, cmd);
   pump (self);
+}
+
+/* As _mp_pop3_client_queue_command(), with @skip asked before sending. */
+void
+_mp_pop3_client_queue_command_full (MpPop3Client *self,
+                                    const char   *line,
+                                    CommandFlags  flags,
+                                    gsize         max_bytes,
+                                    CommandSkip   skip,
+                                    CommandDone   done,
+                                    gpointer      user_data)
+{
+  enqueue (self, command_new (line, flags, max_bytes, skip, done, user_data));
+}
+
+/* A multi-line command whose data goes to @out as it arrives, instead of
+ * into the reply; @done gets Reply:n_streamed and Reply:sink_error.
+ */
+void
+_mp_pop3_client_queue_command_to_stream (MpPop3Client       *self,
+                                         const char         *line,
+                                         gsize               max_bytes,
+                                         GOutputStream      *out,
+                                         MpPop3ProgressFunc  progress,
+                                         gpointer            progress_data,
+                                         CommandDone         done,
+                                         gpointer            user_data)
+{
+  Command *cmd = command_new (line, CMD_MULTILINE, max_bytes, NULL, done, user_data);
+  CommandSink *sink = g_new0 (CommandSink, 1);
+
+  g_ref_count_init (&sink->ref);
+  sink->out = g_object_ref (out);
+  sink->progress = progress;
+  sink->progress_data = progress_data;
+  sink->cmd = cmd;
+  cmd->sink = sink;
+  enqueue (self, cmd);
 }
 
 /* Cancelling any operation ends the session: a pipelined POP3 session has
@@ -1212,6 +1446,22 @@ mp_pop3_client_get_peer_certificate_errors (MpPop3Client *self)
 {
   g_return_val_if_fail (MP_IS_POP3_CLIENT (self), 0);
   return self->peer_certificate_errors;
+}
+
+/**
+ * mp_pop3_client_get_max_buffered:
+ *
+ * For tests and benchmarks: the most reply bytes this session held in
+ * memory at once while reading multi-line data (the reader's buffer, the
+ * data not yet handed on, and a streamed reply's write in flight).
+ *
+ * Returns: a number of bytes
+ */
+gsize
+mp_pop3_client_get_max_buffered (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), 0);
+  return self->max_buffered;
 }
 
 /**
