@@ -24,6 +24,7 @@
 #include "mp-mailbox.h"
 #include "mp-message-private.h"
 #include "mp-poller.h"
+#include "mp-secrets.h"
 #include "mp-test-server.h"
 #include "mp-test-util.h"
 
@@ -987,6 +988,69 @@ test_needs_password (Fixture       *fixture,
   g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_LOGIN_DELAY);
 }
 
+static void
+test_delete_account (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) state_file = NULL;
+  g_autoptr(GFile) aside = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *aside_path = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  check_ok (mailbox);
+  state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
+  g_assert_true (g_file_query_exists (state_file, NULL));
+  /* A copy set aside from a corrupt file goes too. */
+  aside_path = g_strconcat (g_file_peek_path (state_file), ".corrupt-20260101T000000", NULL);
+  g_assert_true (g_file_set_contents (aside_path, "junk", -1, NULL));
+  aside = g_file_new_for_path (aside_path);
+  g_free (take_changes (fixture));
+
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  /* Gone from the store, and so from the poller, at once. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+  g_assert_null (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)));
+  mp_test_await (&result, GUARD_SECONDS);
+  if (!mp_account_store_delete_finish (store, result, &error))
+    {
+      /* No keyring in this test: only the password may be left. */
+      g_test_message ("delete: %s", error->message);
+      g_assert_true (error->domain == MP_SECRETS_ERROR);
+    }
+  g_assert_false (g_file_query_exists (state_file, NULL));
+  g_assert_false (g_file_query_exists (aside, NULL));
+  g_assert_null (mp_account_store_find (store, mp_account_get_id (added)));
+
+  /* Deleting it again changes nothing and says so. */
+  g_clear_object (&result);
+  g_clear_error (&error);
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_account_store_delete_finish (store, result, &error));
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_NOT_FOUND);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1008,6 +1072,7 @@ main (int   argc,
   ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
   ADD ("/mailbox/needs-password", test_needs_password);
+  ADD ("/mailbox/delete-account", test_delete_account);
 
 #undef ADD
 
