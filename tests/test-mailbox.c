@@ -800,6 +800,111 @@ test_delete_behind_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "");
 }
 
+typedef struct
+{
+  guint   calls;
+  guint   done;
+  guint   total;
+  guint64 bytes;
+  guint64 total_bytes;
+} Progress;
+
+static void
+record_progress_cb (guint    done,
+                    guint    total,
+                    guint64  bytes,
+                    guint64  total_bytes,
+                    gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  g_assert_cmpuint (done, >=, progress->done);
+  g_assert_cmpuint (bytes, >=, progress->bytes);
+  progress->calls++;
+  progress->done = done;
+  progress->total = total;
+  progress->bytes = bytes;
+  progress->total_bytes = total_bytes;
+}
+
+static void
+test_download_and_delete (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "downloads", NULL);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *contents = NULL;
+  Progress progress = { 0 };
+  MpMailbox *mailbox;
+  guint64 size;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  g_free (take_changes (fixture));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 0)));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 2)));
+  size = mp_message_get_size (item (mailbox, 0)) + mp_message_get_size (item (mailbox, 2));
+
+  mp_mailbox_download_async (mailbox, wanted, dir, MP_DOWNLOAD_DELETE_AFTER,
+                             record_progress_cb, &progress, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  outcomes = mp_mailbox_download_finish (mailbox, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_assert_no_error (outcome->error);
+      g_assert_nonnull (outcome->path);
+      g_assert_true (outcome->deleted);
+    }
+  g_assert_true (g_file_get_contents (((MpTransferOutcome *) g_ptr_array_index (outcomes, 0))->path,
+                                      &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "Subject: Message 1"));
+
+  /* Progress: from nothing to everything, in bytes too. */
+  g_assert_cmpuint (progress.calls, >=, 2);
+  g_assert_cmpuint (progress.done, ==, 2);
+  g_assert_cmpuint (progress.total, ==, 2);
+  g_assert_cmpuint (progress.bytes, ==, size);
+  g_assert_cmpuint (progress.total_bytes, ==, size);
+
+  /* Deleted after the download: two runs left the list. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "2,1,0 0,1,0");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+  g_assert_cmpstr (mp_message_get_key (item (mailbox, 0)), ==, "uid-00000002");
+  g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+  wait_not_busy (mailbox);
+
+  /* A cancelled download waits in the queue no more and touches nothing. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GAsyncResult) cancelled = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+
+    g_ptr_array_add (one, g_object_ref (item (mailbox, 0)));
+    g_cancellable_cancel (cancellable);
+    mp_mailbox_delete_async (mailbox, one, NULL, NULL, cancellable, mp_test_result_cb, &cancelled);
+    mp_test_await (&cancelled, GUARD_SECONDS);
+    g_clear_error (&error);
+    none = mp_mailbox_delete_finish (mailbox, cancelled, &error);
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    wait_not_busy (mailbox);
+    g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+    g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 2);
+  }
+}
+
 /* ---- snippets ---------------------------------------------------------- */
 
 static char *
@@ -1068,6 +1173,7 @@ main (int   argc,
   ADD ("/mailbox/arrived-once", test_arrived_once);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
+  ADD ("/mailbox/download-and-delete", test_download_and_delete);
   ADD ("/mailbox/snippet-cached", test_snippet_cached);
   ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
