@@ -17,7 +17,7 @@ packages=(
   clang libclang-rt-14-dev          # libFuzzer and sanitizers with clang
   libglib2.0-dev libglib2.0-bin glib-networking
   libgmime-3.0-dev libjson-glib-dev
-  libgtk-3-dev libnotify-dev libsecret-1-dev libayatana-appindicator3-dev
+  libgtk-3-dev libnotify-dev libsecret-1-dev
   gettext desktop-file-utils appstream
   # integration tests: a real POP3 server with a generated certificate
   dovecot-core dovecot-pop3d openssl python3
