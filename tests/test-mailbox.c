@@ -174,6 +174,8 @@ test_message_notify (void)
 
 typedef struct
 {
+  /* Weak pointers to every mailbox made, which must all go away. */
+  GPtrArray    *watched;
   MpTestServer *server;
   MpPoller     *poller;
   MpClock      *clock;
@@ -203,10 +205,36 @@ new_poller (Fixture *fixture)
   return poller;
 }
 
+/* Each mailbox ends once its last save and session are over; the test
+ * waits for that, so no work outlives the test's directories.
+ */
+static void
+watch_mailbox (Fixture   *fixture,
+               MpMailbox *mailbox)
+{
+  gpointer *slot = g_new0 (gpointer, 1);
+
+  *slot = mailbox;
+  g_object_add_weak_pointer (G_OBJECT (mailbox), slot);
+  g_ptr_array_add (fixture->watched, slot);
+}
+
+static gboolean
+all_mailboxes_gone (gpointer data)
+{
+  Fixture *fixture = data;
+
+  for (guint i = 0; i < fixture->watched->len; i++)
+    if (*(gpointer *) g_ptr_array_index (fixture->watched, i) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  fixture->watched = g_ptr_array_new_with_free_func (g_free);
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
   fixture->clock = mp_clock_new_fake ();
@@ -233,6 +261,8 @@ fixture_tear_down (Fixture       *fixture,
   g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
   g_object_unref (fixture->poller);
   g_assert_null (fixture->poller);
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the end of every mailbox");
+  g_clear_pointer (&fixture->watched, g_ptr_array_unref);
 
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   mp_test_server_assert_no_failures (fixture->server);
@@ -302,6 +332,8 @@ add_mailbox (Fixture    *fixture,
              const char *id)
 {
   MpMailbox *mailbox = mp_poller_add_account (poller, new_account (fixture, id));
+
+  watch_mailbox (fixture, mailbox);
 
   g_signal_connect (mailbox, "items-changed", G_CALLBACK (items_changed_cb), fixture);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
@@ -993,6 +1025,7 @@ test_removed_mid_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "0,0,1");
   g_clear_pointer (&changes, g_free);
   mailbox = g_list_model_get_item (G_LIST_MODEL (poller), 0);
+  watch_mailbox (fixture, mailbox);
   g_assert_true (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)) == mailbox);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
   g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
@@ -1122,6 +1155,7 @@ test_delete_account (Fixture       *fixture,
   g_assert_no_error (error);
   mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
   g_assert_nonnull (mailbox);
+  watch_mailbox (fixture, mailbox);
   check_ok (mailbox);
   state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
   g_assert_true (g_file_query_exists (state_file, NULL));

@@ -11,7 +11,7 @@
 
 #include "mp-account-private.h"
 #include "mp-account-store.h"
-#include "mp-mailbox-state-shim.h"
+#include "mp-mailbox-state.h"
 #include "mp-secrets.h"
 
 /* The list of accounts is the `accounts` key of the main schema; each id
@@ -307,6 +307,7 @@ copy_account (MpAccount *from,
   mp_account_set_user (to, mp_account_get_user (from));
   mp_account_set_auth (to, mp_account_get_auth (from));
   mp_account_set_interval (to, mp_account_get_interval (from));
+  mp_account_set_timeout (to, mp_account_get_timeout (from));
   mp_account_set_enabled (to, mp_account_get_enabled (from));
   mp_account_set_pinned_fingerprint (to, mp_account_get_pinned_fingerprint (from));
   mp_account_set_cafile (to, mp_account_get_cafile (from));
@@ -560,7 +561,7 @@ delete_files_thread (GTask        *task,
   DeleteData *data = task_data;
   GError *error = NULL;
 
-  if (!mp_mailbox_state_shim_delete_files (data->state_key, &error))
+  if (!mp_mailbox_state_delete_files (data->state_key, &error))
     {
       /* The password's error first: it is the more serious leftover. */
       if (data->password_error != NULL)

@@ -10,7 +10,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "mp-mailbox-private.h"
-#include "mp-mailbox-state-shim.h"
 #include "mp-message-private.h"
 #include "mp-transfer.h"
 
@@ -53,7 +52,7 @@ snippets_done (MpMailbox    *self,
 
           if (g_strcmp0 (mp_message_get_uid (message), outcome->uid) == 0)
             {
-              mp_mailbox_state_shim_set_snippet (self->state, mp_message_get_key (message), snippet);
+              mp_mailbox_state_set_snippet (self->state, mp_message_get_key (message), snippet);
               mp_message_set_snippet (message, snippet);
               changed = TRUE;
             }
@@ -172,7 +171,7 @@ mp_mailbox_fetch_snippet_async (MpMailbox           *self,
   cached = mp_message_get_snippet (message);
   if (cached == NULL && self->state != NULL)
     {
-      cached = mp_mailbox_state_shim_get_snippet (self->state, mp_message_get_key (message));
+      cached = mp_mailbox_state_get_snippet (self->state, mp_message_get_key (message));
       if (cached != NULL)
         mp_message_set_snippet (message, cached);
     }
@@ -312,7 +311,7 @@ transfer_done (MpMailbox    *self,
 
           if (g_strcmp0 (mp_message_get_uid (message), outcome->uid) == 0)
             {
-              mp_mailbox_state_shim_forget_deleted (self->state, mp_message_get_key (message));
+              mp_mailbox_state_forget_deleted (self->state, mp_message_get_key (message));
               g_hash_table_add (deleted, (gpointer) mp_message_get_key (message));
             }
         }

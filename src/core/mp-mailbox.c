@@ -11,7 +11,6 @@
 
 #include "mp-core-enums.h"
 #include "mp-mailbox-private.h"
-#include "mp-mailbox-state-shim.h"
 #include "mp-message-private.h"
 #include "mp-poller-private.h"
 
@@ -684,9 +683,9 @@ sync_message_flags (MpMailbox *self,
       return;
     }
   mp_message_set_announced (message, mp_mailbox_state_is_announced (self->state, key));
-  mp_message_set_unseen (message, mp_mailbox_state_shim_is_unseen (self->state, key));
-  if (mp_mailbox_state_shim_get_snippet (self->state, key) != NULL)
-    mp_message_set_snippet (message, mp_mailbox_state_shim_get_snippet (self->state, key));
+  mp_message_set_unseen (message, mp_mailbox_state_is_unseen (self->state, key));
+  if (mp_mailbox_state_get_snippet (self->state, key) != NULL)
+    mp_message_set_snippet (message, mp_mailbox_state_get_snippet (self->state, key));
 }
 
 /**
@@ -915,7 +914,7 @@ save_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   self->saving = FALSE;
-  if (!mp_mailbox_state_shim_save_finish (MP_MAILBOX_STATE (object), result, &error))
+  if (!mp_mailbox_state_save_finish (MP_MAILBOX_STATE (object), result, &error))
     g_warning ("Could not save what was seen on %s: %s",
                mp_account_get_id (self->account), error->message);
 
@@ -942,7 +941,7 @@ start_save (MpMailbox *self)
   /* Not self->cancellable: what was marked must reach the disk even when
    * the account is being removed (its files go afterwards anyway).
    */
-  mp_mailbox_state_shim_save_async (self->state, NULL, save_cb, g_object_ref (self));
+  mp_mailbox_state_save_async (self->state, NULL, save_cb, g_object_ref (self));
 }
 
 /**
@@ -995,7 +994,7 @@ static void
 mark_seen_one (MpMailbox  *self,
                const char *key)
 {
-  mp_mailbox_state_shim_mark_seen (self->state, key);
+  mp_mailbox_state_mark_seen (self->state, key);
 }
 
 static void
