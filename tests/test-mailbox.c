@@ -1190,6 +1190,43 @@ test_delete_account (Fixture       *fixture,
   g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_NOT_FOUND);
 }
 
+/* `mailpeek --check`: a poller over the store that only polls when asked. */
+static void
+test_one_shot (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  watch_mailbox (fixture, mailbox);
+
+  /* The first poll the store's account got is dropped unsent. */
+  wait_not_busy (mailbox);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_IDLE);
+
+  check_ok (mailbox);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  g_assert_cmpuint (mp_clock_get_n_pending (fixture->clock), ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1213,6 +1250,7 @@ main (int   argc,
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
   ADD ("/mailbox/needs-password", test_needs_password);
   ADD ("/mailbox/delete-account", test_delete_account);
+  ADD ("/mailbox/one-shot", test_one_shot);
 
 #undef ADD
 

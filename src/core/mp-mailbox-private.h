@@ -22,6 +22,8 @@ void                mp_mailbox_detach              (MpMailbox    *self);
 void                mp_mailbox_run_session         (MpMailbox    *self);
 void                mp_mailbox_network_changed     (MpMailbox    *self,
                                                     gboolean      available);
+void                mp_mailbox_set_scheduled       (MpMailbox    *self,
+                                                    gboolean      scheduled);
 MpMailboxState     *mp_mailbox_get_state           (MpMailbox    *self);
 const MpPollResult *mp_mailbox_get_last_result     (MpMailbox    *self);
 guint               mp_mailbox_get_next_delay      (MpMailbox    *self);

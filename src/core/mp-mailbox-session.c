@@ -350,6 +350,56 @@ mp_mailbox_start (MpMailbox *self)
   mp_mailbox_poll_soon (self, NULL);
 }
 
+/* Polls of the schedule stop (the poller stopped scheduling); polls
+ * somebody waits for go on.
+ */
+static void
+drop_scheduled_polls (MpMailbox *self)
+{
+  GList *l = self->jobs.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      MpMailboxJob *job = l->data;
+
+      if (job->kind == MP_MAILBOX_JOB_POLL && job->tasks->len == 0)
+        {
+          g_queue_delete_link (&self->jobs, l);
+          mp_mailbox_job_free (job);
+        }
+      l = next;
+    }
+
+  if (self->running != NULL && self->running->kind == MP_MAILBOX_JOB_POLL &&
+      self->running->tasks->len == 0)
+    g_cancellable_cancel (self->running->cancellable);
+  mp_mailbox_update_busy (self);
+}
+
+/**
+ * mp_mailbox_set_scheduled:
+ *
+ * Follows mp_poller_set_scheduling(): off, the timer and the polls of the
+ * schedule stop; on, a poll soon.
+ */
+void
+mp_mailbox_set_scheduled (MpMailbox *self,
+                          gboolean   scheduled)
+{
+  if (self->shut_down)
+    return;
+
+  if (!scheduled)
+    {
+      clear_timer (self);
+      self->waiting_for_network = FALSE;
+      drop_scheduled_polls (self);
+      return;
+    }
+  mp_mailbox_poll_soon (self, NULL);
+}
+
 MpMailboxJob *
 mp_mailbox_queued_job (MpMailbox        *self,
             MpMailboxJobKind  kind)
@@ -448,19 +498,10 @@ mp_mailbox_account_changed (MpMailbox  *self,
   self->failures = 0;
   if (!mp_account_get_enabled (self->account))
     {
-      MpMailboxJob *job;
-
       clear_timer (self);
       self->waiting_for_network = FALSE;
       /* Polls stop; what the user asked for explicitly goes on. */
-      while ((job = mp_mailbox_queued_job (self, MP_MAILBOX_JOB_POLL)) != NULL && job->tasks->len == 0)
-        {
-          g_queue_remove (&self->jobs, job);
-          mp_mailbox_job_free (job);
-        }
-      if (self->running != NULL && self->running->kind == MP_MAILBOX_JOB_POLL)
-        g_cancellable_cancel (self->running->cancellable);
-      mp_mailbox_update_busy (self);
+      drop_scheduled_polls (self);
       return;
     }
   mp_mailbox_schedule_poll (self, AFTER_CHANGE);
