@@ -615,6 +615,47 @@ test_arrived_once (Fixture       *fixture,
   }
 }
 
+static void
+test_mark_seen (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPoller) second = NULL;
+  const char *keys[] = { "uid-00000001", NULL };
+  MpMailbox *mailbox;
+  MpMessage *first;
+  guint notified = 0;
+
+  mp_test_server_fill (fixture->server, 2);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  first = item (mailbox, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 2);
+  g_assert_true (mp_message_get_unseen (first));
+  g_signal_connect_swapped (first, "notify::unseen", G_CALLBACK (g_nullify_pointer), &notified);
+  notified = 1;
+
+  mp_mailbox_mark_seen_async (mailbox, keys, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_mark_seen_finish (mailbox, result, &error));
+  g_assert_no_error (error);
+  g_assert_false (mp_message_get_unseen (first));
+  g_assert_cmpuint (notified, ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
+  /* Seen is not announced: both are still new. */
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 2);
+
+  /* Saved: a new process agrees. */
+  second = new_poller (fixture);
+  mailbox = add_mailbox (fixture, second, "first");
+  check_ok (mailbox);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
+  g_assert_false (mp_message_get_unseen (item (mailbox, 0)));
+  g_assert_true (mp_message_get_unseen (item (mailbox, 1)));
+}
+
 /* ---- the summary ------------------------------------------------------ */
 
 static char *
@@ -1242,6 +1283,7 @@ main (int   argc,
 
   ADD ("/mailbox/items-changed", test_items_changed);
   ADD ("/mailbox/arrived-once", test_arrived_once);
+  ADD ("/mailbox/mark-seen", test_mark_seen);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
   ADD ("/mailbox/download-and-delete", test_download_and_delete);
