@@ -914,8 +914,8 @@ mp_poller_set_time_scale (MpPoller *self,
 
 /**
  * mp_poller_set_session_timeout:
- * @seconds: of silence after which a session gives up, for every
- *   account; 0 (the default) for each account's own timeout
+ * @seconds: of silence after which a session gives up; 0 (the default)
+ *   for each account's own timeout (mp_account_get_timeout())
  */
 void
 mp_poller_set_session_timeout (MpPoller *self,
