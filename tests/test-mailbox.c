@@ -876,6 +876,7 @@ test_delete_behind_poll (Fixture       *fixture,
 typedef struct
 {
   guint   calls;
+  guint   partial;
   guint   done;
   guint   total;
   guint64 bytes;
@@ -894,6 +895,7 @@ record_progress_cb (guint    done,
   g_assert_cmpuint (done, >=, progress->done);
   g_assert_cmpuint (bytes, >=, progress->bytes);
   progress->calls++;
+  progress->partial += done > 0 && done < total;
   progress->done = done;
   progress->total = total;
   progress->bytes = bytes;
@@ -942,8 +944,11 @@ test_download_and_delete (Fixture       *fixture,
                                       &contents, NULL, NULL));
   g_assert_nonnull (strstr (contents, "Subject: Message 1"));
 
-  /* Progress: from nothing to everything, in bytes too. */
-  g_assert_cmpuint (progress.calls, >=, 2);
+  /* Progress: from nothing, message by message, to everything, in bytes
+   * too.
+   */
+  g_assert_cmpuint (progress.calls, >=, 3);
+  g_assert_cmpuint (progress.partial, ==, 1);
   g_assert_cmpuint (progress.done, ==, 2);
   g_assert_cmpuint (progress.total, ==, 2);
   g_assert_cmpuint (progress.bytes, ==, size);

@@ -56,6 +56,8 @@ struct _MpMailboxJob
   MpDownloadFlags     flags;
   MpTransferProgress  progress;
   gpointer            progress_data;
+  guint               progress_done;
+  guint64             progress_bytes;
   GCancellable       *cancellable;
   GCancellable       *caller_cancellable;
   gulong              caller_cancel_id;

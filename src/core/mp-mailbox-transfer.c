@@ -255,6 +255,30 @@ report_progress (MpMailboxJob *job,
   job->progress (done, job->messages->len, bytes, total_bytes, job->progress_data);
 }
 
+/* One message of a download is settled. */
+static void
+download_step_cb (const MpTransferOutcome *outcome,
+                  gpointer                 user_data)
+{
+  MpMailboxJob *job = user_data;
+  guint64 total_bytes = 0;
+
+  if (job->progress == NULL)
+    return;
+
+  for (guint k = 0; k < job->messages->len; k++)
+    {
+      MpMessage *message = g_ptr_array_index (job->messages, k);
+
+      total_bytes += mp_message_get_size (message);
+      if (outcome->path != NULL && g_strcmp0 (mp_message_get_uid (message), outcome->uid) == 0)
+        job->progress_bytes += mp_message_get_size (message);
+    }
+  job->progress_done++;
+  job->progress (MIN (job->progress_done, job->messages->len), job->messages->len,
+                 job->progress_bytes, total_bytes, job->progress_data);
+}
+
 /* Outcomes for the messages that cannot be named by UID, which no session
  * is asked about.
  */
@@ -370,9 +394,10 @@ transfer_with_client (MpMailbox    *self,
                               mp_account_get_auth (self->account), (const char * const *) uids,
                               job->cancellable, transfer_cb, job);
   else
-    mp_download_messages_async (job->client, mp_account_get_user (self->account), job->password,
-                                mp_account_get_auth (self->account), (const char * const *) uids,
-                                job->directory, job->flags, job->cancellable, transfer_cb, job);
+    mp_download_messages_full_async (job->client, mp_account_get_user (self->account),
+                                     job->password, mp_account_get_auth (self->account),
+                                     (const char * const *) uids, job->directory, job->flags,
+                                     download_step_cb, job, job->cancellable, transfer_cb, job);
 }
 
 static gboolean

@@ -96,8 +96,9 @@ G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
  * @total_bytes: their LIST sizes added up
  *
  * Called on the main context while a download or delete runs: when its
- * session starts (0 done) and when it ends (all settled). (Per-message
- * calls come with the streaming downloads of mp-transfer.c.)
+ * session starts (0 done), after each message a download wrote (or
+ * failed), and when it ends (all settled; a delete is settled only by
+ * QUIT, so it has no steps in between).
  */
 typedef void (*MpTransferProgress) (guint    done,
                                     guint    total,
