@@ -1273,6 +1273,126 @@ test_one_shot (Fixture       *fixture,
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
 }
 
+static gboolean
+all_mailboxes_gone_or_one (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) == 1;
+}
+
+static gboolean
+no_mailboxes (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) == 0;
+}
+
+static gboolean
+user_is_bob (gpointer data)
+{
+  return g_strcmp0 (mp_account_get_user (data), "bob") == 0;
+}
+
+static gboolean
+user_is_alice (gpointer data)
+{
+  return g_strcmp0 (mp_account_get_user (data), USER) == 0;
+}
+
+static gboolean
+is_disabled (gpointer data)
+{
+  return !mp_account_get_enabled (data);
+}
+
+static gboolean
+connections_at_least (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return mp_test_server_get_n_connections (fixture->server) >= GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (fixture->server), "want"));
+}
+
+static void
+wait_connections (Fixture *fixture,
+                  guint    n)
+{
+  g_object_set_data (G_OBJECT (fixture->server), "want", GUINT_TO_POINTER (n));
+  mp_test_wait_until (connections_at_least, fixture, GUARD_MSEC, "a connection");
+}
+
+/* Another store over the same settings stands for the CLI or a dialog in
+ * another process: the poller follows what it does.
+ */
+static void
+test_follow_store (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccountStore) other = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpAccount) ours = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  /* Added elsewhere: it appears and is polled. */
+  added = mp_account_store_add (other, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mp_test_wait_until (all_mailboxes_gone_or_one, poller, GUARD_MSEC, "the account to appear");
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,1");
+  g_clear_pointer (&changes, g_free);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  watch_mailbox (fixture, mailbox);
+  wait_connections (fixture, 1);
+  wait_not_busy (mailbox);
+  g_assert_nonnull (mp_mailbox_get_next_check (mailbox));
+
+  /* Changed elsewhere: polled again soon, before its interval is up. */
+  ours = mp_account_store_find (store, mp_account_get_id (added));
+  mp_account_set_user (added, "bob");
+  mp_test_wait_until (user_is_bob, ours, GUARD_MSEC, "the change to arrive");
+  mp_clock_advance (fixture->clock, 1);
+  wait_connections (fixture, 2);
+  wait_not_busy (mailbox);
+  /* bob is refused: the user must act, so no timer. */
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_NEEDS_PASSWORD);
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+
+  mp_account_set_user (added, USER);
+  mp_test_wait_until (user_is_alice, ours, GUARD_MSEC, "the change to arrive");
+  mp_clock_advance (fixture->clock, 1);
+  wait_connections (fixture, 3);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_OK);
+
+  /* Disabled elsewhere: it stays in the list but stops. */
+  mp_account_set_enabled (added, FALSE);
+  mp_test_wait_until (is_disabled, ours, GUARD_MSEC, "the change to arrive");
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  mp_clock_advance (fixture->clock, 3600);
+  g_assert_false (mp_mailbox_get_busy (mailbox));
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
+
+  /* Removed elsewhere: gone. */
+  g_assert_true (mp_account_store_remove (other, added, &error));
+  g_assert_no_error (error);
+  mp_test_wait_until (no_mailboxes, poller, GUARD_MSEC, "the account to disappear");
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1298,6 +1418,7 @@ main (int   argc,
   ADD ("/mailbox/needs-password", test_needs_password);
   ADD ("/mailbox/delete-account", test_delete_account);
   ADD ("/mailbox/one-shot", test_one_shot);
+  ADD ("/mailbox/follow-store", test_follow_store);
 
 #undef ADD
 
