@@ -1271,6 +1271,10 @@ test_one_shot (Fixture       *fixture,
   g_assert_null (mp_mailbox_get_next_check (mailbox));
   g_assert_cmpuint (mp_clock_get_n_pending (fixture->clock), ==, 0);
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+
+  /* The settings backend outlives the test. */
+  g_assert_true (mp_account_store_remove (store, added, &error));
+  g_assert_no_error (error);
 }
 
 static gboolean
@@ -1337,6 +1341,8 @@ test_follow_store (Fixture       *fixture,
 
   mp_test_server_fill (fixture->server, 1);
   start_server (fixture);
+  /* The settings backend lives as long as the process: start from none. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
 
   poller = mp_poller_new_for_store (store);
   mp_poller_set_network_monitor (poller, NULL);
