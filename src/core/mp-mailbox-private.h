@@ -32,9 +32,10 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 
-/* The two halves of the class: mp-mailbox.c (properties, the list, the
- * summary, marking) and mp-mailbox-session.c (the queue of sessions, the
- * schedule, poll, snippet, download, delete).
+/* The class in parts: mp-mailbox.c (properties, the list and counts),
+ * mp-mailbox-mark.c (marking and saving), mp-mailbox-summary.c (the
+ * summary), mp-mailbox-session.c (the queue of sessions, the schedule,
+ * the poll) and mp-mailbox-transfer.c (snippet, download, delete).
  */
 
 typedef enum
@@ -125,6 +126,8 @@ struct _MpMailbox
 };
 
 /* mp-mailbox.c */
+gboolean  mp_mailbox_message_is_new      (MpMailbox          *self,
+                                          MpMessage          *message);
 void      mp_mailbox_apply_snapshot      (MpMailbox          *self,
                                           MpMailboxSnapshot  *snapshot);
 void      mp_mailbox_sync_flags          (MpMailbox          *self);
@@ -145,6 +148,8 @@ void      mp_mailbox_set_next_check      (MpMailbox          *self,
                                           GDateTime          *when);
 void      mp_mailbox_update_busy         (MpMailbox          *self);
 void      mp_mailbox_emit_arrived        (MpMailbox          *self);
+
+/* mp-mailbox-mark.c */
 void      mp_mailbox_save                (MpMailbox          *self,
                                           GTask              *task);
 
