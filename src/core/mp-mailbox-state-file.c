@@ -507,6 +507,36 @@ read_limited (GFile   *file,
   return TRUE;
 }
 
+/* Typed getters instead of g_variant_get(): no format string to parse
+ * for each of 100,000 fields. The strings point into the file's bytes,
+ * which the payload keeps.
+ */
+static const char *
+child_string (GVariant *tuple,
+              gsize     index)
+{
+  g_autoptr(GVariant) child = g_variant_get_child_value (tuple, index);
+
+  return g_variant_get_string (child, NULL);
+}
+
+static const char *
+child_maybe_string (GVariant *tuple,
+                    gsize     index)
+{
+  g_autoptr(GVariant) maybe = g_variant_get_child_value (tuple, index);
+  g_autoptr(GVariant) value = g_variant_get_maybe (maybe);
+
+  return value != NULL ? g_variant_get_string (value, NULL) : NULL;
+}
+
+static GVariant *
+child (GVariant *tuple,
+       gsize     index)
+{
+  return g_variant_get_child_value (tuple, index);
+}
+
 static MpStateEntry *
 parse_entry (GVariant  *entries,
              GVariant  *tuple,
@@ -515,44 +545,45 @@ parse_entry (GVariant  *entries,
              GError   **error)
 {
   g_autoptr(MpStateEntry) entry = g_atomic_rc_box_new0 (MpStateEntry);
-  g_autoptr(GVariant) headers = NULL;
-  gboolean announced;
+  g_autoptr(GVariant) size = child (tuple, ENTRY_SIZE);
+  g_autoptr(GVariant) announced = child (tuple, ENTRY_ANNOUNCED);
+  g_autoptr(GVariant) first_seen = child (tuple, ENTRY_FIRST_SEEN);
+  g_autoptr(GVariant) copies = child (tuple, ENTRY_COPIES);
+  g_autoptr(GVariant) headers = child (tuple, ENTRY_HEADERS);
 
   entry->source = g_variant_ref (entries);
   entry->index = index;
 
-  g_variant_get_child (tuple, ENTRY_KEY, "&s", &entry->key);
+  entry->key = child_string (tuple, ENTRY_KEY);
   if (*entry->key == '\0')
     {
       invalid (error, "entry %u has an empty key", index);
       return NULL;
     }
-  g_variant_get_child (tuple, ENTRY_UID, "m&s", &entry->uid);
-  g_variant_get_child (tuple, ENTRY_SIZE, "t", &entry->size);
-  g_variant_get_child (tuple, ENTRY_ANNOUNCED, "b", &announced);
-  entry->announced = announced;
-  g_variant_get_child (tuple, ENTRY_FIRST_SEEN, "x", &entry->first_seen);
+  entry->uid = child_maybe_string (tuple, ENTRY_UID);
+  entry->size = g_variant_get_uint64 (size);
+  entry->announced = g_variant_get_boolean (announced);
+  entry->first_seen = g_variant_get_int64 (first_seen);
   if (entry->first_seen < MIN_UNIX || entry->first_seen > MAX_UNIX)
     {
       invalid (error, "the first-seen time of entry %u is out of range", index);
       return NULL;
     }
-  g_variant_get_child (tuple, ENTRY_COPIES, "u", &entry->copies);
+  entry->copies = g_variant_get_uint32 (copies);
   if (entry->copies == 0)
     {
       invalid (error, "entry %u has zero copies", index);
       return NULL;
     }
 
-  headers = g_variant_get_child_value (tuple, ENTRY_HEADERS);
   if (g_variant_n_children (headers) > 0)
     {
-      g_autoptr(GVariant) fields = g_variant_get_child_value (headers, 0);
-      g_autoptr(GVariant) date = g_variant_get_child_value (fields, HEADER_DATE);
+      g_autoptr(GVariant) fields = child (headers, 0);
+      g_autoptr(GVariant) date = child (fields, HEADER_DATE);
 
       if (g_variant_n_children (date) > 0)
         {
-          g_autoptr(GVariant) value = g_variant_get_maybe (date);
+          g_autoptr(GVariant) value = child (date, 0);
           gint64 seconds = g_variant_get_int64 (value);
 
           if (seconds < MIN_UNIX || seconds > MAX_UNIX)
@@ -566,11 +597,10 @@ parse_entry (GVariant  *entries,
 
   if (version3)
     {
-      gboolean unseen;
+      g_autoptr(GVariant) unseen = child (tuple, ENTRY_UNSEEN);
 
-      g_variant_get_child (tuple, ENTRY_UNSEEN, "b", &unseen);
-      entry->unseen = unseen;
-      g_variant_get_child (tuple, ENTRY_SNIPPET, "m&s", &entry->snippet);
+      entry->unseen = g_variant_get_boolean (unseen);
+      entry->snippet = child_maybe_string (tuple, ENTRY_SNIPPET);
     }
 
   return g_steal_pointer (&entry);
