@@ -723,11 +723,14 @@ mp_state_file_parse (GBytes    *bytes,
       gint64 when;
 
       g_variant_iter_init (&iter, tombstones);
+      /* This code never keeps a key it forgot, nor forgets one twice. */
       while (g_variant_iter_next (&iter, "(&sx)", &key, &when))
         {
-          if (*key == '\0' || g_hash_table_contains (contents->tombstones, key))
+          if (*key == '\0' || g_hash_table_contains (contents->tombstones, key) ||
+              g_hash_table_contains (contents->entries, key) ||
+              when < MIN_UNIX || when > MAX_UNIX)
             {
-              invalid (error, "with a bad tombstone");
+              invalid (error, "with a bad tombstone for “%s”", key);
               return NULL;
             }
           mp_state_contents_add_tombstone (contents, key, when);
