@@ -11,7 +11,10 @@
 # tests/bench/bench-steady.py: 10,000 messages behind the same 10 ms round
 # trip, the first `mailpeek --check` (every header fetched) and the
 # steady-state one of the unchanged mailbox (seen-state reused: no TOP),
-# with the TOP counts from Dovecot's log.  Prints wall times and ratios;
+# with the TOP counts from Dovecot's log.  Then tests/bench/bench-state.c:
+# the seen-state of 10,000 messages saved, loaded, the steady cycle, and
+# the longest main-loop stall of an asynchronous save (target < 20 ms).
+# Prints wall times and ratios;
 # exits non-zero only if a run fails functionally or the steady-state poll
 # sends a TOP.  About a minute and a half.
 #
@@ -36,4 +39,6 @@ status=0
 /usr/bin/python3 tests/bench/bench-headers.py --mailpeek "$dir/src/mailpeek" "$@" || status=1
 echo
 /usr/bin/python3 tests/bench/bench-steady.py --mailpeek "$dir/src/mailpeek" || status=1
+echo
+"$dir/tests/bench-state" || status=1
 exit $status
