@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mp-check.h"
+#include "mp-headers-private.h"
 
 /* One read-only session: connect, log in, STAT, LIST, UIDL, TOP for every
  * message not already known, QUIT. It never sends DELE, so QUIT changes
@@ -100,54 +101,52 @@ quit_cb (GObject      *object,
 /* Servers without UIDL: like other clients, recognise a message by its
  * headers, but only by those that stay the same when a server rebuilds
  * the message for each session (some regenerate MIME boundaries, Received
- * or Status lines): Message-ID, Date, From, Subject and the size. Each
- * field is written with its length, and a missing one differently from an
- * empty one, so no two different sets can run together. A message with
- * none of the four falls back to its whole header block (only the part
- * before the first empty line, in case the server sent more than TOP n 0
- * asked for): it would otherwise share one key with every such message of
- * its size.
+ * or Status lines): Message-ID, Date, From, Subject and the size. Their
+ * raw values count, not the decoded ones, so that a better decoder in a
+ * later version does not make every message new again; only folding is
+ * evened out. Each field goes in with its length, and a missing one
+ * differently from an empty one, so no two different sets run together.
+ * A message with none of the four falls back to its whole header block
+ * (the part before the first empty line, in case the server sent more
+ * than TOP n 0 asked for): it would otherwise share one key with every
+ * such message of its size.
  */
-static void
-hash_field (GChecksum  *checksum,
-            const char *name,
-            const char *value)
-{
-  g_autofree char *field = NULL;
-
-  if (value != NULL)
-    field = g_strdup_printf ("%s=%zu:%s\n", name, strlen (value), value);
-  else
-    field = g_strdup_printf ("%s!\n", name);
-  g_checksum_update (checksum, (const guchar *) field, -1);
-}
-
 static char *
-header_hash_key (const char      *text,
-                 gsize            len,
-                 const MpHeaders *headers,
-                 guint64          size)
+header_hash_key (const char *text,
+                 gsize       len,
+                 guint64     size)
 {
+  static const char * const names[] = { "Message-ID", "Date", "From", "Subject", NULL };
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *date = headers ? mp_headers_format_date_iso8601 (headers) : NULL;
-  g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+  g_autoptr(GPtrArray) values = mp_headers_dup_raw_values (text, len, names);
+  gboolean any = FALSE;
 
-  if (headers == NULL ||
-      (headers->message_id == NULL && date == NULL &&
-       headers->from == NULL && headers->subject == NULL))
+  for (guint i = 0; i < values->len; i++)
+    any = any || g_ptr_array_index (values, i) != NULL;
+
+  if (any)
+    {
+      g_autofree char *size_text = g_strdup_printf ("size=%" G_GUINT64_FORMAT "\n", size);
+
+      for (guint i = 0; i < values->len; i++)
+        {
+          const char *value = g_ptr_array_index (values, i);
+          g_autofree char *field = NULL;
+
+          if (value != NULL)
+            field = g_strdup_printf ("%s=%zu:%s\n", names[i], strlen (value), value);
+          else
+            field = g_strdup_printf ("%s!\n", names[i]);
+          g_checksum_update (checksum, (const guchar *) field, -1);
+        }
+      g_checksum_update (checksum, (const guchar *) size_text, -1);
+    }
+  else
     {
       const char *end = g_strstr_len (text, len, "\r\n\r\n");
       gsize header_len = end ? (gsize) (end - text) + 2 : len;
 
       g_checksum_update (checksum, (const guchar *) text, header_len);
-    }
-  else
-    {
-      hash_field (checksum, "message-id", headers->message_id);
-      hash_field (checksum, "date", date);
-      hash_field (checksum, "from", headers->from);
-      hash_field (checksum, "subject", headers->subject);
-      hash_field (checksum, "size", size_text);
     }
 
   return g_strconcat ("sha256:", g_checksum_get_string (checksum), NULL);
@@ -189,7 +188,7 @@ set_headers (MpMessageInfo *info,
   g_clear_error (&info->error);
   info->headers = mp_headers_parse (text, len);
   if (info->key == NULL)
-    info->key = header_hash_key (text, len, info->headers, info->size);
+    info->key = header_hash_key (text, len, info->size);
 }
 
 static void

@@ -30,7 +30,7 @@ G_BEGIN_DECLS
  * @uid: (nullable): the UIDL unique-id, or %NULL if the server has no UIDL
  * @key: (nullable): what identifies the message across sessions: @uid, or
  *   without UIDL "sha256:" and a hash of its stable headers (Message-ID,
- *   Date, From, Subject) and size; %NULL only when neither is known (no
+ *   Date, From, Subject, raw) and size; %NULL only when neither is known (no
  *   headers on a server without UIDL)
  * @size: the size LIST reported
  * @headers: (nullable): the decoded headers (from TOP, or from RETR when
