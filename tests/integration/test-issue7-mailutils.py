@@ -230,7 +230,7 @@ class MailutilsTest(unittest.TestCase):
             argv = list(args) + ["--url", self.url(user, listener),
                                  "--security", SECURITY[listener], "--cafile", self.mu.cafile]
         return mptest.run_mailpeek(argv, password=self.mu.users[user], home=home,
-                                   timeout=60)
+                                   timeout=120)
 
     def session(self, offset, user):
         """The transcript of the session(s) since OFFSET, once the logged-in
