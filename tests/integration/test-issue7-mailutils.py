@@ -92,8 +92,8 @@ class TopHidingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            server = socket.create_connection(("127.0.0.1", self.target_port), timeout=30)
-            client.settimeout(30)
+            server = socket.create_connection(("127.0.0.1", self.target_port), timeout=120)
+            client.settimeout(120)
             capas = [0]
             lock = threading.Lock()
             for target in (self._upstream, self._downstream):
