@@ -38,6 +38,7 @@ struct _Command
   guint        allow_continue : 1;
   guint        sensitive : 1;
   guint        have_status : 1;
+  CommandSkip  skip;
   CommandDone  done;
   gpointer     user_data;
 };
@@ -55,6 +56,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void pump (MpPop3Client *self);
+static void check_quiescent (MpPop3Client *self);
 
 /* Helpers */
 
@@ -406,13 +408,17 @@ read_cb (GObject      *object,
   n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
 
   if (self->state == STATE_CLOSED)
-    return;
+    {
+      check_quiescent (self);
+      return;
+    }
 
   if (n < 0)
     {
       g_autoptr(GError) mapped = _mp_pop3_client_map_io_error (self, error);
 
       _mp_pop3_client_fail_connection (self, mapped);
+      check_quiescent (self);
       return;
     }
 
@@ -422,6 +428,7 @@ read_cb (GObject      *object,
                                               _("%s closed the connection"),
                                               self->host);
       _mp_pop3_client_fail_connection (self, closed);
+      check_quiescent (self);
       return;
     }
 
@@ -436,7 +443,10 @@ ensure_reading (MpPop3Client *self)
   if (self->reading || self->state == STATE_CLOSED || self->input == NULL)
     return;
 
-  if (!process_buffered (self) || g_queue_is_empty (&self->inflight))
+  /* The replies already buffered may complete commands whose callbacks
+   * queue more and get here again: a read may be under way after this.
+   */
+  if (!process_buffered (self) || g_queue_is_empty (&self->inflight) || self->reading)
     return;
 
   self->reading = TRUE;
@@ -465,10 +475,14 @@ write_cb (GObject      *object,
       g_autoptr(GError) mapped = _mp_pop3_client_map_io_error (self, error);
 
       _mp_pop3_client_fail_connection (self, mapped);
+      check_quiescent (self);
       return;
     }
 
-  pump (self);
+  if (self->state == STATE_CLOSED)
+    check_quiescent (self);
+  else
+    pump (self);
 }
 
 static void
@@ -499,12 +513,22 @@ ensure_writing (MpPop3Client *self)
 static void
 pump (MpPop3Client *self)
 {
+  GQueue skipped = G_QUEUE_INIT;
+  Command *cmd;
+
   if (self->state == STATE_CLOSED || self->output == NULL)
     return;
 
   while (!g_queue_is_empty (&self->pending))
     {
-      Command *cmd = g_queue_peek_head (&self->pending);
+      cmd = g_queue_peek_head (&self->pending);
+
+      if (cmd->skip != NULL && cmd->skip (self, cmd->user_data))
+        {
+          g_queue_pop_head (&self->pending);
+          g_queue_push_tail (&skipped, cmd);
+          continue;
+        }
 
       if (!g_queue_is_empty (&self->inflight))
         {
@@ -535,11 +559,91 @@ pump (MpPop3Client *self)
 
   ensure_writing (self);
   ensure_reading (self);
+
+  /* Told only now: their callbacks may queue more and pump again. */
+  if (!g_queue_is_empty (&skipped))
+    {
+      g_object_ref (self);
+      while ((cmd = g_queue_pop_head (&skipped)))
+        {
+          cmd->done (self, NULL, NULL, cmd->user_data);
+          command_free (cmd);
+        }
+      g_object_unref (self);
+    }
+}
+
+static void
+check_quiescent (MpPop3Client *self)
+{
+  QuiescentFunc func = self->quiescent_func;
+
+  if (func == NULL || self->state != STATE_CLOSED || self->reading || self->writing)
+    return;
+
+  self->quiescent_func = NULL;
+  func (self, g_steal_pointer (&self->quiescent_data));
+}
+
+/* @func runs once the session is closed and no read or write is in
+ * flight: at once if that is so now, else from the last I/O callback.
+ */
+void
+_mp_pop3_client_when_quiescent (MpPop3Client  *self,
+                                QuiescentFunc  func,
+                                gpointer       user_data)
+{
+  g_return_if_fail (self->quiescent_func == NULL);
+  g_return_if_fail (self->state == STATE_CLOSED);
+
+  self->quiescent_func = func;
+  self->quiescent_data = user_data;
+  check_quiescent (self);
+}
+
+/* Forgets the closed connection and everything learnt on it, so that
+ * mp-pop3-connect.c can open a new one on the same object. Only on a
+ * quiescent session (see _mp_pop3_client_when_quiescent()).
+ */
+void
+_mp_pop3_client_reset_connection (MpPop3Client *self)
+{
+  g_return_if_fail (self->state == STATE_CLOSED);
+  g_return_if_fail (!self->reading && !self->writing);
+  g_return_if_fail (g_queue_is_empty (&self->pending) && g_queue_is_empty (&self->inflight));
+
+  self->state = STATE_DISCONNECTED;
+  g_clear_error (&self->fatal);
+  g_clear_object (&self->stream);
+  g_clear_object (&self->socket_connection);
+  self->input = NULL;
+  self->output = NULL;
+  g_clear_object (&self->io_cancellable);
+  mp_pop3_reader_clear (self->reader);
+  g_byte_array_set_size (self->out_buffer, 0);
+  g_byte_array_set_size (self->writing_buffer, 0);
+  self->inflight_bytes = 0;
+
+  g_clear_pointer (&self->greeting, g_free);
+  g_clear_pointer (&self->apop_timestamp, g_free);
+  _mp_pop3_client_set_capabilities (self, NULL);
+  self->capa_supported = FALSE;
+  self->encrypted = FALSE;
+  self->pipelining = FALSE;
+  self->pin_mismatch = FALSE;
+  self->utf8 = FALSE;
+  self->top_refused = FALSE;
+  self->n_messages_known = FALSE;
+  self->n_messages = 0;
+  self->auth_used = MP_POP3_AUTH_AUTO;
+  g_clear_object (&self->peer_certificate);
+  self->peer_certificate_errors = 0;
 }
 
 /* Queues one command line; @line is NULL only for the greeting. @done is
  * called exactly once, with the reply or with the error that ended the
- * session.
+ * session (or, see _mp_pop3_client_queue_command_full(), with neither
+ * when the command was skipped).
  */
 void
 _mp_pop3_client_queue_command (MpPop3Client *self,
@@ -549,19 +653,37 @@ _mp_pop3_client_queue_command (MpPop3Client *self,
                                CommandDone   done,
                                gpointer      user_data)
 {
+  _mp_pop3_client_queue_command_full (self, line, flags, max_bytes, NULL, done, user_data);
+}
+
+/* As _mp_pop3_client_queue_command(), with @skip asked before sending. */
+void
+_mp_pop3_client_queue_command_full (MpPop3Client *self,
+                                    const char   *line,
+                                    CommandFlags  flags,
+                                    gsize         max_bytes,
+                                    CommandSkip   skip,
+                                    CommandDone   done,
+                                    gpointer      user_data)
+{
   Command *cmd = g_new0 (Command, 1);
 
   if (line != NULL)
     {
       const char *space = strchr (line, ' ');
 
-      cmd->verb = space ? g_ascii_strup (line, space - line) : g_ascii_strup (line, -1);
+      /* A SASL response has no verb, and its text is secret. */
+      if (space == NULL && (flags & CMD_SENSITIVE))
+        cmd->verb = g_strdup ("(SASL)");
+      else
+        cmd->verb = space ? g_ascii_strup (line, space - line) : g_ascii_strup (line, -1);
       cmd->line = g_strconcat (line, "\r\n", NULL);
       cmd->line_len = strlen (cmd->line);
     }
   cmd->multiline = (flags & CMD_MULTILINE) != 0;
   cmd->allow_continue = (flags & CMD_CONTINUE) != 0;
   cmd->sensitive = (flags & CMD_SENSITIVE) != 0;
+  cmd->skip = skip;
   cmd->max_bytes = max_bytes;
   cmd->done = done;
   cmd->user_data = user_data;
@@ -1015,11 +1137,61 @@ mp_pop3_client_get_encrypted (MpPop3Client *self)
   return self->encrypted;
 }
 
+/**
+ * mp_pop3_client_get_auth_method_used:
+ *
+ * Returns: the method that logged in (after a fallback, the one that
+ *   worked), or %MP_POP3_AUTH_AUTO before a login succeeded
+ */
 MpPop3AuthMethod
 mp_pop3_client_get_auth_method_used (MpPop3Client *self)
 {
   g_return_val_if_fail (MP_IS_POP3_CLIENT (self), MP_POP3_AUTH_AUTO);
   return self->auth_used;
+}
+
+/**
+ * mp_pop3_client_get_utf8:
+ *
+ * Returns: %TRUE if the server advertised `UTF8` (RFC 6856) and accepted
+ *   the `UTF8` command this session sent before logging in: the headers
+ *   of the messages may then hold raw UTF-8
+ */
+gboolean
+mp_pop3_client_get_utf8 (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->utf8;
+}
+
+/**
+ * mp_pop3_client_get_top_refused:
+ *
+ * Whether TOP is unusable in this session (TOP is optional in RFC 1939):
+ * %TRUE when the last CAPA that worked did not list `TOP`, or once the
+ * server answered `-ERR` to a TOP of mp_pop3_client_top_many_async() for
+ * a message that exists: one within the size of the maildrop that STAT or
+ * LIST reported in this session (or any message, before either did). In
+ * a POP3 session the messages are fixed (RFC 1939 §8: the maildrop is
+ * locked), so such a `-ERR` is about TOP; a server that lets another
+ * session expunge under us is taken for one that refuses TOP, which only
+ * costs the caller a RETR.
+ *
+ * From then on mp_pop3_client_top_async() and every item of
+ * mp_pop3_client_top_many_async() not yet sent fail at once with
+ * %MP_POP3_ERROR_NOT_SUPPORTED, without sending TOP; a caller takes the
+ * headers from a RETR instead (for small messages) or does without.
+ *
+ * Returns: %TRUE if TOP is known not to work in this session
+ */
+gboolean
+mp_pop3_client_get_top_refused (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  if (self->top_refused)
+    return TRUE;
+  return self->capa_supported && find_capability (self, "TOP") == NULL;
 }
 
 /**

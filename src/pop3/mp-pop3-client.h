@@ -80,6 +80,8 @@ gboolean             mp_pop3_client_has_sasl_mechanism      (MpPop3Client       
 gboolean             mp_pop3_client_get_pipelining          (MpPop3Client         *self);
 gboolean             mp_pop3_client_get_encrypted           (MpPop3Client         *self);
 MpPop3AuthMethod     mp_pop3_client_get_auth_method_used    (MpPop3Client         *self);
+gboolean             mp_pop3_client_get_utf8                (MpPop3Client         *self);
+gboolean             mp_pop3_client_get_top_refused         (MpPop3Client         *self);
 GTlsCertificate     *mp_pop3_client_get_peer_certificate    (MpPop3Client         *self);
 GTlsCertificateFlags mp_pop3_client_get_peer_certificate_errors (MpPop3Client     *self);
 guint                mp_pop3_client_get_command_count       (MpPop3Client         *self,

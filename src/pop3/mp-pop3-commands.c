@@ -42,6 +42,40 @@ simple_data_new (const char *line)
   return data;
 }
 
+/* TOP refusal */
+
+/* _mp_pop3_client_note_top_refused:
+ * @number: the message whose TOP the server answered with `-ERR`
+ *
+ * Records that TOP does not work in this session, unless @number is past
+ * the end of the maildrop as STAT or LIST gave it (then the caller asked
+ * for a message that is not there, and TOP may well work).
+ */
+void
+_mp_pop3_client_note_top_refused (MpPop3Client *self,
+                                  guint         number)
+{
+  if (self->top_refused)
+    return;
+  if (self->n_messages_known && (number == 0 || number > self->n_messages))
+    return;
+
+  g_debug ("%s: TOP %u refused: no more TOP in this session", self->host, number);
+  self->top_refused = TRUE;
+}
+
+/* _mp_pop3_client_top_refused_error:
+ *
+ * Returns: (transfer full): the %MP_POP3_ERROR_NOT_SUPPORTED error of a
+ *   TOP not sent because TOP does not work in this session
+ */
+GError *
+_mp_pop3_client_top_refused_error (MpPop3Client *self)
+{
+  return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                      _("%s does not offer TOP"), self->host);
+}
+
 static void
 simple_done (MpPop3Client *self,
              Reply        *reply,
@@ -186,6 +220,8 @@ mp_pop3_client_stat_finish (MpPop3Client  *self,
       return FALSE;
     }
 
+  self->n_messages_known = TRUE;
+  self->n_messages = n;
   if (count != NULL)
     *count = n;
   if (size != NULL)
@@ -259,6 +295,12 @@ mp_pop3_client_list_finish (MpPop3Client  *self,
       entry.size = s;
       g_array_append_val (entries, entry);
     }
+
+  /* Numbers are 1..n in a session (RFC 1939 §5), minus what it DELEd. */
+  self->n_messages_known = TRUE;
+  self->n_messages = 0;
+  for (guint i = 0; i < entries->len; i++)
+    self->n_messages = MAX (self->n_messages, g_array_index (entries, MpPop3ListEntry, i).number);
 
   return g_steal_pointer (&entries);
 }
@@ -372,6 +414,11 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
  * @lines: body lines wanted after the header (0 for the header only)
  * @max_bytes: the most the reply may hold; more ends the session with
  *   %MP_POP3_ERROR_REPLY_TOO_LARGE
+ *
+ * Fails with %MP_POP3_ERROR_NOT_SUPPORTED, without sending anything, once
+ * mp_pop3_client_get_top_refused() is %TRUE. A `-ERR` to this one TOP is
+ * %MP_POP3_ERROR_FAILED and changes nothing else (a TOP job's does, see
+ * mp_pop3_client_top_many_async()).
  */
 void
 mp_pop3_client_top_async (MpPop3Client        *self,
@@ -383,6 +430,17 @@ mp_pop3_client_top_async (MpPop3Client        *self,
                           gpointer             user_data)
 {
   g_autofree char *line = g_strdup_printf ("TOP %u %u", number, lines);
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+
+  if (self->state == STATE_TRANSACTION && mp_pop3_client_get_top_refused (self))
+    {
+      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, mp_pop3_client_top_async);
+      g_task_return_error (task, _mp_pop3_client_top_refused_error (self));
+      return;
+    }
 
   simple_command (self, mp_pop3_client_top_async, line, TRUE, max_bytes,
                   cancellable, callback, user_data);
