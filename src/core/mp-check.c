@@ -47,14 +47,9 @@ typedef struct
   GHashTable        *by_number;
   GArray            *list;
   GPtrArray         *uidl;
-  GArray            *rest;
   GError            *error;
   gint64             retr_header_limit;
   guint              pending;
-  guint              top_proven : 1;
-  guint              top_refused : 1;
-  guint              retr_succeeded : 1;
-  guint              too_large : 1;
 } CheckData;
 
 typedef struct
@@ -68,7 +63,6 @@ check_data_free (CheckData *data)
 {
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->by_number, g_hash_table_unref);
-  g_clear_pointer (&data->rest, g_array_unref);
   g_clear_pointer (&data->list, g_array_unref);
   g_clear_pointer (&data->uidl, g_ptr_array_unref);
   g_clear_error (&data->error);
@@ -267,10 +261,7 @@ retr_cb (GObject      *object,
   bytes = mp_pop3_client_retr_finish (client, result, &error);
 
   if (bytes != NULL)
-    {
-      set_headers (info, bytes, TRUE);
-      data->retr_succeeded = TRUE;
-    }
+    set_headers (info, bytes, TRUE);
   else if (data->error == NULL && is_session_error (client, error))
     data->error = error;
   else
@@ -283,23 +274,13 @@ retr_cb (GObject      *object,
     return;
 
   if (data->error != NULL)
-    {
-      fail (task, g_steal_pointer (&data->error));
-      return;
-    }
-
-  /* A RETR that worked proves the message is there, so its TOP was
-   * refused; one too large to try is counted the same way. Only when every
-   * RETR failed as well were the messages themselves the problem (another
-   * session expunged them), not TOP.
-   */
-  if (data->retr_succeeded || data->too_large)
-    data->snapshot->top_supported = FALSE;
-  finish (task);
+    fail (task, g_steal_pointer (&data->error));
+  else
+    finish (task);
 }
 
-/* What TOP could not give: the headers from a RETR of the whole message
- * for those up to the limit (a RETR cannot be stopped halfway without
+/* A server without TOP: the headers from a RETR of the whole message for
+ * the messages up to the limit (a RETR cannot be stopped halfway without
  * dropping the session), an error for the larger ones.
  */
 static void
@@ -311,6 +292,7 @@ fetch_by_retr (GTask  *task,
   guint64 limit;
   guint queued = 0;
 
+  data->snapshot->top_supported = FALSE;
   if (numbers->len == 0)
     {
       finish (task);
@@ -318,6 +300,7 @@ fetch_by_retr (GTask  *task,
     }
 
   limit = get_retr_header_limit (data);
+  /* One extra count, so that a RETR failing at once cannot finish early. */
   data->pending = 1;
   for (guint i = 0; i < numbers->len; i++)
     {
@@ -330,7 +313,6 @@ fetch_by_retr (GTask  *task,
           g_clear_error (&info->error);
           info->error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
                                              _("headers not available: the server does not offer TOP"));
-          data->too_large = TRUE;
           continue;
         }
 
@@ -344,20 +326,12 @@ fetch_by_retr (GTask  *task,
                                  g_task_get_cancellable (task), retr_cb, item);
     }
 
-  g_debug ("TOP unavailable: %u message(s) fetched whole, %u too large",
+  g_debug ("no TOP: %u message(s) fetched whole, %u too large",
            queued, numbers->len - queued);
 
-  /* The extra count keeps a synchronous failure from finishing early. */
   if (--data->pending == 0)
-    {
-      if (data->too_large)
-        data->snapshot->top_supported = FALSE;
-      finish (task);
-    }
+    finish (task);
 }
-
-static void send_tops (GTask  *task,
-                       GArray *numbers);
 
 static void
 top_many_cb (GObject      *object,
@@ -368,8 +342,7 @@ top_many_cb (GObject      *object,
   MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GArray) refused = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GArray) rest = g_steal_pointer (&data->rest);
+  g_autoptr(GArray) failed = g_array_new (FALSE, FALSE, sizeof (guint));
   GError *error = NULL;
 
   results = mp_pop3_client_top_many_finish (client, result, &error);
@@ -388,63 +361,26 @@ top_many_cb (GObject      *object,
       if (res->error != NULL)
         {
           info->error = g_steal_pointer (&res->error);
-          g_array_append_val (refused, res->number);
+          g_array_append_val (failed, res->number);
         }
       else
         set_headers (info, res->data, FALSE);
     }
 
-  /* The first -ERR to TOP ends TOP for this session. */
-  if (refused->len > 0)
-    data->top_refused = TRUE;
-
-  if (rest != NULL && rest->len > 0)
-    {
-      if (!data->top_refused)
-        {
-          send_tops (task, rest);
-          return;
-        }
-      g_array_append_vals (refused, rest->data, rest->len);
-    }
-
-  fetch_by_retr (task, refused);
-}
-
-/* Where CAPA vouched for TOP, every TOP goes out at once (pipelined when
- * allowed). Where nothing did (no CAPA), the first one goes alone: a
- * server that refuses it then gets no more TOPs (some disconnect after a
- * few errors), and the rest follow together once it worked.
- */
-static void
-send_tops (GTask  *task,
-           GArray *numbers)
-{
-  MpPop3Client *client = g_task_get_source_object (task);
-  CheckData *data = g_task_get_task_data (task);
-  guint n = numbers->len;
-
-  if (!data->top_proven && n > 1)
-    {
-      data->rest = g_array_sized_new (FALSE, FALSE, sizeof (guint), n - 1);
-      g_array_append_vals (data->rest, &g_array_index (numbers, guint, 1), n - 1);
-      n = 1;
-    }
-  data->top_proven = TRUE;
-
-  mp_pop3_client_top_many_async (client,
-                                 (const guint *) (gpointer) numbers->data,
-                                 n,
-                                 0,
-                                 MP_CHECK_MAX_HEADER_BYTES,
-                                 g_task_get_cancellable (task),
-                                 top_many_cb,
-                                 task);
+  /* The engine tells a refused TOP (the message exists, LIST says so;
+   * later TOPs were not even sent) from a message another session
+   * expunged, which keeps its error.
+   */
+  if (failed->len > 0 && mp_pop3_client_get_top_refused (client))
+    fetch_by_retr (task, failed);
+  else
+    finish (task);
 }
 
 static void
 fetch_headers (GTask *task)
 {
+  MpPop3Client *client = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
 
@@ -463,7 +399,14 @@ fetch_headers (GTask *task)
   else if (!data->snapshot->top_supported)
     fetch_by_retr (task, numbers);
   else
-    send_tops (task, numbers);
+    mp_pop3_client_top_many_async (client,
+                                   (const guint *) (gpointer) numbers->data,
+                                   numbers->len,
+                                   0,
+                                   MP_CHECK_MAX_HEADER_BYTES,
+                                   g_task_get_cancellable (task),
+                                   top_many_cb,
+                                   task);
 }
 
 /* STAT, LIST and UIDL go out together (pipelined when the server allows)
@@ -596,12 +539,10 @@ open_cb (GObject      *object,
 
   data->snapshot->pipelining = mp_pop3_client_get_pipelining (client);
 
-  /* TOP is optional (RFC 1939): a CAPA without it is believed, and no TOP
-   * is sent; without CAPA the first TOP finds out (see send_tops()).
+  /* TOP is optional (RFC 1939): after a CAPA without it no TOP is sent;
+   * without CAPA the first TOP finds out (see top_many_cb()).
    */
-  data->top_proven = mp_pop3_client_get_capa_supported (client);
-  data->snapshot->top_supported = (!data->top_proven ||
-                                   mp_pop3_client_has_capability (client, "TOP"));
+  data->snapshot->top_supported = !mp_pop3_client_get_top_refused (client);
 
   /* Without CAPA, a missing UIDL capability proves nothing: ask. */
   data->pending = 2;

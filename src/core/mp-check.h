@@ -55,7 +55,8 @@ typedef struct
  * @uidl_supported: whether the server answered UIDL
  * @pipelining: whether the session pipelined its commands
  * @top_supported: %FALSE when the server does not offer TOP (not in CAPA,
- *   or it refused TOP for a message it then sent with RETR)
+ *   or it refused TOP for a message that exists; see
+ *   mp_pop3_client_get_top_refused())
  * @messages: (element-type MpMessageInfo): one per LIST entry
  */
 typedef struct
