@@ -367,9 +367,8 @@ top_many_cb (GObject      *object,
         set_headers (info, res->data, FALSE);
     }
 
-  /* The engine tells a refused TOP (the message exists, LIST says so;
-   * later TOPs were not even sent) from a message another session
-   * expunged, which keeps its error.
+  /* An -ERR to TOP for a message of the maildrop means TOP is refused
+   * (the engine then sent no more TOPs); other failures keep their error.
    */
   if (failed->len > 0 && mp_pop3_client_get_top_refused (client))
     fetch_by_retr (task, failed);
