@@ -13,7 +13,9 @@
 # steady-state one of the unchanged mailbox (seen-state reused: no TOP),
 # with the TOP counts from Dovecot's log.  Prints wall times and ratios;
 # exits non-zero only if a run fails functionally or the steady-state poll
-# sends a TOP.  About a minute and a half.
+# sends a TOP.  Then tests/bench/bench-download.c: the peak memory above
+# idle of a 200 MiB download (.eml and Maildir) and the longest main-loop
+# stall during a 20 MiB one.  About two minutes.
 #
 # Extra arguments go to bench-headers.py, e.g.  build-aux/bench.sh --messages 500
 
@@ -36,4 +38,8 @@ status=0
 /usr/bin/python3 tests/bench/bench-headers.py --mailpeek "$dir/src/mailpeek" "$@" || status=1
 echo
 /usr/bin/python3 tests/bench/bench-steady.py --mailpeek "$dir/src/mailpeek" || status=1
+echo
+# A 200 MiB download's peak memory and a 20 MiB download's longest
+# main-loop stall, against the scripted server in a child process.
+"$dir/tests/bench-download" || status=1
 exit $status
