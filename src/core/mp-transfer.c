@@ -26,6 +26,10 @@
  */
 #define RETR_SLACK     (1024 * 1024)
 #define RETR_MAX_BYTES ((gsize) 1024 * 1024 * 1024)
+/* TOP n k for a snippet: the headers and a few lines; a server that sends
+ * the whole message instead is cut off here.
+ */
+#define MP_TRANSFER_MAX_TOP_BYTES (512 * 1024)
 
 G_DEFINE_QUARK (mp-transfer-error-quark, mp_transfer_error)
 
@@ -36,6 +40,7 @@ mp_transfer_outcome_free (MpTransferOutcome *outcome)
     return;
   g_free (outcome->uid);
   g_free (outcome->path);
+  g_clear_pointer (&outcome->data, g_bytes_unref);
   g_clear_error (&outcome->error);
   g_free (outcome);
 }
@@ -45,6 +50,8 @@ typedef struct
   char             *directory;
   MpDownloadFlags   flags;
   gboolean          download;
+  gboolean          top;
+  guint             top_lines;
   GPtrArray        *outcomes;
   GHashTable       *numbers;
   GHashTable       *sizes;
@@ -62,6 +69,8 @@ transfer_data_free (TransferData *data)
   g_clear_pointer (&data->numbers, g_hash_table_unref);
   g_clear_pointer (&data->sizes, g_hash_table_unref);
   g_clear_pointer (&data->marked, g_ptr_array_unref);
+  if (data->file != NULL)
+    mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
   g_clear_pointer (&data->message, g_bytes_unref);
   g_free (data);
@@ -249,6 +258,8 @@ next_message (GTask *task)
   TransferData *data = g_task_get_task_data (task);
 
   /* Unless it was committed, this removes the temporary file. */
+  if (data->file != NULL)
+    mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
   g_clear_pointer (&data->message, g_bytes_unref);
   data->next++;
@@ -314,6 +325,7 @@ retr_cb (GObject      *object,
       if (!mp_pop3_client_is_connected (MP_POP3_CLIENT (object)))
         {
           /* Nothing can be marked without a session; nothing was. */
+          mp_transfer_file_abort (data->file);
           g_clear_object (&data->file);
           settle_remaining (data, error);
           finish (task);
@@ -463,6 +475,80 @@ list_cb (GObject      *object,
     }
 }
 
+/* TOP by UID (snippets): the numbers come from this session's UIDL, like
+ * those of RETR and DELE, so TOP never shows another message's text.
+ */
+static void
+top_many_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GPtrArray) asked = g_steal_pointer (&data->marked);
+  GError *error = NULL;
+
+  /* Nothing is marked for deletion in this session. */
+  data->marked = g_ptr_array_new ();
+  results = mp_pop3_client_top_many_finish (MP_POP3_CLIENT (object), result, &error);
+  if (results == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+
+  g_assert (results->len == asked->len);
+  for (guint i = 0; i < results->len; i++)
+    {
+      MpPop3Result *res = g_ptr_array_index (results, i);
+      MpTransferOutcome *outcome = g_ptr_array_index (asked, i);
+
+      if (res->error != NULL)
+        outcome->error = g_steal_pointer (&res->error);
+      else
+        outcome->data = g_steal_pointer (&res->data);
+    }
+
+  quit (task);
+}
+
+static void
+top_verified (GTask *task)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_clear_pointer (&data->marked, g_ptr_array_unref);
+  data->marked = g_ptr_array_new ();
+  for (guint i = 0; i < data->outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+      guint number = outcome_number (data, outcome);
+
+      if (outcome->error != NULL)
+        continue;
+      g_array_append_val (numbers, number);
+      g_ptr_array_add (data->marked, outcome);
+    }
+
+  if (numbers->len == 0)
+    {
+      quit (task);
+      return;
+    }
+
+  mp_pop3_client_top_many_async (client,
+                                 (const guint *) (gpointer) numbers->data,
+                                 numbers->len,
+                                 data->top_lines,
+                                 MP_TRANSFER_MAX_TOP_BYTES,
+                                 g_task_get_cancellable (task),
+                                 top_many_cb,
+                                 task);
+}
+
 static void
 uidl_cb (GObject      *object,
          GAsyncResult *result,
@@ -520,6 +606,12 @@ uidl_cb (GObject      *object,
       else
         g_hash_table_insert (data->numbers, outcome,
                              g_hash_table_lookup (by_uid, outcome->uid));
+    }
+
+  if (data->top)
+    {
+      top_verified (task);
+      return;
     }
 
   mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
@@ -669,6 +761,56 @@ GPtrArray *
 mp_download_messages_finish (MpPop3Client  *client,
                              GAsyncResult  *result,
                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mp_top_messages_async:
+ * @client: a client that has not connected yet
+ * @uids: (array zero-terminated=1): the UIDs
+ * @lines: the body lines TOP asks for
+ *
+ * Fetches `TOP n @lines` of exactly the messages named by @uids, in one
+ * read-only session whose UIDL maps them to numbers: UIDL, TOP for each
+ * UID found exactly once, QUIT. Each outcome's data holds the reply.
+ */
+void
+mp_top_messages_async (MpPop3Client        *client,
+                       const char          *user,
+                       const char          *password,
+                       MpPop3AuthMethod     auth,
+                       const char * const  *uids,
+                       guint                lines,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  TransferData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (uids != NULL);
+
+  data = g_new0 (TransferData, 1);
+  data->top = TRUE;
+  data->top_lines = lines;
+  start (client, mp_top_messages_async, user, password, auth, uids, data,
+         cancellable, callback, user_data);
+}
+
+/**
+ * mp_top_messages_finish:
+ *
+ * Returns: (transfer full) (element-type MpTransferOutcome): one outcome per
+ *   distinct UID, with data or an error; %NULL with an error when no
+ *   session could be set up
+ */
+GPtrArray *
+mp_top_messages_finish (MpPop3Client  *client,
+                        GAsyncResult  *result,
+                        GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
 
