@@ -24,6 +24,7 @@
 #include "mp-mailbox.h"
 #include "mp-message-private.h"
 #include "mp-poller.h"
+#include "mp-secrets.h"
 #include "mp-test-server.h"
 #include "mp-test-util.h"
 
@@ -681,6 +682,480 @@ test_summary (Fixture       *fixture,
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 3);
 }
 
+/* ---- one queue per account -------------------------------------------- */
+
+static int
+log_index (char       **log,
+           const char  *line,
+           int          from)
+{
+  for (int i = from; log[i] != NULL; i++)
+    if (g_str_equal (log[i], line))
+      return i;
+  return -1;
+}
+
+static guint
+count_before (char       **log,
+              const char  *line,
+              int          end)
+{
+  guint n = 0;
+
+  for (int i = 0; i < end && log[i] != NULL; i++)
+    n += g_str_equal (log[i], line);
+  return n;
+}
+
+static void
+progress_cb (guint    done,
+             guint    total,
+             guint64  bytes,
+             guint64  total_bytes,
+             gpointer user_data)
+{
+  guint *calls = user_data;
+
+  g_assert_cmpuint (done, <=, total);
+  (*calls)++;
+}
+
+static void
+test_delete_behind_poll (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  g_autoptr(GAsyncResult) check_result = NULL;
+  g_autoptr(GAsyncResult) delete_result = NULL;
+  g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) log = NULL;
+  MpTransferOutcome *outcome;
+  g_autofree char *changes = NULL;
+  int quit, dele;
+  guint progress_calls = 0;
+
+  /* Every reply takes a while, so the delete is asked for while the poll
+   * runs; it must wait for the poll's session to end.
+   */
+  mp_test_server_set_reply_delay (fixture->server, 20);
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  g_free (take_changes (fixture));
+  g_ptr_array_add (doomed, g_object_ref (item (mailbox, 1)));
+
+  mp_test_server_clear_log (fixture->server);
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &check_result);
+  g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
+  mp_mailbox_delete_async (mailbox, doomed, progress_cb, &progress_calls, NULL,
+                           mp_test_result_cb, &delete_result);
+  g_assert_true (mp_mailbox_get_busy (mailbox));
+
+  mp_test_await (&check_result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, check_result, &error));
+  g_assert_no_error (error);
+  mp_test_await (&delete_result, GUARD_SECONDS);
+  outcomes = mp_mailbox_delete_finish (mailbox, delete_result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (outcomes);
+  g_assert_cmpuint (outcomes->len, ==, 1);
+  outcome = g_ptr_array_index (outcomes, 0);
+  g_assert_no_error (outcome->error);
+  g_assert_true (outcome->deleted);
+  g_assert_cmpstr (outcome->uid, ==, "uid-00000002");
+  g_assert_cmpuint (progress_calls, >=, 2);
+
+  /* The server log: the poll's session ended (QUIT) before the delete's
+   * began, so the delete's UIDL and DELE come after it, and nothing was
+   * refused as in use.
+   */
+  log = mp_test_server_get_log (fixture->server);
+  quit = log_index (log, "QUIT", 0);
+  dele = log_index (log, "DELE 2", 0);
+  g_assert_cmpint (quit, >=, 0);
+  g_assert_cmpint (dele, >, quit);
+  g_assert_cmpuint (count_before (log, "UIDL", quit), ==, 1);
+  g_assert_cmpuint (count_before (log, "STAT", quit), ==, 1);
+  g_assert_cmpint (log_index (log, "QUIT", quit + 1), >, dele);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 3);
+
+  /* Confirmed: gone from the server, the list and the state. */
+  g_assert_false (mp_test_server_has_uid (fixture->server, "uid-00000002"));
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "1,1,0");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 2);
+  g_assert_null (mp_mailbox_find_message (mailbox, "uid-00000002"));
+  g_assert_false (mp_mailbox_state_contains (mp_poller_get_state (fixture->poller,
+                                                                  mp_mailbox_get_account (mailbox)),
+                                             "uid-00000002"));
+  wait_not_busy (mailbox);
+
+  /* The next poll agrees and changes nothing. */
+  check_ok (mailbox);
+  g_clear_pointer (&changes, g_free);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "");
+}
+
+typedef struct
+{
+  guint   calls;
+  guint   done;
+  guint   total;
+  guint64 bytes;
+  guint64 total_bytes;
+} Progress;
+
+static void
+record_progress_cb (guint    done,
+                    guint    total,
+                    guint64  bytes,
+                    guint64  total_bytes,
+                    gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  g_assert_cmpuint (done, >=, progress->done);
+  g_assert_cmpuint (bytes, >=, progress->bytes);
+  progress->calls++;
+  progress->done = done;
+  progress->total = total;
+  progress->bytes = bytes;
+  progress->total_bytes = total_bytes;
+}
+
+static void
+test_download_and_delete (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "downloads", NULL);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *contents = NULL;
+  Progress progress = { 0 };
+  MpMailbox *mailbox;
+  guint64 size;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  g_free (take_changes (fixture));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 0)));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 2)));
+  size = mp_message_get_size (item (mailbox, 0)) + mp_message_get_size (item (mailbox, 2));
+
+  mp_mailbox_download_async (mailbox, wanted, dir, MP_DOWNLOAD_DELETE_AFTER,
+                             record_progress_cb, &progress, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  outcomes = mp_mailbox_download_finish (mailbox, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_assert_no_error (outcome->error);
+      g_assert_nonnull (outcome->path);
+      g_assert_true (outcome->deleted);
+    }
+  g_assert_true (g_file_get_contents (((MpTransferOutcome *) g_ptr_array_index (outcomes, 0))->path,
+                                      &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "Subject: Message 1"));
+
+  /* Progress: from nothing to everything, in bytes too. */
+  g_assert_cmpuint (progress.calls, >=, 2);
+  g_assert_cmpuint (progress.done, ==, 2);
+  g_assert_cmpuint (progress.total, ==, 2);
+  g_assert_cmpuint (progress.bytes, ==, size);
+  g_assert_cmpuint (progress.total_bytes, ==, size);
+
+  /* Deleted after the download: two runs left the list. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "2,1,0 0,1,0");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+  g_assert_cmpstr (mp_message_get_key (item (mailbox, 0)), ==, "uid-00000002");
+  g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+  wait_not_busy (mailbox);
+
+  /* A cancelled download waits in the queue no more and touches nothing. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GAsyncResult) cancelled = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+
+    g_ptr_array_add (one, g_object_ref (item (mailbox, 0)));
+    g_cancellable_cancel (cancellable);
+    mp_mailbox_delete_async (mailbox, one, NULL, NULL, cancellable, mp_test_result_cb, &cancelled);
+    mp_test_await (&cancelled, GUARD_SECONDS);
+    g_clear_error (&error);
+    none = mp_mailbox_delete_finish (mailbox, cancelled, &error);
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    wait_not_busy (mailbox);
+    g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+    g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 2);
+  }
+}
+
+/* ---- snippets ---------------------------------------------------------- */
+
+static char *
+fetch_snippet (MpMailbox  *mailbox,
+               MpMessage  *message,
+               GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mp_mailbox_fetch_snippet_async (mailbox, message, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_mailbox_fetch_snippet_finish (mailbox, result, error);
+}
+
+static void
+test_snippet_cached (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  MpMessage *message;
+  g_autofree char *snippet = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPoller) second = NULL;
+  guint connections;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  message = item (mailbox, 1);
+  g_assert_null (mp_message_get_snippet (message));
+  g_assert_false (mp_test_server_log_contains (fixture->server, "TOP * 50"));
+
+  snippet = fetch_snippet (mailbox, message, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (snippet, "Body line 1 of message 2"));
+  g_assert_cmpstr (mp_message_get_snippet (message), ==, snippet);
+  /* In a session of its own that named the message by its UID. */
+  g_assert_true (mp_test_server_log_contains (fixture->server, "TOP 2 50"));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "UIDL"), ==, 2);
+  wait_not_busy (mailbox);
+  connections = mp_test_server_get_n_connections (fixture->server);
+  g_assert_cmpuint (connections, ==, 2);
+
+  /* A second look needs no session. */
+  again = fetch_snippet (mailbox, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, snippet);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, connections);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "TOP"), ==, 4);
+}
+
+/* ---- removal and errors ------------------------------------------------ */
+
+static void
+test_removed_mid_poll (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(MpMailbox) mailbox = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  MpAccount *template;
+
+  mp_test_server_set_reply_delay (fixture->server, 30);
+  mp_test_server_fill (fixture->server, 2);
+  start_server (fixture);
+
+  /* A poller that follows the store and schedules (on the fake clock). */
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 0);
+
+  template = new_account (fixture, NULL);
+  added = mp_account_store_add (store, template, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (added);
+
+  /* It appears, and its first poll starts. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,1");
+  g_clear_pointer (&changes, g_free);
+  mailbox = g_list_model_get_item (G_LIST_MODEL (poller), 0);
+  g_assert_true (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)) == mailbox);
+  g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
+  g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_CHECKING);
+
+  /* Removed mid-poll: it disappears, its session is cancelled (the
+   * connection dropped, no QUIT) and it reports nothing.
+   */
+  g_assert_true (mp_account_store_remove (store, added, &error));
+  g_assert_no_error (error);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+  g_assert_null (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)));
+  mp_test_wait_until (not_busy, mailbox, GUARD_MSEC, "the cancelled session to end");
+  g_assert_cmpuint (mp_poller_get_active_sessions (poller), ==, 0);
+  g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "QUIT"), ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 0);
+  g_assert_cmpuint (fixture->arrived->len, ==, 0);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_IDLE);
+
+  /* A removed mailbox refuses work. */
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+test_bad_certificate (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "tls", NULL);
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  MpMailbox *mailbox;
+  MpAccount *account;
+
+  certificate = mp_test_make_certificate (dir, NULL, &error);
+  g_assert_no_error (error);
+  mp_test_server_set_certificate (fixture->server, certificate);
+  mp_test_server_set_implicit_tls (fixture->server, TRUE);
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  account = mp_mailbox_get_account (mailbox);
+  mp_account_set_security (account, MP_POP3_SECURITY_TLS);
+
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_UNTRUSTED_CERTIFICATE);
+  g_assert_error (mp_mailbox_get_error (mailbox), MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE);
+  /* The certificate itself, for the prompt that offers to pin it. */
+  g_assert_nonnull (mp_mailbox_get_certificate (mailbox));
+  g_assert_true (g_tls_certificate_is_same (mp_mailbox_get_certificate (mailbox), certificate));
+  g_assert_true (mp_mailbox_get_certificate_errors (mailbox) & G_TLS_CERTIFICATE_UNKNOWN_CA);
+  json = summary_json (mailbox, FALSE);
+  g_assert_nonnull (strstr (json, "\"state\":\"untrusted-certificate\""));
+  g_assert_nonnull (strstr (json, "\"status\":\"error\""));
+
+  /* Pinned: trusted, and the certificate is gone from the mailbox. */
+  {
+    g_autofree char *fingerprint = mp_pop3_certificate_get_fingerprint (certificate);
+
+    g_clear_error (&error);
+    mp_account_set_pinned_fingerprint (account, fingerprint);
+    check_ok (mailbox);
+    g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_OK);
+    g_assert_null (mp_mailbox_get_certificate (mailbox));
+    g_assert_cmpuint (mp_mailbox_get_certificate_errors (mailbox), ==, 0);
+    g_assert_null (mp_mailbox_get_error (mailbox));
+  }
+}
+
+static void
+test_needs_password (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  mp_test_server_set_login_error (fixture->server, "-ERR [AUTH] Wrong password");
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_AUTH);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_NEEDS_PASSWORD);
+
+  g_clear_error (&error);
+  mp_test_server_set_login_error (fixture->server, "-ERR [IN-USE] Locked");
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_IN_USE);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_LOGIN_DELAY);
+}
+
+static void
+test_delete_account (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) state_file = NULL;
+  g_autoptr(GFile) aside = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *aside_path = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  check_ok (mailbox);
+  state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
+  g_assert_true (g_file_query_exists (state_file, NULL));
+  /* A copy set aside from a corrupt file goes too. */
+  aside_path = g_strconcat (g_file_peek_path (state_file), ".corrupt-20260101T000000", NULL);
+  g_assert_true (g_file_set_contents (aside_path, "junk", -1, NULL));
+  aside = g_file_new_for_path (aside_path);
+  g_free (take_changes (fixture));
+
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  /* Gone from the store, and so from the poller, at once. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+  g_assert_null (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)));
+  mp_test_await (&result, GUARD_SECONDS);
+  if (!mp_account_store_delete_finish (store, result, &error))
+    {
+      /* No keyring in this test: only the password may be left. */
+      g_test_message ("delete: %s", error->message);
+      g_assert_true (error->domain == MP_SECRETS_ERROR);
+    }
+  g_assert_false (g_file_query_exists (state_file, NULL));
+  g_assert_false (g_file_query_exists (aside, NULL));
+  g_assert_null (mp_account_store_find (store, mp_account_get_id (added)));
+
+  /* Deleting it again changes nothing and says so. */
+  g_clear_object (&result);
+  g_clear_error (&error);
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_account_store_delete_finish (store, result, &error));
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_NOT_FOUND);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -697,6 +1172,13 @@ main (int   argc,
   ADD ("/mailbox/items-changed", test_items_changed);
   ADD ("/mailbox/arrived-once", test_arrived_once);
   ADD ("/mailbox/summary", test_summary);
+  ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
+  ADD ("/mailbox/download-and-delete", test_download_and_delete);
+  ADD ("/mailbox/snippet-cached", test_snippet_cached);
+  ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
+  ADD ("/mailbox/bad-certificate", test_bad_certificate);
+  ADD ("/mailbox/needs-password", test_needs_password);
+  ADD ("/mailbox/delete-account", test_delete_account);
 
 #undef ADD
 
