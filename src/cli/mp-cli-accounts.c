@@ -7,9 +7,7 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -110,7 +108,6 @@ int
 mp_cli_add_account (CliOptions *options)
 {
   guint64 interval = MP_ACCOUNT_DEFAULT_INTERVAL;
-  g_auto(CliTarget) target = { 0 };
   g_auto(MpCliWait) wait = { NULL, NULL };
   g_autoptr(MpAccountStore) store = NULL;
   g_autoptr(MpAccount) template = NULL;
@@ -159,7 +156,7 @@ mp_cli_add_account (CliOptions *options)
    * the account exists (see below).
    */
   id = mp_account_generate_id ();
-  status = mp_cli_account_from_url (options, id, &target, &template);
+  status = mp_cli_account_from_url (options, id, &template);
   if (status != MP_CLI_EXIT_OK)
     return status;
   mp_account_set_name (template, name);
@@ -258,9 +255,7 @@ static void
 print_accounts_json (GListModel *accounts)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "accounts");
@@ -295,9 +290,7 @@ print_accounts_json (GListModel *accounts)
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  mp_cli_print_json (root);
 }
 
 /* Appends @text padded with spaces to @width characters. */
@@ -385,54 +378,6 @@ mp_cli_list_accounts (CliOptions *options)
   return MP_CLI_EXIT_OK;
 }
 
-/* Deletes STATE_DIR/mailpeek/KEY.state and the copies set aside from it
- * (KEY.state.corrupt-…, see mp-mailbox-state.h), and likewise KEY.json*
- * left by the unreleased state format 1. The key is the account's id, so
- * the prefixes match no other account's files.
- */
-static gboolean
-remove_state_files (const char  *state_key,
-                    GError     **error)
-{
-  g_autofree char *dir_path = g_build_filename (g_get_user_state_dir (), "mailpeek", NULL);
-  g_autofree char *file_name = g_strconcat (state_key, ".state", NULL);
-  g_autofree char *prefix = g_strconcat (file_name, ".", NULL);
-  g_autofree char *old_name = g_strconcat (state_key, ".json", NULL);
-  g_autofree char *old_prefix = g_strconcat (old_name, ".", NULL);
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *entry;
-
-  dir = g_dir_open (dir_path, 0, &local_error);
-  if (dir == NULL)
-    {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return TRUE;
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  while ((entry = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-
-      if (!g_str_equal (entry, file_name) && !g_str_has_prefix (entry, prefix) &&
-          !g_str_equal (entry, old_name) && !g_str_has_prefix (entry, old_prefix))
-        continue;
-
-      path = g_build_filename (dir_path, entry, NULL);
-      if (g_unlink (path) != 0 && errno != ENOENT)
-        {
-          int saved_errno = errno;
-
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                       _("Cannot delete “%s”: %s"), path, g_strerror (saved_errno));
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 int
 mp_cli_remove_account (CliOptions *options)
 {
@@ -441,7 +386,6 @@ mp_cli_remove_account (CliOptions *options)
   g_autoptr(MpAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *label = NULL;
-  g_autofree char *state_key = NULL;
   g_autofree char *name = NULL;
   int status = MP_CLI_EXIT_OK;
 
@@ -462,36 +406,29 @@ mp_cli_remove_account (CliOptions *options)
       return MP_CLI_EXIT_ERROR;
     }
 
-  if (!mp_account_store_remove (store, account, &error))
-    {
-      print_error (error->message);
-      return MP_CLI_EXIT_ERROR;
-    }
-  g_settings_sync ();
-
   /* The account object keeps its values after removal. */
   name = g_strdup (mp_account_get_name (account));
   label = mp_account_dup_label (account);
-  state_key = mp_account_dup_state_key (account);
 
-  /* The account is gone either way; what could not be cleaned up is
-   * reported and makes the exit status 1.
-   */
-  wait.loop = g_main_loop_new (NULL, FALSE);
-  mp_secrets_clear_password_async (account, NULL, mp_cli_wait_cb, &wait);
-  if (!mp_secrets_clear_password_finish (mp_cli_wait_for (&wait), &error))
+  mp_account_store_delete_async (store, account, NULL, mp_cli_wait_cb, &wait);
+  if (!mp_account_store_delete_finish (store, mp_cli_wait_for (&wait), &error))
     {
-      g_printerr (_("mailpeek: the account “%s” was removed, but not its password: %s\n"),
-                  name, error->message);
-      g_clear_error (&error);
-      status = MP_CLI_EXIT_ERROR;
-    }
+      /* Not removed at all. */
+      if (error->domain == MP_ACCOUNT_ERROR)
+        {
+          print_error (error->message);
+          return MP_CLI_EXIT_ERROR;
+        }
 
-  if (!remove_state_files (state_key, &error))
-    {
-      g_printerr (_("mailpeek: the account “%s” was removed, but not its saved state: %s\n"),
-                  name, error->message);
-      g_clear_error (&error);
+      /* The account is gone; what was left behind is reported and makes
+       * the exit status 1.
+       */
+      if (error->domain == MP_SECRETS_ERROR)
+        g_printerr (_("mailpeek: the account “%s” was removed, but not its password: %s\n"),
+                    name, error->message);
+      else
+        g_printerr (_("mailpeek: the account “%s” was removed, but not its saved state: %s\n"),
+                    name, error->message);
       status = MP_CLI_EXIT_ERROR;
     }
 

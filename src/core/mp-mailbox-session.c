@@ -500,6 +500,9 @@ password_cb (GObject      *object,
   job->client = mp_account_create_client (self->account,
                                           mp_poller_get_session_timeout (MP_POLLER (object)),
                                           &error);
+  if (job->client != NULL)
+    mp_pop3_client_set_pipelining_allowed (job->client,
+                                           mp_poller_get_pipelining_allowed (MP_POLLER (object)));
   next (self, job, error);
 }
 
