@@ -855,7 +855,10 @@ mp_poller_check_now (MpPoller  *self,
 /**
  * mp_poller_set_scheduling:
  * @scheduling: %FALSE to poll only when asked: no first poll when an
- *   account is added, no timers afterwards (`mailpeek --check`)
+ *   account is added, no timers (`mailpeek --check`, which may call this
+ *   right after mp_poller_new_for_store(): the first polls it queued are
+ *   dropped before they reach the network); %TRUE again polls every
+ *   mailbox soon
  */
 void
 mp_poller_set_scheduling (MpPoller *self,
@@ -863,7 +866,12 @@ mp_poller_set_scheduling (MpPoller *self,
 {
   g_return_if_fail (MP_IS_POLLER (self));
 
-  self->scheduling = !!scheduling;
+  scheduling = !!scheduling;
+  if (self->scheduling == scheduling)
+    return;
+  self->scheduling = scheduling;
+  for (guint i = 0; i < self->mailboxes->len; i++)
+    mp_mailbox_set_scheduled (g_ptr_array_index (self->mailboxes, i), scheduling);
 }
 
 gboolean
