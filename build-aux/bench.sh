@@ -14,9 +14,11 @@
 # with the TOP counts from Dovecot's log.  Then tests/bench/bench-state.c:
 # the seen-state of 10,000 messages saved, loaded, the steady cycle, and
 # the longest main-loop stall of an asynchronous save (target < 20 ms).
-# Prints wall times and ratios;
-# exits non-zero only if a run fails functionally or the steady-state poll
-# sends a TOP.  About a minute and a half.
+# Then tests/bench/bench-download.c: the peak memory above
+# idle of a 200 MiB download (.eml and Maildir) and the longest main-loop
+# stall during a 20 MiB one.  Prints wall times and ratios; exits non-zero
+# only if a run fails functionally or the steady-state poll sends a TOP.
+# About two minutes.
 #
 # Extra arguments go to bench-headers.py, e.g.  build-aux/bench.sh --messages 500
 
@@ -41,4 +43,8 @@ echo
 /usr/bin/python3 tests/bench/bench-steady.py --mailpeek "$dir/src/mailpeek" || status=1
 echo
 "$dir/tests/bench-state" || status=1
+echo
+# A 200 MiB download's peak memory and a 20 MiB download's longest
+# main-loop stall, against the scripted server in a child process.
+"$dir/tests/bench-download" || status=1
 exit $status
