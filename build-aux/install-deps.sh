@@ -23,6 +23,9 @@ packages=(
   dovecot-core dovecot-pop3d openssl python3
   # UI tests: X server, session bus, secrets, mock notification daemon
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools python3-dbusmock python3-gi
+  # tray tests: an XEmbed system tray (stalonetray is not in Debian 12;
+  # trayer is) and the SVG renderer that checks the status icons
+  trayer librsvg2-bin
   imagemagick
 )
 

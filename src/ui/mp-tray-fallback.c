@@ -176,7 +176,8 @@ mp_tray_fallback_set_icon_name (MpTrayFallback *self,
 {
   g_return_if_fail (MP_IS_TRAY_FALLBACK (self));
 
-  gtk_status_icon_set_from_icon_name (self->icon, icon_name);
+  /* never blank: an empty slot in the tray is worse than the app icon */
+  gtk_status_icon_set_from_icon_name (self->icon, icon_name != NULL ? icon_name : APP_ID);
 }
 
 /**
@@ -286,7 +287,7 @@ mp_tray_fallback_dispose (GObject *object)
 static void
 mp_tray_fallback_init (MpTrayFallback *self)
 {
-  self->icon = gtk_status_icon_new ();
+  self->icon = gtk_status_icon_new_from_icon_name (APP_ID);
   gtk_status_icon_set_name (self->icon, APP_ID);
   g_signal_connect_swapped (self->icon, "notify::embedded", G_CALLBACK (embedded_changed_cb), self);
   g_signal_connect_swapped (self->icon, "activate", G_CALLBACK (activate_cb), self);
