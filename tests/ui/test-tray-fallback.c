@@ -248,6 +248,10 @@ test_fallback (void)
   g_menu_append (menu, "_Quit", "app.quit");
   /* our uninstalled icons, as the app does for an uninstalled build */
   gtk_icon_theme_append_search_path (gtk_icon_theme_get_default (), icons);
+  /* the status icons of data/icons are found there as hicolor icons */
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-mail"));
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-new-mail"));
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-error"));
 
   /* no watcher, no tray yet: XEmbed is waited for, nothing is visible */
   tray = new_tray (connection);
