@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mp-check.h"
+#include "mp-mailbox-state.h"
 #include "mp-test-server.h"
 #include "mp-test-util.h"
 
@@ -63,6 +64,31 @@ run_check (MpTestServer      *server,
   return snapshot;
 }
 
+/* run_check() with a retr-header-limit of the test's choosing */
+static MpMailboxSnapshot *
+run_check_limit (MpTestServer      *server,
+                 MpPop3AuthMethod   auth,
+                 GHashTable        *known_uids,
+                 gint64             retr_header_limit,
+                 GError           **error)
+{
+  g_autoptr(MpPop3Client) client = mp_pop3_client_new ("127.0.0.1",
+                                                       mp_test_server_get_port (server),
+                                                       MP_POP3_SECURITY_NONE);
+  g_autoptr(GAsyncResult) result = NULL;
+  MpMailboxSnapshot *snapshot;
+
+  mp_pop3_client_set_timeout (client, 5);
+  mp_check_mailbox_full_async (client, USER, PASSWORD, auth, known_uids, retr_header_limit,
+                               NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  snapshot = mp_check_mailbox_finish (client, result, error);
+  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  mp_test_server_assert_no_failures (server);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "DELE"), ==, 0);
+  return snapshot;
+}
+
 static MpMessageInfo *
 info_at (MpMailboxSnapshot *snapshot,
          guint              index)
@@ -100,6 +126,7 @@ test_all_new (void)
   g_assert_cmpuint (snapshot->count, ==, 3);
   g_assert_true (snapshot->uidl_supported);
   g_assert_true (snapshot->pipelining);
+  g_assert_true (snapshot->top_supported);
   g_assert_cmpuint (snapshot->messages->len, ==, 3);
 
   for (guint i = 0; i < 3; i++)
@@ -259,6 +286,9 @@ test_top_err (void)
   g_assert_nonnull (info->error);
   g_assert_null (info->headers);
   g_assert_cmpstr (info->uid, ==, "uid-00000002");
+  /* RETR failed too, so the message was gone, not TOP (issue 7) */
+  g_assert_true (snapshot->top_supported);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 1);
   g_test_message ("TOP -ERR: %s", info->error->message);
 
   g_assert_no_error (info_at (snapshot, 0)->error);
@@ -417,6 +447,429 @@ test_wrong_password (void)
   g_assert_cmpuint (mp_test_server_get_command_count (server, "STAT"), ==, 0);
 }
 
+/* ---- issue 7: servers without TOP ------------------------------------ */
+
+/* The UIDs of @snapshot's messages that have headers, as a state would
+ * remember them.
+ */
+static GHashTable *
+uids_with_headers (MpMailboxSnapshot *snapshot)
+{
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < snapshot->messages->len; i++)
+    {
+      MpMessageInfo *info = info_at (snapshot, i);
+
+      if (info->uid != NULL && info->headers != NULL)
+        g_hash_table_add (set, g_strdup (info->uid));
+    }
+  return set;
+}
+
+static void
+assert_fill_headers (MpMailboxSnapshot *snapshot,
+                     guint              n)
+{
+  g_assert_cmpuint (snapshot->messages->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      MpMessageInfo *info = info_at (snapshot, i);
+      g_autofree char *subject = g_strdup_printf ("Message %u", i + 1);
+      g_autofree char *from = g_strdup_printf ("Sender %u <sender%u@example.com>", i + 1, i + 1);
+
+      g_assert_no_error (info->error);
+      g_assert_nonnull (info->headers);
+      g_assert_cmpstr (info->headers->subject, ==, subject);
+      g_assert_cmpstr (info->headers->from, ==, from);
+      g_assert_cmpstr (info->headers->to, ==, "alice@example.com");
+      /* only the header block was parsed, not the body after it */
+      g_assert_nonnull (info->headers->date);
+    }
+}
+
+/* CAPA without TOP: not one TOP, the headers from RETR, and once they are
+ * known (cached by the caller's state) nothing at all is fetched.
+ */
+static void
+test_no_top_capa (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NO_TOP | MP_TEST_QUIRK_PIPELINING, 3);
+  g_autoptr(MpMailboxSnapshot) first = NULL;
+  g_autoptr(MpMailboxSnapshot) second = NULL;
+  g_autoptr(GHashTable) known = NULL;
+  g_autoptr(GError) error = NULL;
+
+  first = run_check (server, MP_POP3_AUTH_AUTO, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (first->top_supported);
+  g_assert_true (first->uidl_supported);
+  assert_fill_headers (first, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 3);
+
+  known = uids_with_headers (first);
+  g_assert_cmpuint (g_hash_table_size (known), ==, 3);
+  mp_test_server_clear_log (server);
+  second = run_check (server, MP_POP3_AUTH_AUTO, known, &error);
+  g_assert_no_error (error);
+  g_assert_false (second->top_supported);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "QUIT"), ==, 1);
+}
+
+/* CAPA claims TOP, and every TOP is refused: the first -ERR ends TOP for
+ * the session, everything comes from RETR.
+ */
+static void
+test_top_refused_all (void)
+{
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_top;
+
+  mp_test_server_set_mailbox_mode (server, USER, PASSWORD);
+  mp_test_server_set_quirks (server, MP_TEST_QUIRK_NO_TOP);
+  mp_test_server_set_capabilities (server, MP_TEST_CAPA_CLEARTEXT, "USER", "UIDL", "TOP", NULL);
+  mp_test_server_set_capabilities (server, MP_TEST_CAPA_LOGGED_IN, "USER", "UIDL", "TOP", NULL);
+  mp_test_server_fill (server, 3);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (snapshot->top_supported);
+  assert_fill_headers (snapshot, 3);
+  n_top = mp_test_server_get_command_count (server, "TOP");
+  g_assert_cmpuint (n_top, >=, 1);
+  g_assert_cmpuint (n_top, <=, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 3);
+}
+
+/* No CAPA at all, and TOP unknown: the first TOP goes alone, and after its
+ * -ERR no other TOP is sent.
+ */
+static void
+test_top_refused_no_capa (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NO_TOP | MP_TEST_QUIRK_NO_CAPA, 4);
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (snapshot->top_supported);
+  assert_fill_headers (snapshot, 4);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 1);
+  g_assert_true (mp_test_server_log_contains (server, "TOP 1 0"));
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 4);
+}
+
+/* No CAPA, TOP works: the probe costs nothing but its order. */
+static void
+test_top_probe_no_capa (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NO_CAPA, 3);
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (snapshot->top_supported);
+  assert_fill_headers (snapshot, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 0);
+}
+
+/* A message over the limit is listed with its size and an error, never
+ * RETRed; one under it is; both with UIDL. A limit of 0 RETRs nothing.
+ */
+static void
+test_no_top_size_limit (void)
+{
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GString) big = g_string_new ("From: Big <big@example.com>\r\nSubject: big\r\n\r\n");
+  g_autoptr(GError) error = NULL;
+  MpMessageInfo *info;
+
+  for (guint i = 0; i < 100; i++)
+    g_string_append (big, "0123456789012345678901234567890123456789012345678901234567890123456789\r\n");
+
+  mp_test_server_set_mailbox_mode (server, USER, PASSWORD);
+  mp_test_server_set_quirks (server, MP_TEST_QUIRK_NO_TOP);
+  mp_test_server_add_message (server, "small", "From: Small <small@example.com>\r\nSubject: small\r\n\r\nhi\r\n");
+  mp_test_server_add_message (server, "big", big->str);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check_limit (server, MP_POP3_AUTH_USER, NULL, 4096, &error);
+  g_assert_no_error (error);
+  g_assert_false (snapshot->top_supported);
+  g_assert_cmpuint (snapshot->messages->len, ==, 2);
+
+  info = info_at (snapshot, 0);
+  g_assert_no_error (info->error);
+  g_assert_cmpstr (info->headers->subject, ==, "small");
+
+  info = info_at (snapshot, 1);
+  g_assert_cmpstr (info->uid, ==, "big");
+  g_assert_cmpstr (info->key, ==, "big");
+  g_assert_cmpuint (info->size, >, 4096);
+  g_assert_null (info->headers);
+  g_assert_error (info->error, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED);
+  g_assert_cmpstr (info->error->message, ==, "headers not available: the server does not offer TOP");
+
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 1);
+  g_assert_true (mp_test_server_log_contains (server, "RETR 1"));
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 0);
+
+  g_clear_pointer (&snapshot, mp_mailbox_snapshot_free);
+  mp_test_server_clear_log (server);
+  snapshot = run_check_limit (server, MP_POP3_AUTH_USER, NULL, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 0);
+  for (guint i = 0; i < 2; i++)
+    g_assert_error (info_at (snapshot, i)->error, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED);
+}
+
+/* Without a limit from the caller, the retr-header-limit setting counts. */
+static void
+test_no_top_limit_setting (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NO_TOP, 2);
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (g_settings_get_uint (settings, "retr-header-limit"), ==,
+                    MP_CHECK_DEFAULT_RETR_HEADER_LIMIT);
+
+  g_assert_true (g_settings_set_uint (settings, "retr-header-limit", 10));
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 0);
+  g_assert_error (info_at (snapshot, 0)->error, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED);
+
+  g_settings_reset (settings, "retr-header-limit");
+  g_clear_pointer (&snapshot, mp_mailbox_snapshot_free);
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  assert_fill_headers (snapshot, 2);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "RETR"), ==, 2);
+}
+
+/* TOP refused for one message only (the last, so that the script holds
+ * whether or not the engine goes on sending TOPs after an -ERR): that one
+ * comes from RETR, the others keep their TOP, and the next session, with
+ * all of them known, sends neither.
+ */
+static void
+test_top_refused_one (void)
+{
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestScript) again = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GHashTable) known = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *capa = "+OK\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n";
+  MpTestScript *scripts[] = { script, again };
+
+  for (guint i = 0; i < 2; i++)
+    {
+      mp_test_script_send (scripts[i], "+OK ready\r\n");
+      mp_test_script_expect (scripts[i], "CAPA");
+      mp_test_script_send (scripts[i], capa);
+      mp_test_script_expect (scripts[i], "USER " USER);
+      mp_test_script_send (scripts[i], "+OK\r\n");
+      mp_test_script_expect (scripts[i], "PASS " PASSWORD);
+      mp_test_script_send (scripts[i], "+OK logged in\r\n");
+      mp_test_script_expect (scripts[i], "CAPA");
+      mp_test_script_send (scripts[i], capa);
+      mp_test_script_expect (scripts[i], "STAT");
+      mp_test_script_send (scripts[i], "+OK 3 600\r\n");
+      mp_test_script_expect (scripts[i], "LIST");
+      mp_test_script_send (scripts[i], "+OK\r\n1 100\r\n2 200\r\n3 300\r\n.\r\n");
+      mp_test_script_expect (scripts[i], "UIDL");
+      mp_test_script_send (scripts[i], "+OK\r\n1 u1\r\n2 u2\r\n3 u3\r\n.\r\n");
+    }
+
+  mp_test_script_expect (script, "TOP 1 0");
+  mp_test_script_send (script, "+OK\r\nSubject: one\r\nFrom: a@example.org\r\n\r\n.\r\n");
+  mp_test_script_expect (script, "TOP 2 0");
+  mp_test_script_send (script, "+OK\r\nSubject: two\r\nFrom: b@example.org\r\n\r\n.\r\n");
+  mp_test_script_expect (script, "TOP 3 0");
+  mp_test_script_send (script, "-ERR cannot TOP this one\r\n");
+  mp_test_script_expect (script, "RETR 3");
+  mp_test_script_send (script, "+OK\r\nSubject: three\r\nFrom: c@example.org\r\n"
+                               "Content-Type: text/plain\r\n\r\nSubject: not this\r\n..dot\r\n.\r\n");
+  mp_test_script_expect (script, "QUIT");
+  mp_test_script_send (script, "+OK bye\r\n");
+  mp_test_script_expect_closed (script);
+
+  /* the next session: everything known, no TOP, no RETR */
+  mp_test_script_expect (again, "QUIT");
+  mp_test_script_send (again, "+OK bye\r\n");
+  mp_test_script_expect_closed (again);
+
+  mp_test_server_add_script (server, script);
+  mp_test_server_add_script (server, again);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (snapshot->top_supported);
+  g_assert_cmpuint (snapshot->messages->len, ==, 3);
+  g_assert_cmpstr (info_at (snapshot, 0)->headers->subject, ==, "one");
+  g_assert_cmpstr (info_at (snapshot, 1)->headers->subject, ==, "two");
+  g_assert_no_error (info_at (snapshot, 2)->error);
+  g_assert_cmpstr (info_at (snapshot, 2)->headers->subject, ==, "three");
+  g_assert_cmpstr (info_at (snapshot, 2)->headers->from, ==, "c@example.org");
+  g_assert_cmpstr (info_at (snapshot, 2)->key, ==, "u3");
+
+  known = uids_with_headers (snapshot);
+  g_assert_cmpuint (g_hash_table_size (known), ==, 3);
+  g_clear_pointer (&snapshot, mp_mailbox_snapshot_free);
+  snapshot = run_check (server, MP_POP3_AUTH_USER, known, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (snapshot->messages->len, ==, 3);
+  g_assert_cmpuint (mp_test_server_get_n_connections (server), ==, 2);
+}
+
+/* ---- issue 7: headers through a whole check --------------------------- */
+
+/* Empty and missing Subject, several From mailboxes, as a check reports
+ * them and as the seen-state keeps them.
+ */
+static void
+test_subject_and_from (void)
+{
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(MpMailboxState) state = NULL;
+  g_autoptr(MpMailboxState) reloaded = NULL;
+  g_autoptr(GError) error = NULL;
+  const MpHeaders *h;
+
+  mp_test_server_set_mailbox_mode (server, USER, PASSWORD);
+  mp_test_server_add_message (server, "empty", "From: a@example.org\r\nSubject:\r\n\r\nbody\r\n");
+  mp_test_server_add_message (server, "missing", "From: b@example.org\r\n\r\nbody\r\n");
+  mp_test_server_add_message (server, "several",
+                              "From: Alice <alice@example.org>, =?utf-8?Q?Bj=C3=B6rn?= <bjorn@example.se>,\r\n"
+                              " carol@example.net\r\nSubject: three authors\r\n\r\nbody\r\n");
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (info_at (snapshot, 0)->headers->subject, ==, "");
+  g_assert_null (info_at (snapshot, 1)->headers->subject);
+  h = info_at (snapshot, 2)->headers;
+  g_assert_cmpstr (h->from, ==, "Alice <alice@example.org>, Björn <bjorn@example.se>, carol@example.net");
+  g_assert_cmpstr (h->from_name, ==, "Alice");
+  g_assert_cmpstr (h->from_address, ==, "alice@example.org");
+
+  state = mp_mailbox_state_load ("alice@subject-and-from");
+  mp_mailbox_state_merge (state, snapshot);
+  g_assert_true (mp_mailbox_state_save (state, &error));
+  g_assert_no_error (error);
+  reloaded = mp_mailbox_state_load ("alice@subject-and-from");
+  g_assert_cmpstr (mp_mailbox_state_get_headers (reloaded, "empty")->subject, ==, "");
+  g_assert_null (mp_mailbox_state_get_headers (reloaded, "missing")->subject);
+  h = mp_mailbox_state_get_headers (reloaded, "several");
+  g_assert_cmpstr (h->from, ==, "Alice <alice@example.org>, Björn <bjorn@example.se>, carol@example.net");
+  g_assert_cmpstr (h->from_address, ==, "alice@example.org");
+}
+
+/* ---- issue 7: no UIDL, a message rebuilt each session ------------------ */
+
+static char *
+regenerated_message (const char *boundary,
+                     const char *received)
+{
+  return g_strdup_printf ("Received: from relay by pop.example.org; %s\r\n"
+                          "From: Boris <boris@example.ru>\r\n"
+                          "Subject: the same message\r\n"
+                          "Date: Mon, 24 Nov 2025 16:00:00 +0000\r\n"
+                          "Message-ID: <same@example.ru>\r\n"
+                          "MIME-Version: 1.0\r\n"
+                          "Content-Type: multipart/mixed; boundary=\"%s\"\r\n"
+                          "\r\n"
+                          "--%s\r\nContent-Type: text/plain\r\n\r\nhello\r\n--%s--\r\n",
+                          received, boundary, boundary, boundary);
+}
+
+/* A no-UIDL server that gives the message a new MIME boundary (and a new
+ * trace line) each session: the key stays, so the seen-state does not
+ * announce it again; a really different message still gets its own key.
+ */
+static void
+test_no_uidl_regenerated (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NO_UIDL, 0);
+  g_autoptr(MpMailboxSnapshot) first = NULL;
+  g_autoptr(MpMailboxSnapshot) second = NULL;
+  g_autoptr(MpMailboxSnapshot) third = NULL;
+  g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("alice@no-uidl-regenerated");
+  g_autofree char *a = regenerated_message ("=_boundary_AAAAAAAA", "Mon, 24 Nov 2025 16:00:01 +0000");
+  g_autofree char *b = regenerated_message ("=_boundary_BBBBBBBB", "Mon, 24 Nov 2025 16:05:02 +0000");
+  g_autofree char *other = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (strlen (a), ==, strlen (b));
+  mp_test_server_add_message (server, NULL, a);
+  first = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (first->uidl_supported);
+  g_assert_true (g_str_has_prefix (info_at (first, 0)->key, "sha256:"));
+  g_assert_cmpuint (mp_mailbox_state_merge (state, first), ==, 1);
+  mp_mailbox_state_mark_all_announced (state);
+
+  /* the server rebuilds it for the next session */
+  mp_test_server_delete_message (server, 1);
+  mp_test_server_add_message (server, NULL, b);
+  second = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (second->messages->len, ==, 1);
+  g_assert_cmpuint (info_at (second, 0)->size, ==, info_at (first, 0)->size);
+  g_assert_cmpstr (info_at (second, 0)->key, ==, info_at (first, 0)->key);
+  g_assert_cmpuint (mp_mailbox_state_merge (state, second), ==, 0);
+  g_assert_true (mp_mailbox_state_is_announced (state, info_at (second, 0)->key));
+
+  /* another message with another Message-ID is new */
+  other = g_strdup (b);
+  memcpy (strstr (other, "<same@"), "<diff@", 6);
+  mp_test_server_add_message (server, NULL, other);
+  third = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (third->messages->len, ==, 2);
+  g_assert_cmpstr (info_at (third, 0)->key, ==, info_at (first, 0)->key);
+  g_assert_cmpstr (info_at (third, 1)->key, !=, info_at (first, 0)->key);
+  g_assert_cmpuint (mp_mailbox_state_merge (state, third), ==, 1);
+  g_assert_false (mp_mailbox_state_is_announced (state, info_at (third, 1)->key));
+}
+
+/* No UIDL and no TOP: the key comes from the headers in the RETR. */
+static void
+test_no_uidl_no_top (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_NO_UIDL | MP_TEST_QUIRK_NO_TOP, 2);
+  g_autoptr(MpTestServer) with_top = mailbox_server (MP_TEST_QUIRK_NO_UIDL, 2);
+  g_autoptr(MpMailboxSnapshot) a = NULL;
+  g_autoptr(MpMailboxSnapshot) b = NULL;
+  g_autoptr(GError) error = NULL;
+
+  a = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  b = run_check (with_top, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  assert_fill_headers (a, 2);
+  /* the same key as from TOP: only the header block counts */
+  for (guint i = 0; i < 2; i++)
+    g_assert_cmpstr (info_at (a, i)->key, ==, info_at (b, i)->key);
+  g_assert_cmpstr (info_at (a, 0)->key, !=, info_at (a, 1)->key);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -436,6 +889,16 @@ main (int   argc,
   g_test_add_func ("/check/uidl-extra", test_uidl_extra);
   g_test_add_func ("/check/empty-mailbox", test_empty_mailbox);
   g_test_add_func ("/check/wrong-password", test_wrong_password);
+  g_test_add_func ("/check/no-top/capa", test_no_top_capa);
+  g_test_add_func ("/check/no-top/refused-all", test_top_refused_all);
+  g_test_add_func ("/check/no-top/refused-no-capa", test_top_refused_no_capa);
+  g_test_add_func ("/check/no-top/probe-no-capa", test_top_probe_no_capa);
+  g_test_add_func ("/check/no-top/refused-one", test_top_refused_one);
+  g_test_add_func ("/check/no-top/size-limit", test_no_top_size_limit);
+  g_test_add_func ("/check/no-top/limit-setting", test_no_top_limit_setting);
+  g_test_add_func ("/check/headers/subject-and-from", test_subject_and_from);
+  g_test_add_func ("/check/no-uidl/regenerated", test_no_uidl_regenerated);
+  g_test_add_func ("/check/no-uidl/no-top", test_no_uidl_no_top);
 
   return mp_test_shutdown (g_test_run ());
 }

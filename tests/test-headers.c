@@ -553,9 +553,10 @@ test_from_multiple (void)
                    " =?utf-8?B?0JDQu9C40YHQsA==?= <alisa@example.ru>\r\n"
                    "\r\n");
 
+  /* issue 7: every author is shown; name and address are the first's */
   g_assert_cmpstr (headers->from_name, ==, "Борис Петров");
   g_assert_cmpstr (headers->from_address, ==, "boris@example.ru");
-  g_assert_cmpstr (headers->from, ==, "Борис Петров <boris@example.ru>");
+  g_assert_cmpstr (headers->from, ==, "Борис Петров <boris@example.ru>, Alice <alice@example.org>");
 
   g_assert_nonnull (headers->to);
   g_assert_nonnull (strstr (headers->to, "alice@example.org"));
@@ -630,12 +631,83 @@ test_missing (void)
   g_assert_null (headers->date);
   g_assert_null (format_date (headers));
 
-  /* present but empty is missing too */
+  /* present but empty is missing too, except for the Subject: an empty
+   * one is "" (issue 7), so that a front end can tell "(no subject)" from
+   * a message whose headers it does not have
+   */
   blank = parse ("Subject:\r\nFrom: \r\nTo:\r\nMessage-ID:  \r\n\r\n");
-  g_assert_null (blank->subject);
+  g_assert_cmpstr (blank->subject, ==, "");
   g_assert_null (blank->from);
   g_assert_null (blank->to);
   g_assert_null (blank->message_id);
+}
+
+/* issue 7: an empty Subject is "", a missing one NULL, whatever the
+ * spacing, folding or encoding of the empty one
+ */
+static void
+test_subject_empty (void)
+{
+  const char * const empty[] = {
+    "Subject:\r\nFrom: a@example.org\r\n\r\n",
+    "Subject: \r\n\r\n",
+    "Subject:\t \r\n \r\n\r\nbody\r\n",
+    "From: a@example.org\r\nSubject: =?utf-8?B?\?=\r\n\r\n",
+    "From: a@example.org\nSubject:\n\n",
+  };
+  const char * const missing[] = {
+    "From: a@example.org\r\n\r\n",
+    "From: a@example.org\r\n\r\nSubject: in the body\r\n",
+    "X-Subject: not it\r\n\r\n",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (empty); i++)
+    {
+      g_autoptr(MpHeaders) headers = parse (empty[i]);
+
+      g_test_message ("empty %u", i);
+      g_assert_cmpstr (headers->subject, ==, "");
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (missing); i++)
+    {
+      g_autoptr(MpHeaders) headers = parse (missing[i]);
+
+      g_test_message ("missing %u", i);
+      g_assert_null (headers->subject);
+    }
+}
+
+/* issue 7: several From mailboxes, encoded, in groups, with one unusable */
+static void
+test_from_several (void)
+{
+  g_autoptr(MpHeaders) three = NULL;
+  g_autoptr(MpHeaders) group = NULL;
+  g_autoptr(MpHeaders) folded = NULL;
+  g_autoptr(MpHeaders) one = NULL;
+
+  three = parse ("From: =?utf-8?B?0JHQvtGA0LjRgQ==?= <boris@example.ru>,\r\n"
+                 " alice@example.org, \"Doe, John\" <john@example.com>\r\n\r\n");
+  g_assert_cmpstr (three->from, ==, "Борис <boris@example.ru>, alice@example.org, "
+                                    "Doe, John <john@example.com>");
+  g_assert_cmpstr (three->from_name, ==, "Борис");
+  g_assert_cmpstr (three->from_address, ==, "boris@example.ru");
+
+  /* the first mailbox is the first one inside a group, if it comes first */
+  group = parse ("From: Team: boris@example.ru, Alice <alice@example.org>;, carol@example.net\r\n\r\n");
+  g_assert_cmpstr (group->from, ==, "boris@example.ru, Alice <alice@example.org>, carol@example.net");
+  g_assert_null (group->from_name);
+  g_assert_cmpstr (group->from_address, ==, "boris@example.ru");
+
+  /* the same person twice is still two mailboxes on the wire */
+  folded = parse ("From: Alice <alice@example.org>,\r\n\tAlice <alice@example.org>\r\n\r\n");
+  g_assert_cmpstr (folded->from, ==, "Alice <alice@example.org>, Alice <alice@example.org>");
+
+  /* one mailbox: unchanged */
+  one = parse ("From: Alice <alice@example.org>\r\n\r\n");
+  g_assert_cmpstr (one->from, ==, "Alice <alice@example.org>");
+  g_assert_cmpstr (one->from_name, ==, "Alice");
 }
 
 static void
@@ -841,7 +913,11 @@ test_garbage (void)
 
       g_assert_nonnull (headers);
       assert_valid (headers);
-      g_assert_null (headers->subject);
+      /* "Subject:" alone is an empty Subject, which is "" (issue 7) */
+      if (g_str_equal (inputs[i].data, "Subject:"))
+        g_assert_cmpstr (headers->subject, ==, "");
+      else
+        g_assert_null (headers->subject);
       g_assert_null (headers->date);
       if (snippet != NULL)
         g_assert_true (g_utf8_validate (snippet, -1, NULL));
@@ -1261,10 +1337,12 @@ main (int   argc,
 
   g_test_add_func ("/headers/subject/folded", test_subject_folded);
   g_test_add_func ("/headers/from/multiple", test_from_multiple);
+  g_test_add_func ("/headers/from/several", test_from_several);
   g_test_add_func ("/headers/from/address-only", test_from_address_only);
   g_test_add_func ("/headers/from/quoted-comma", test_from_quoted_comma);
   g_test_add_func ("/headers/from/odd", test_from_odd);
   g_test_add_func ("/headers/missing", test_missing);
+  g_test_add_func ("/headers/subject/empty", test_subject_empty);
   g_test_add_func ("/headers/date/zones", test_date_zones);
   g_test_add_func ("/headers/date/bad", test_date_bad);
   g_test_add_func ("/headers/message-id", test_message_id);

@@ -94,6 +94,8 @@ build_account_json (JsonBuilder             *builder,
   json_builder_add_boolean_value (builder, snapshot->pipelining);
   json_builder_set_member_name (builder, "uidl");
   json_builder_add_boolean_value (builder, snapshot->uidl_supported);
+  json_builder_set_member_name (builder, "top");
+  json_builder_add_boolean_value (builder, snapshot->top_supported);
 
   json_builder_set_member_name (builder, "headers");
   json_builder_begin_array (builder);
@@ -199,6 +201,9 @@ print_human (const char              *label,
   if (!snapshot->uidl_supported && snapshot->count > 0)
     g_print (_("  This server has no UIDL: messages are recognised by their headers, "
                "and download and delete are not possible.\n"));
+  if (!snapshot->top_supported && snapshot->count > 0)
+    g_print (_("  This server has no TOP: headers of new messages are read from the whole "
+               "message, and only up to a size limit.\n"));
 
   for (guint i = 0; i < snapshot->messages->len; i++)
     {

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "mp-check.h"
 
 /* One read-only session: connect, log in, STAT, LIST, UIDL, TOP for every
@@ -41,16 +43,31 @@ typedef struct
 {
   GHashTable        *known_uids;
   MpMailboxSnapshot *snapshot;
+  GHashTable        *by_number;
   GArray            *list;
   GPtrArray         *uidl;
+  GArray            *rest;
   GError            *error;
+  gint64             retr_header_limit;
   guint              pending;
+  guint              top_proven : 1;
+  guint              top_refused : 1;
+  guint              retr_succeeded : 1;
+  guint              too_large : 1;
 } CheckData;
+
+typedef struct
+{
+  GTask *task;
+  guint  number;
+} RetrItem;
 
 static void
 check_data_free (CheckData *data)
 {
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
+  g_clear_pointer (&data->by_number, g_hash_table_unref);
+  g_clear_pointer (&data->rest, g_array_unref);
   g_clear_pointer (&data->list, g_array_unref);
   g_clear_pointer (&data->uidl, g_ptr_array_unref);
   g_clear_error (&data->error);
@@ -81,70 +98,105 @@ quit_cb (GObject      *object,
 }
 
 /* Servers without UIDL: like other clients, recognise a message by its
- * header block (Received lines, Message-ID and Date make it unique in
- * practice). Only the part before the first empty line counts, in case the
- * server sends more than TOP n 0 asked for.
+ * headers, but only by those that stay the same when a server rebuilds
+ * the message for each session (some regenerate MIME boundaries, Received
+ * or Status lines): Message-ID, Date, From, Subject and the size. Each
+ * field is written with its length, and a missing one differently from an
+ * empty one, so no two different sets can run together. A message with
+ * none of the four falls back to its whole header block (only the part
+ * before the first empty line, in case the server sent more than TOP n 0
+ * asked for): it would otherwise share one key with every such message of
+ * its size.
  */
-static char *
-header_hash_key (const char *text,
-                 gsize       len)
+static void
+hash_field (GChecksum  *checksum,
+            const char *name,
+            const char *value)
 {
-  const char *end = g_strstr_len (text, len, "\r\n\r\n");
-  gsize header_len = end ? (gsize) (end - text) + 2 : len;
-  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
-                                                      (const guchar *) text,
-                                                      header_len);
+  g_autofree char *field = NULL;
 
-  return g_strconcat ("sha256:", hex, NULL);
+  if (value != NULL)
+    field = g_strdup_printf ("%s=%zu:%s\n", name, strlen (value), value);
+  else
+    field = g_strdup_printf ("%s!\n", name);
+  g_checksum_update (checksum, (const guchar *) field, -1);
+}
+
+static char *
+header_hash_key (const char      *text,
+                 gsize            len,
+                 const MpHeaders *headers,
+                 guint64          size)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *date = headers ? mp_headers_format_date_iso8601 (headers) : NULL;
+  g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+
+  if (headers == NULL ||
+      (headers->message_id == NULL && date == NULL &&
+       headers->from == NULL && headers->subject == NULL))
+    {
+      const char *end = g_strstr_len (text, len, "\r\n\r\n");
+      gsize header_len = end ? (gsize) (end - text) + 2 : len;
+
+      g_checksum_update (checksum, (const guchar *) text, header_len);
+    }
+  else
+    {
+      hash_field (checksum, "message-id", headers->message_id);
+      hash_field (checksum, "date", date);
+      hash_field (checksum, "from", headers->from);
+      hash_field (checksum, "subject", headers->subject);
+      hash_field (checksum, "size", size_text);
+    }
+
+  return g_strconcat ("sha256:", g_checksum_get_string (checksum), NULL);
+}
+
+/* The header block of a whole message (from RETR), with the empty line
+ * that ends it: what TOP n 0 would have sent.
+ */
+static gsize
+header_block_length (const char *text,
+                     gsize       len)
+{
+  for (gsize i = 0; i < len; i++)
+    {
+      if (text[i] != '\n')
+        continue;
+      if (i + 1 < len && text[i + 1] == '\n')
+        return i + 2;
+      if (i + 2 < len && text[i + 1] == '\r' && text[i + 2] == '\n')
+        return i + 3;
+    }
+
+  return len;
 }
 
 static void
-top_many_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
+set_headers (MpMessageInfo *info,
+             GBytes        *data,
+             gboolean       whole_message)
 {
-  GTask *task = user_data;
-  MpPop3Client *client = MP_POP3_CLIENT (object);
+  gsize len = 0;
+  const char *text = data ? g_bytes_get_data (data, &len) : NULL;
+
+  if (text == NULL)
+    text = "";
+  if (whole_message)
+    len = header_block_length (text, len);
+
+  g_clear_error (&info->error);
+  info->headers = mp_headers_parse (text, len);
+  if (info->key == NULL)
+    info->key = header_hash_key (text, len, info->headers, info->size);
+}
+
+static void
+finish (GTask *task)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
-  g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GHashTable) by_number = g_hash_table_new (NULL, NULL);
-  GError *error = NULL;
-
-  results = mp_pop3_client_top_many_finish (client, result, &error);
-  if (results == NULL)
-    {
-      fail (task, error);
-      return;
-    }
-
-  for (guint i = 0; i < data->snapshot->messages->len; i++)
-    {
-      MpMessageInfo *info = g_ptr_array_index (data->snapshot->messages, i);
-
-      g_hash_table_insert (by_number, GUINT_TO_POINTER (info->number), info);
-    }
-
-  for (guint i = 0; i < results->len; i++)
-    {
-      MpPop3Result *res = g_ptr_array_index (results, i);
-      MpMessageInfo *info = g_hash_table_lookup (by_number, GUINT_TO_POINTER (res->number));
-
-      g_assert (info != NULL);
-      if (res->error != NULL)
-        info->error = g_steal_pointer (&res->error);
-      else
-        {
-          gsize len = 0;
-          const char *text = g_bytes_get_data (res->data, &len);
-
-          if (text == NULL)
-            text = "";
-
-          info->headers = mp_headers_parse (text, len);
-          if (info->key == NULL)
-            info->key = header_hash_key (text, len);
-        }
-    }
 
   /* Nothing was marked for deletion, so QUIT's answer changes nothing: the
    * snapshot is complete now, and the session ends on its own (the QUIT in
@@ -156,10 +208,244 @@ top_many_cb (GObject      *object,
   g_object_unref (task);
 }
 
+static MpMessageInfo *
+info_for_number (CheckData *data,
+                 guint      number)
+{
+  return g_hash_table_lookup (data->by_number, GUINT_TO_POINTER (number));
+}
+
+/* An error of one command, as opposed to one that ended the session. */
+static gboolean
+is_session_error (MpPop3Client *client,
+                  const GError *error)
+{
+  return (!mp_pop3_client_is_connected (client) ||
+          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+}
+
+/* The limit the caller gave, else the retr-header-limit setting when the
+ * schema is installed, else MP_CHECK_DEFAULT_RETR_HEADER_LIMIT. Read only
+ * when a server refuses TOP, so a normal check never touches GSettings.
+ */
+static guint64
+get_retr_header_limit (CheckData *data)
+{
+  GSettingsSchemaSource *source;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (data->retr_header_limit >= 0)
+    return data->retr_header_limit;
+
+  data->retr_header_limit = MP_CHECK_DEFAULT_RETR_HEADER_LIMIT;
+  source = g_settings_schema_source_get_default ();
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema != NULL && g_settings_schema_has_key (schema, "retr-header-limit"))
+    {
+      g_autoptr(GSettings) settings = g_settings_new_full (schema, NULL, NULL);
+
+      data->retr_header_limit = g_settings_get_uint (settings, "retr-header-limit");
+    }
+
+  return data->retr_header_limit;
+}
+
+static void
+retr_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  RetrItem *item = user_data;
+  GTask *task = item->task;
+  MpPop3Client *client = MP_POP3_CLIENT (object);
+  CheckData *data = g_task_get_task_data (task);
+  MpMessageInfo *info = info_for_number (data, item->number);
+  g_autoptr(GBytes) bytes = NULL;
+  GError *error = NULL;
+
+  g_free (item);
+  bytes = mp_pop3_client_retr_finish (client, result, &error);
+
+  if (bytes != NULL)
+    {
+      set_headers (info, bytes, TRUE);
+      data->retr_succeeded = TRUE;
+    }
+  else if (data->error == NULL && is_session_error (client, error))
+    data->error = error;
+  else
+    {
+      g_clear_error (&info->error);
+      info->error = error;
+    }
+
+  if (--data->pending > 0)
+    return;
+
+  if (data->error != NULL)
+    {
+      fail (task, g_steal_pointer (&data->error));
+      return;
+    }
+
+  /* A RETR that worked proves the message is there, so its TOP was
+   * refused; one too large to try is counted the same way. Only when every
+   * RETR failed as well were the messages themselves the problem (another
+   * session expunged them), not TOP.
+   */
+  if (data->retr_succeeded || data->too_large)
+    data->snapshot->top_supported = FALSE;
+  finish (task);
+}
+
+/* What TOP could not give: the headers from a RETR of the whole message
+ * for those up to the limit (a RETR cannot be stopped halfway without
+ * dropping the session), an error for the larger ones.
+ */
+static void
+fetch_by_retr (GTask  *task,
+               GArray *numbers)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  CheckData *data = g_task_get_task_data (task);
+  guint64 limit;
+  guint queued = 0;
+
+  if (numbers->len == 0)
+    {
+      finish (task);
+      return;
+    }
+
+  limit = get_retr_header_limit (data);
+  data->pending = 1;
+  for (guint i = 0; i < numbers->len; i++)
+    {
+      guint number = g_array_index (numbers, guint, i);
+      MpMessageInfo *info = info_for_number (data, number);
+      RetrItem *item;
+
+      if (info->size > limit)
+        {
+          g_clear_error (&info->error);
+          info->error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                                             _("headers not available: the server does not offer TOP"));
+          data->too_large = TRUE;
+          continue;
+        }
+
+      item = g_new0 (RetrItem, 1);
+      item->task = task;
+      item->number = number;
+      data->pending++;
+      queued++;
+      /* Room for a LIST size that is a little off; more ends the session. */
+      mp_pop3_client_retr_async (client, number, 2 * limit + 64 * 1024,
+                                 g_task_get_cancellable (task), retr_cb, item);
+    }
+
+  g_debug ("TOP unavailable: %u message(s) fetched whole, %u too large",
+           queued, numbers->len - queued);
+
+  /* The extra count keeps a synchronous failure from finishing early. */
+  if (--data->pending == 0)
+    {
+      if (data->too_large)
+        data->snapshot->top_supported = FALSE;
+      finish (task);
+    }
+}
+
+static void send_tops (GTask  *task,
+                       GArray *numbers);
+
+static void
+top_many_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
+  MpPop3Client *client = MP_POP3_CLIENT (object);
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GArray) refused = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) rest = g_steal_pointer (&data->rest);
+  GError *error = NULL;
+
+  results = mp_pop3_client_top_many_finish (client, result, &error);
+  if (results == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      MpPop3Result *res = g_ptr_array_index (results, i);
+      MpMessageInfo *info = info_for_number (data, res->number);
+
+      g_assert (info != NULL);
+      if (res->error != NULL)
+        {
+          info->error = g_steal_pointer (&res->error);
+          g_array_append_val (refused, res->number);
+        }
+      else
+        set_headers (info, res->data, FALSE);
+    }
+
+  /* The first -ERR to TOP ends TOP for this session. */
+  if (refused->len > 0)
+    data->top_refused = TRUE;
+
+  if (rest != NULL && rest->len > 0)
+    {
+      if (!data->top_refused)
+        {
+          send_tops (task, rest);
+          return;
+        }
+      g_array_append_vals (refused, rest->data, rest->len);
+    }
+
+  fetch_by_retr (task, refused);
+}
+
+/* Where CAPA vouched for TOP, every TOP goes out at once (pipelined when
+ * allowed). Where nothing did (no CAPA), the first one goes alone: a
+ * server that refuses it then gets no more TOPs (some disconnect after a
+ * few errors), and the rest follow together once it worked.
+ */
+static void
+send_tops (GTask  *task,
+           GArray *numbers)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  CheckData *data = g_task_get_task_data (task);
+  guint n = numbers->len;
+
+  if (!data->top_proven && n > 1)
+    {
+      data->rest = g_array_sized_new (FALSE, FALSE, sizeof (guint), n - 1);
+      g_array_append_vals (data->rest, &g_array_index (numbers, guint, 1), n - 1);
+      n = 1;
+    }
+  data->top_proven = TRUE;
+
+  mp_pop3_client_top_many_async (client,
+                                 (const guint *) (gpointer) numbers->data,
+                                 n,
+                                 0,
+                                 MP_CHECK_MAX_HEADER_BYTES,
+                                 g_task_get_cancellable (task),
+                                 top_many_cb,
+                                 task);
+}
+
 static void
 fetch_headers (GTask *task)
 {
-  MpPop3Client *client = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
 
@@ -173,14 +459,12 @@ fetch_headers (GTask *task)
       g_array_append_val (numbers, info->number);
     }
 
-  mp_pop3_client_top_many_async (client,
-                                 (const guint *) (gpointer) numbers->data,
-                                 numbers->len,
-                                 0,
-                                 MP_CHECK_MAX_HEADER_BYTES,
-                                 g_task_get_cancellable (task),
-                                 top_many_cb,
-                                 task);
+  if (numbers->len == 0)
+    finish (task);
+  else if (!data->snapshot->top_supported)
+    fetch_by_retr (task, numbers);
+  else
+    send_tops (task, numbers);
 }
 
 /* STAT, LIST and UIDL go out together (pipelined when the server allows)
@@ -190,7 +474,7 @@ static void
 listing_done (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
-  g_autoptr(GHashTable) by_number = g_hash_table_new (NULL, NULL);
+  GHashTable *by_number = data->by_number;
 
   if (data->error != NULL)
     {
@@ -313,6 +597,13 @@ open_cb (GObject      *object,
 
   data->snapshot->pipelining = mp_pop3_client_get_pipelining (client);
 
+  /* TOP is optional (RFC 1939): a CAPA without it is believed, and no TOP
+   * is sent; without CAPA the first TOP finds out (see send_tops()).
+   */
+  data->top_proven = mp_pop3_client_get_capa_supported (client);
+  data->snapshot->top_supported = (!data->top_proven ||
+                                   mp_pop3_client_has_capability (client, "TOP"));
+
   /* Without CAPA, a missing UIDL capability proves nothing: ask. */
   data->pending = 2;
   if (!mp_pop3_client_get_capa_supported (client) ||
@@ -331,10 +622,9 @@ open_cb (GObject      *object,
  * @known_uids: (nullable): UIDs whose headers the caller already has; no
  *   TOP is sent for them
  *
- * Runs one read-only session and collects what the mailbox holds. It
- * completes as soon as the snapshot is complete: the QUIT that ends the
- * session (which deletes nothing) is then still on its way, and
- * mp_pop3_client_is_connected() turns %FALSE once it is answered.
+ * Runs one read-only session and collects what the mailbox holds, with
+ * the default limit for headers taken from RETR (see
+ * mp_check_mailbox_full_async()).
  */
 void
 mp_check_mailbox_async (MpPop3Client        *client,
@@ -346,6 +636,43 @@ mp_check_mailbox_async (MpPop3Client        *client,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
+  mp_check_mailbox_full_async (client, user, password, auth, known_uids,
+                               MP_CHECK_RETR_HEADER_LIMIT_DEFAULT,
+                               cancellable, callback, user_data);
+}
+
+/**
+ * mp_check_mailbox_full_async:
+ * @client: a client that has not connected yet
+ * @known_uids: (nullable): UIDs whose headers the caller already has; no
+ *   TOP is sent for them
+ * @retr_header_limit: the largest message (by its LIST size) whose headers
+ *   are taken from a RETR when the server refuses TOP; 0 for none,
+ *   %MP_CHECK_RETR_HEADER_LIMIT_DEFAULT for the `retr-header-limit`
+ *   setting (or %MP_CHECK_DEFAULT_RETR_HEADER_LIMIT without the schema)
+ *
+ * Runs one read-only session and collects what the mailbox holds. It
+ * completes as soon as the snapshot is complete: the QUIT that ends the
+ * session (which deletes nothing) is then still on its way, and
+ * mp_pop3_client_is_connected() turns %FALSE once it is answered.
+ *
+ * A server without TOP (none in CAPA, or `-ERR` to the first TOP) gets no
+ * more TOPs in this session: the headers of the new messages up to
+ * @retr_header_limit come from RETR instead (only the header block is
+ * parsed), the larger ones get the error "headers not available", and
+ * #MpMailboxSnapshot.top_supported says so.
+ */
+void
+mp_check_mailbox_full_async (MpPop3Client        *client,
+                             const char          *user,
+                             const char          *password,
+                             MpPop3AuthMethod     auth,
+                             GHashTable          *known_uids,
+                             gint64               retr_header_limit,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
   GTask *task;
   CheckData *data;
 
@@ -354,12 +681,14 @@ mp_check_mailbox_async (MpPop3Client        *client,
   g_return_if_fail (password != NULL);
 
   task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_check_mailbox_async);
+  g_task_set_source_tag (task, mp_check_mailbox_full_async);
 
   data = g_new0 (CheckData, 1);
   data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
   data->snapshot = g_new0 (MpMailboxSnapshot, 1);
   data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
+  data->by_number = g_hash_table_new (NULL, NULL);
+  data->retr_header_limit = retr_header_limit;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
   mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);

@@ -18,15 +18,24 @@ G_BEGIN_DECLS
  */
 #define MP_CHECK_MAX_HEADER_BYTES (256 * 1024)
 
+/* Without TOP, headers come from a RETR of the whole message, for messages
+ * up to this size (the `retr-header-limit` setting's default).
+ */
+#define MP_CHECK_DEFAULT_RETR_HEADER_LIMIT (256 * 1024)
+#define MP_CHECK_RETR_HEADER_LIMIT_DEFAULT (-1)
+
 /**
  * MpMessageInfo:
  * @number: the message number in the session that listed it
  * @uid: (nullable): the UIDL unique-id, or %NULL if the server has no UIDL
  * @key: (nullable): what identifies the message across sessions: @uid, or
- *   without UIDL "sha256:" and the hash of its header block; %NULL only
- *   when neither is known (TOP failed on a server without UIDL)
+ *   without UIDL "sha256:" and a hash of its stable headers (Message-ID,
+ *   Date, From, Subject) and size; %NULL only when neither is known (no
+ *   headers on a server without UIDL)
  * @size: the size LIST reported
- * @headers: (nullable): the decoded headers, %NULL if TOP failed
+ * @headers: (nullable): the decoded headers (from TOP, or from RETR when
+ *   the server has no TOP), %NULL if they could not be fetched or were
+ *   not asked for (known UIDs)
  * @error: (nullable): why the headers could not be fetched
  */
 typedef struct
@@ -45,6 +54,8 @@ typedef struct
  * @size: their total size STAT reported
  * @uidl_supported: whether the server answered UIDL
  * @pipelining: whether the session pipelined its commands
+ * @top_supported: %FALSE when the server does not offer TOP (not in CAPA,
+ *   or it refused TOP for a message it then sent with RETR)
  * @messages: (element-type MpMessageInfo): one per LIST entry
  */
 typedef struct
@@ -53,6 +64,7 @@ typedef struct
   guint64    size;
   gboolean   uidl_supported;
   gboolean   pipelining;
+  gboolean   top_supported;
   GPtrArray *messages;
 } MpMailboxSnapshot;
 
@@ -64,6 +76,15 @@ void               mp_check_mailbox_async       (MpPop3Client       *client,
                                                  const char         *password,
                                                  MpPop3AuthMethod    auth,
                                                  GHashTable         *known_uids,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
+void               mp_check_mailbox_full_async  (MpPop3Client       *client,
+                                                 const char         *user,
+                                                 const char         *password,
+                                                 MpPop3AuthMethod    auth,
+                                                 GHashTable         *known_uids,
+                                                 gint64              retr_header_limit,
                                                  GCancellable       *cancellable,
                                                  GAsyncReadyCallback callback,
                                                  gpointer            user_data);

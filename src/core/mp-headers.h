@@ -11,12 +11,14 @@ G_BEGIN_DECLS
 
 /**
  * MpHeaders:
- * @from: (nullable): the From header for display, "Name <address>" or just
- *   the address, decoded to UTF-8
+ * @from: (nullable): the From header for display, decoded to UTF-8: each
+ *   mailbox as "Name <address>" or just the address, several separated by
+ *   ", "
  * @from_name: (nullable): the display name of the first From mailbox
  * @from_address: (nullable): the address of the first From mailbox
  * @to: (nullable): the To header for display, decoded
- * @subject: (nullable): the Subject, decoded, unfolded
+ * @subject: (nullable): the Subject, decoded, unfolded; "" when the
+ *   header is there but empty, %NULL only when it is missing
  * @message_id: (nullable): the Message-ID with its angle brackets
  * @date: (nullable): the Date header, or %NULL if missing or unparseable
  *

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "mp-pop3-certificate.h"
 #include "mp-pop3-error.h"
 #include "mp-pop3-types.h"
 
@@ -85,10 +86,6 @@ guint                mp_pop3_client_get_command_count       (MpPop3Client       
                                                              const char           *verb);
 gboolean             mp_pop3_client_is_connected            (MpPop3Client         *self);
 void                 mp_pop3_client_close                   (MpPop3Client         *self);
-
-char                *mp_pop3_certificate_get_fingerprint    (GTlsCertificate      *certificate);
-char                *mp_pop3_normalize_fingerprint          (const char           *fingerprint,
-                                                             GError              **error);
 
 void                 mp_pop3_client_connect_async           (MpPop3Client         *self,
                                                              GCancellable         *cancellable,

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -69,3 +69,5 @@ typedef enum
 GQuark mp_pop3_error_quark (void);
 
 G_END_DECLS
+
+#include "mp-pop3-enums.h"

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 G_BEGIN_DECLS
 
@@ -18,9 +18,9 @@ G_BEGIN_DECLS
  */
 typedef enum
 {
-  MP_POP3_SECURITY_TLS,
-  MP_POP3_SECURITY_STARTTLS,
-  MP_POP3_SECURITY_NONE,
+  MP_POP3_SECURITY_TLS,       /*< nick=tls >*/
+  MP_POP3_SECURITY_STARTTLS,  /*< nick=starttls >*/
+  MP_POP3_SECURITY_NONE,      /*< nick=none >*/
 } MpPop3Security;
 
 /**
@@ -35,12 +35,12 @@ typedef enum
  */
 typedef enum
 {
-  MP_POP3_AUTH_AUTO,
-  MP_POP3_AUTH_USER,
-  MP_POP3_AUTH_APOP,
-  MP_POP3_AUTH_PLAIN,
-  MP_POP3_AUTH_LOGIN,
-  MP_POP3_AUTH_CRAM_MD5,
+  MP_POP3_AUTH_AUTO,      /*< nick=auto >*/
+  MP_POP3_AUTH_USER,      /*< nick=user >*/
+  MP_POP3_AUTH_APOP,      /*< nick=apop >*/
+  MP_POP3_AUTH_PLAIN,     /*< nick=plain >*/
+  MP_POP3_AUTH_LOGIN,     /*< nick=login >*/
+  MP_POP3_AUTH_CRAM_MD5,  /*< nick=cram-md5 >*/
 } MpPop3AuthMethod;
 
 const char       *mp_pop3_security_to_string    (MpPop3Security    security);
@@ -52,3 +52,5 @@ gboolean          mp_pop3_auth_method_from_string (const char     *str,
                                                    MpPop3AuthMethod *method);
 
 G_END_DECLS
+
+#include "mp-pop3-enums.h"

@@ -46,7 +46,8 @@ check_text (const char *what,
         if ((guchar) *p < 0x20 || *p == 0x7F)
           fail (what, text);
 
-      if (*text == ' ' || text[strlen (text) - 1] == ' ')
+      /* "" is a valid value (an empty Subject) */
+      if (*text != '\0' && (*text == ' ' || text[strlen (text) - 1] == ' '))
         fail (what, text);
     }
 }

@@ -1,0 +1,633 @@
+/* mp-pop3-commands.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One POP3 command per call, with the parser of its reply.
+ */
+
+#define G_LOG_DOMAIN "mp-pop3-client"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "mp-pop3-client-private.h"
+
+/* Transaction commands */
+
+/* The task data of a single command. */
+typedef struct
+{
+  char   *verb;
+  gulong  cancel_id;
+} SimpleData;
+
+static void
+simple_data_free (SimpleData *data)
+{
+  g_free (data->verb);
+  g_free (data);
+}
+
+static SimpleData *
+simple_data_new (const char *line)
+{
+  SimpleData *data = g_new0 (SimpleData, 1);
+  const char *space = strchr (line, ' ');
+
+  data->verb = space ? g_strndup (line, space - line) : g_strdup (line);
+  return data;
+}
+
+static void
+simple_done (MpPop3Client *self,
+             Reply        *reply,
+             const GError *error,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SimpleData *data = g_task_get_task_data (task);
+
+  if (error != NULL)
+    {
+      _mp_pop3_task_return_error (task, &data->cancel_id, error);
+      return;
+    }
+
+  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
+
+  if (reply->kind != REPLY_OK)
+    {
+      /* Translators: the second %s is a POP3 command such as STAT */
+      g_autofree char *what = g_strdup_printf (_("%s refused %s"), self->host, data->verb);
+
+      g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
+                                                                   MP_POP3_ERROR_FAILED,
+                                                                   what));
+      return;
+    }
+
+  g_task_return_pointer (task, g_memdup2 (reply, sizeof *reply),
+                         (GDestroyNotify) _mp_pop3_reply_free);
+  /* The copy owns the strings now. */
+  reply->text = NULL;
+  reply->data = NULL;
+}
+
+static void
+simple_command (MpPop3Client        *self,
+                gpointer             source_tag,
+                const char          *line,
+                gboolean             multiline,
+                gsize                max_bytes,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  SimpleData *data = simple_data_new (line);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, data, (GDestroyNotify) simple_data_free);
+
+  if (self->state != STATE_TRANSACTION)
+    {
+      if (self->state == STATE_CLOSED && self->fatal != NULL)
+        g_task_return_error (task, g_error_copy (self->fatal));
+      else
+        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                                 _("Not logged in to %s"), self->host);
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+  _mp_pop3_client_queue_command (self, line, multiline ? CMD_MULTILINE : 0, max_bytes,
+                                 simple_done, g_steal_pointer (&task));
+}
+
+static Reply *
+simple_finish (MpPop3Client  *self,
+               GAsyncResult  *result,
+               gpointer       source_tag,
+               GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+parse_uint (const char  *str,
+            const char **end,
+            guint64     *value)
+{
+  char *e = NULL;
+  guint64 v;
+
+  while (*str == ' ' || *str == '\t')
+    str++;
+  if (!g_ascii_isdigit (*str))
+    return FALSE;
+
+  errno = 0;
+  v = g_ascii_strtoull (str, &e, 10);
+  if (errno != 0)
+    return FALSE;
+  if (*e != '\0' && *e != ' ' && *e != '\t')
+    return FALSE;
+
+  *value = v;
+  if (end != NULL)
+    *end = e;
+  return TRUE;
+}
+
+void
+mp_pop3_client_stat_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_command (self, mp_pop3_client_stat_async, "STAT", FALSE, 0,
+                  cancellable, callback, user_data);
+}
+
+/**
+ * mp_pop3_client_stat_finish:
+ * @count: (out) (optional): messages in the maildrop
+ * @size: (out) (optional): their total size in octets
+ */
+gboolean
+mp_pop3_client_stat_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            guint         *count,
+                            guint64       *size,
+                            GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_stat_async, error);
+  const char *end;
+  guint64 n, s;
+
+  if (reply == NULL)
+    return FALSE;
+
+  if (!parse_uint (reply->text, &end, &n) || !parse_uint (end, NULL, &s) || n > G_MAXUINT)
+    {
+      g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                   _("%s sent a malformed STAT reply"), self->host);
+      return FALSE;
+    }
+
+  if (count != NULL)
+    *count = n;
+  if (size != NULL)
+    *size = s;
+  return TRUE;
+}
+
+void
+mp_pop3_client_list_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_command (self, mp_pop3_client_list_async, "LIST", TRUE, MP_POP3_MAX_LIST_REPLY,
+                  cancellable, callback, user_data);
+}
+
+/* Splits a multi-line reply into its lines, without the CRLFs. */
+static GStrv
+reply_lines (Reply *reply)
+{
+  gsize len = 0;
+  const char *text = reply->data ? g_bytes_get_data (reply->data, &len) : NULL;
+  g_autofree char *copy = NULL;
+
+  /* An empty maildrop's LIST or UIDL has no data lines at all. */
+  if (len < 2)
+    return g_new0 (char *, 1);
+
+  copy = g_strndup (text, len - 2);
+  return g_strsplit (copy, "\r\n", -1);
+}
+
+/**
+ * mp_pop3_client_list_finish:
+ *
+ * Returns: (transfer full) (element-type MpPop3ListEntry): one entry per
+ *   message, in the server's order
+ */
+GArray *
+mp_pop3_client_list_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_list_async, error);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GArray) entries = NULL;
+
+  if (reply == NULL)
+    return NULL;
+
+  lines = reply_lines (reply);
+  entries = g_array_sized_new (FALSE, FALSE, sizeof (MpPop3ListEntry), g_strv_length (lines));
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      MpPop3ListEntry entry;
+      const char *end;
+      guint64 n, s;
+
+      if (!parse_uint (lines[i], &end, &n) || !parse_uint (end, NULL, &s) ||
+          n == 0 || n > G_MAXUINT)
+        {
+          g_autofree char *clean = _mp_pop3_sanitize_server_text (lines[i]);
+
+          g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                       _("%s sent a malformed LIST line: “%s”"), self->host, clean);
+          return NULL;
+        }
+
+      entry.number = n;
+      entry.size = s;
+      g_array_append_val (entries, entry);
+    }
+
+  return g_steal_pointer (&entries);
+}
+
+void
+mp_pop3_uidl_entry_free (MpPop3UidlEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->uid);
+  g_free (entry);
+}
+
+/* RFC 1939 allows 0x21..0x7E in a unique-id; some servers send other
+ * bytes. Escape those (and '%') so that every UID is printable UTF-8 that
+ * maps back to exactly one server string.
+ */
+static char *
+escape_uid (const char *uid)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const guchar *p = (const guchar *) uid; *p != '\0'; p++)
+    {
+      if (*p < 0x21 || *p > 0x7e || *p == '%')
+        g_string_append_printf (out, "%%%02X", *p);
+      else
+        g_string_append_c (out, *p);
+    }
+  return g_string_free (out, FALSE);
+}
+
+void
+mp_pop3_client_uidl_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_command (self, mp_pop3_client_uidl_async, "UIDL", TRUE, MP_POP3_MAX_LIST_REPLY,
+                  cancellable, callback, user_data);
+}
+
+/**
+ * mp_pop3_client_uidl_finish:
+ *
+ * Fails with %MP_POP3_ERROR_NOT_SUPPORTED when the server answers `-ERR`
+ * (no UIDL), and with %MP_POP3_ERROR_PROTOCOL on a malformed line. UIDs
+ * holding bytes outside 0x21..0x7E are %-escaped.
+ *
+ * Returns: (transfer full) (element-type MpPop3UidlEntry): the entries
+ */
+GPtrArray *
+mp_pop3_client_uidl_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_uidl_async, &local_error);
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+
+  if (reply == NULL)
+    {
+      if (g_error_matches (local_error, MP_POP3_ERROR, MP_POP3_ERROR_FAILED))
+        local_error->code = MP_POP3_ERROR_NOT_SUPPORTED;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  lines = reply_lines (reply);
+  entries = g_ptr_array_new_full (g_strv_length (lines), (GDestroyNotify) mp_pop3_uidl_entry_free);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      MpPop3UidlEntry *entry;
+      const char *end;
+      guint64 n;
+
+      if (!parse_uint (lines[i], &end, &n) || n == 0 || n > G_MAXUINT)
+        goto malformed;
+      while (*end == ' ' || *end == '\t')
+        end++;
+      if (*end == '\0')
+        goto malformed;
+
+      entry = g_new0 (MpPop3UidlEntry, 1);
+      entry->number = n;
+      {
+        g_autofree char *uid = g_strdup (end);
+
+        g_strchomp (uid);
+        entry->uid = escape_uid (uid);
+      }
+      g_ptr_array_add (entries, entry);
+      continue;
+
+    malformed:
+      {
+        g_autofree char *clean = _mp_pop3_sanitize_server_text (lines[i]);
+
+        g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                     _("%s sent a malformed UIDL line: “%s”"), self->host, clean);
+        return NULL;
+      }
+    }
+
+  return g_steal_pointer (&entries);
+}
+
+/**
+ * mp_pop3_client_top_async:
+ * @lines: body lines wanted after the header (0 for the header only)
+ * @max_bytes: the most the reply may hold; more ends the session with
+ *   %MP_POP3_ERROR_REPLY_TOO_LARGE
+ */
+void
+mp_pop3_client_top_async (MpPop3Client        *self,
+                          guint                number,
+                          guint                lines,
+                          gsize                max_bytes,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autofree char *line = g_strdup_printf ("TOP %u %u", number, lines);
+
+  simple_command (self, mp_pop3_client_top_async, line, TRUE, max_bytes,
+                  cancellable, callback, user_data);
+}
+
+/**
+ * mp_pop3_client_top_finish:
+ *
+ * Returns: (transfer full): the lines, CRLF-terminated and unstuffed
+ */
+GBytes *
+mp_pop3_client_top_finish (MpPop3Client  *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_top_async, error);
+
+  return reply ? g_steal_pointer (&reply->data) : NULL;
+}
+
+void
+mp_pop3_client_retr_async (MpPop3Client        *self,
+                           guint                number,
+                           gsize                max_bytes,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *line = g_strdup_printf ("RETR %u", number);
+
+  simple_command (self, mp_pop3_client_retr_async, line, TRUE, max_bytes,
+                  cancellable, callback, user_data);
+}
+
+/**
+ * mp_pop3_client_retr_finish:
+ *
+ * Returns: (transfer full): the message, each line ending in CRLF,
+ *   dot-stuffing undone
+ */
+GBytes *
+mp_pop3_client_retr_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_retr_async, error);
+
+  return reply ? g_steal_pointer (&reply->data) : NULL;
+}
+
+/**
+ * mp_pop3_client_dele_async:
+ *
+ * Marks a message as deleted. Nothing is deleted until QUIT succeeds.
+ */
+void
+mp_pop3_client_dele_async (MpPop3Client        *self,
+                           guint                number,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autofree char *line = g_strdup_printf ("DELE %u", number);
+
+  simple_command (self, mp_pop3_client_dele_async, line, FALSE, 0,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+mp_pop3_client_dele_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_dele_async, error);
+
+  return reply != NULL;
+}
+
+void
+mp_pop3_client_rset_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_command (self, mp_pop3_client_rset_async, "RSET", FALSE, 0,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+mp_pop3_client_rset_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_rset_async, error);
+
+  return reply != NULL;
+}
+
+void
+mp_pop3_client_noop_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_command (self, mp_pop3_client_noop_async, "NOOP", FALSE, 0,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+mp_pop3_client_noop_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_noop_async, error);
+
+  return reply != NULL;
+}
+
+/**
+ * mp_pop3_client_last_async:
+ *
+ * LAST, from RFC 1460's command table and dropped by RFC 1725: the highest
+ * message number accessed. Only a hint for servers without UIDL.
+ */
+void
+mp_pop3_client_last_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  simple_command (self, mp_pop3_client_last_async, "LAST", FALSE, 0,
+                  cancellable, callback, user_data);
+}
+
+gboolean
+mp_pop3_client_last_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            guint         *last,
+                            GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_last_async, &local_error);
+  guint64 n;
+
+  if (reply == NULL)
+    {
+      if (g_error_matches (local_error, MP_POP3_ERROR, MP_POP3_ERROR_FAILED))
+        local_error->code = MP_POP3_ERROR_NOT_SUPPORTED;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (!parse_uint (reply->text, NULL, &n) || n > G_MAXUINT)
+    {
+      g_set_error (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                   _("%s sent a malformed LAST reply"), self->host);
+      return FALSE;
+    }
+
+  if (last != NULL)
+    *last = n;
+  return TRUE;
+}
+
+static void
+quit_done (MpPop3Client *self,
+           Reply        *reply,
+           const GError *error,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SimpleData *data = g_task_get_task_data (task);
+  g_autoptr(GError) closed = NULL;
+
+  if (error != NULL)
+    {
+      g_autoptr(GError) wrapped = g_error_copy (error);
+
+      g_prefix_error (&wrapped, "%s: ",
+                      _("The session ended before QUIT was confirmed, "
+                        "so nothing was deleted"));
+      _mp_pop3_task_return_error (task, &data->cancel_id, wrapped);
+      return;
+    }
+
+  closed = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                                _("The session has ended"));
+  _mp_pop3_client_fail_connection (self, closed);
+  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
+
+  if (reply->kind != REPLY_OK)
+    {
+      g_autofree char *clean = _mp_pop3_sanitize_server_text (reply->text);
+
+      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_FAILED,
+                               _("%s did not confirm QUIT (%s); messages marked "
+                                 "for deletion may not have been deleted"),
+                               self->host, clean);
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * mp_pop3_client_quit_async:
+ *
+ * Ends the session. Messages marked with DELE are deleted only if this
+ * succeeds (RFC 1939 §6); any other end of the session deleted nothing.
+ */
+void
+mp_pop3_client_quit_async (MpPop3Client        *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SimpleData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_pop3_client_quit_async);
+  data = simple_data_new ("QUIT");
+  g_task_set_task_data (task, data, (GDestroyNotify) simple_data_free);
+
+  if (self->state != STATE_TRANSACTION && self->state != STATE_AUTHORIZATION)
+    {
+      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                               _("Not connected to %s"), self->host);
+      return;
+    }
+
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+  _mp_pop3_client_queue_command (self, "QUIT", 0, 0, quit_done, g_steal_pointer (&task));
+}
+
+gboolean
+mp_pop3_client_quit_finish (MpPop3Client  *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+

@@ -1,0 +1,241 @@
+/* mp-pop3-jobs.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Jobs: many commands of one kind (TOP, DELE) queued at once, pipelined
+ * when the server allows, with one result per message.
+ */
+
+#define G_LOG_DOMAIN "mp-pop3-client"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "mp-pop3-client-private.h"
+
+/* Jobs: many commands queued at once, pipelined when the server allows. */
+
+void
+mp_pop3_result_free (MpPop3Result *result)
+{
+  if (result == NULL)
+    return;
+  g_clear_pointer (&result->data, g_bytes_unref);
+  g_clear_error (&result->error);
+  g_free (result);
+}
+
+typedef struct
+{
+  GTask     *task;
+  GPtrArray *results;
+  guint      remaining;
+  GError    *error;
+  char      *verb;
+  gulong     cancel_id;
+} Job;
+
+typedef struct
+{
+  Job          *job;
+  MpPop3Result *result;
+} JobItem;
+
+static void
+job_free (Job *job)
+{
+  g_clear_pointer (&job->results, g_ptr_array_unref);
+  g_clear_error (&job->error);
+  g_free (job->verb);
+  g_free (job);
+}
+
+static void
+job_item_done (MpPop3Client *self,
+               Reply        *reply,
+               const GError *error,
+               gpointer      user_data)
+{
+  JobItem *item = user_data;
+  Job *job = item->job;
+
+  if (error != NULL)
+    {
+      if (job->error == NULL)
+        job->error = g_error_copy (error);
+    }
+  else if (reply->kind != REPLY_OK)
+    {
+      /* Translators: host, POP3 command (such as DELE), message number */
+      g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
+                                               job->verb, item->result->number);
+
+      item->result->error = _mp_pop3_client_error_from_reply (self, reply->text, MP_POP3_ERROR_FAILED, what);
+    }
+  else
+    item->result->data = g_steal_pointer (&reply->data);
+
+  g_free (item);
+
+  if (--job->remaining == 0)
+    {
+      GTask *task = job->task;
+
+      if (job->error != NULL)
+        _mp_pop3_task_return_error (task, &job->cancel_id, job->error);
+      else
+        {
+          _mp_pop3_task_unwatch_cancellable (task, &job->cancel_id);
+          g_task_return_pointer (task, g_steal_pointer (&job->results),
+                                 (GDestroyNotify) g_ptr_array_unref);
+        }
+      g_object_unref (task);
+    }
+}
+
+static void
+run_job (MpPop3Client        *self,
+         gpointer             source_tag,
+         const char          *verb,
+         const guint         *numbers,
+         guint                n_numbers,
+         guint                lines,
+         gboolean             multiline,
+         gsize                max_bytes,
+         GCancellable        *cancellable,
+         GAsyncReadyCallback  callback,
+         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+  g_return_if_fail (numbers != NULL || n_numbers == 0);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+
+  if (self->state != STATE_TRANSACTION)
+    {
+      if (self->state == STATE_CLOSED && self->fatal != NULL)
+        g_task_return_error (task, g_error_copy (self->fatal));
+      else
+        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                                 _("Not logged in to %s"), self->host);
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  job = g_new0 (Job, 1);
+  job->task = task;
+  job->results = g_ptr_array_new_full (n_numbers, (GDestroyNotify) mp_pop3_result_free);
+  job->verb = g_strdup (verb);
+  job->remaining = n_numbers;
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+
+  if (n_numbers == 0)
+    {
+      g_task_return_pointer (task, g_steal_pointer (&job->results),
+                             (GDestroyNotify) g_ptr_array_unref);
+      return;
+    }
+
+  _mp_pop3_client_watch_cancellable (self, task, &job->cancel_id);
+  g_steal_pointer (&task);
+
+  for (guint i = 0; i < n_numbers; i++)
+    {
+      JobItem *item = g_new0 (JobItem, 1);
+      g_autofree char *line = NULL;
+
+      item->job = job;
+      item->result = g_new0 (MpPop3Result, 1);
+      item->result->number = numbers[i];
+      g_ptr_array_add (job->results, item->result);
+
+      if (multiline)
+        line = g_strdup_printf ("%s %u %u", verb, numbers[i], lines);
+      else
+        line = g_strdup_printf ("%s %u", verb, numbers[i]);
+
+      _mp_pop3_client_queue_command (self, line, multiline ? CMD_MULTILINE : 0, max_bytes,
+                                     job_item_done, item);
+    }
+}
+
+/**
+ * mp_pop3_client_top_many_async:
+ * @numbers: (array length=n_numbers): message numbers
+ * @lines: body lines wanted after each header
+ * @max_bytes: the cap for each reply
+ *
+ * Sends TOP for every number, pipelined when the server allows it.
+ */
+void
+mp_pop3_client_top_many_async (MpPop3Client        *self,
+                               const guint         *numbers,
+                               guint                n_numbers,
+                               guint                lines,
+                               gsize                max_bytes,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  run_job (self, mp_pop3_client_top_many_async, "TOP", numbers, n_numbers, lines,
+           TRUE, max_bytes, cancellable, callback, user_data);
+}
+
+/**
+ * mp_pop3_client_top_many_finish:
+ *
+ * Returns: (transfer full) (element-type MpPop3Result): one result per
+ *   number, in order; %NULL if the session failed
+ */
+GPtrArray *
+mp_pop3_client_top_many_finish (MpPop3Client  *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mp_pop3_client_dele_many_async:
+ *
+ * Sends DELE for every number, pipelined when the server allows it. The
+ * messages are deleted only once mp_pop3_client_quit_async() succeeds.
+ */
+void
+mp_pop3_client_dele_many_async (MpPop3Client        *self,
+                                const guint         *numbers,
+                                guint                n_numbers,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  run_job (self, mp_pop3_client_dele_many_async, "DELE", numbers, n_numbers, 0,
+           FALSE, 0, cancellable, callback, user_data);
+}
+
+/**
+ * mp_pop3_client_dele_many_finish:
+ *
+ * Returns: (transfer full) (element-type MpPop3Result): one result per
+ *   number; an entry with an error was not marked
+ */
+GPtrArray *
+mp_pop3_client_dele_many_finish (MpPop3Client  *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
