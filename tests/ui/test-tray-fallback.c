@@ -217,6 +217,12 @@ backend_is_sni (gpointer user_data)
   return backend_is (user_data, MP_TRAY_BACKEND_SNI);
 }
 
+static gboolean
+pointer_cleared (gpointer user_data)
+{
+  return *(gpointer *) user_data == NULL;
+}
+
 static MpTray *
 new_tray (GDBusConnection *connection)
 {
@@ -244,6 +250,7 @@ test_fallback (void)
   g_autofree char *icons = g_test_build_filename (G_TEST_DIST, "..", "data", "icons", NULL);
   TrayTestWatcher *watcher;
   GObject *fallback;
+  GObject *status_icon;
 
   g_menu_append (menu, "_Quit", "app.quit");
   /* our uninstalled icons, as the app does for an uninstalled build */
@@ -276,7 +283,11 @@ test_fallback (void)
 
   /* a tray made while the tray manager runs picks XEmbed at once (one
    * icon at a time: GTK 3's XEmbed plugs trip over each other otherwise) */
+  /* and gone with its tray: the GtkStatusIcon is ours to release */
+  status_icon = mp_tray_fallback_get_status_icon (MP_TRAY_FALLBACK (mp_tray_get_fallback (tray)));
+  g_object_add_weak_pointer (status_icon, (gpointer *) &status_icon);
   g_clear_object (&tray);
+  mp_test_wait_until (pointer_cleared, &status_icon, TRAY_TEST_GUARD_MSEC, "the GtkStatusIcon finalized");
   second_connection = tray_test_connect ();
   tray = new_tray (second_connection);
   g_assert_cmpint (mp_tray_get_backend (tray), ==, MP_TRAY_BACKEND_XEMBED);
@@ -301,7 +312,14 @@ test_fallback (void)
   mp_test_wait_until (backend_is_none, tray, TRAY_TEST_GUARD_MSEC, "the backend becoming none");
   g_assert_false (mp_tray_get_available (tray));
 
-  g_clear_object (&tray);
+  status_icon = mp_tray_fallback_get_status_icon (MP_TRAY_FALLBACK (mp_tray_get_fallback (tray)));
+  g_object_add_weak_pointer (status_icon, (gpointer *) &status_icon);
+  fallback = mp_tray_get_fallback (tray);
+  g_object_add_weak_pointer (fallback, (gpointer *) &fallback);
+  g_assert_finalize_object (tray);
+  tray = NULL;
+  mp_test_wait_until (pointer_cleared, &status_icon, TRAY_TEST_GUARD_MSEC, "the last GtkStatusIcon finalized");
+  g_assert_null (fallback);
   g_dbus_connection_close_sync (second_connection, NULL, NULL);
   g_dbus_connection_close_sync (connection, NULL, NULL);
 }
@@ -345,9 +363,13 @@ main (int   argc,
 
   stop_process (&tray_manager);
   g_test_dbus_down (bus);
-  /* GDK exits on a lost X connection: close it before Xvfb goes */
+  /* GDK exits on a lost X connection: close it before Xvfb goes, and do
+   * not run the main context after that (GTK's tooltip timer would use
+   * the closed display); meson's timeout guards this last wait */
   gdk_display_close (gdk_display_get_default ());
-  stop_process (&xvfb);
+  g_subprocess_send_signal (xvfb, SIGTERM);
+  g_subprocess_wait (xvfb, NULL, NULL);
+  g_clear_object (&xvfb);
   remove_tree (user_dirs_file);
 
   return rc;
