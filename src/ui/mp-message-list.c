@@ -42,8 +42,6 @@ struct _MpMessageList
   GtkButton           *placeholder_button;
 
   MpMessageTreeModel  *base;
-  GtkTreeModel        *filter;
-  GtkTreeModel        *sort;
 
   /* MpMessage* (a reference) -> itself: rows hidden while their deletion
    * can still be undone */
@@ -170,9 +168,9 @@ mp_message_list_format_date (GDateTime *date,
         return g_date_time_format (local, C_("date", "Yesterday %H:%M"));
       if (g_date_time_get_year (local) == g_date_time_get_year (local_now))
         /* Translators: a date in the message list within the current year */
-        return g_date_time_format (local, C_("date", "%e %b %H:%M"));
+        return g_date_time_format (local, C_("date", "%-d %b %H:%M"));
       /* Translators: a date in the message list before the current year */
-      return g_date_time_format (local, C_("date", "%e %b %Y"));
+      return g_date_time_format (local, C_("date", "%-d %b %Y"));
     }
 }
 
@@ -180,14 +178,7 @@ static MpMessage *
 message_at (GtkTreeModel *model,
             GtkTreeIter  *iter)
 {
-  MpMessage *message = NULL;
-
-  /* the references of the stack of models are not needed: the base model
-   * holds one as long as the row exists */
-  gtk_tree_model_get (model, iter, MP_MESSAGE_TREE_MODEL_COLUMN_MESSAGE, &message, -1);
-  if (message != NULL)
-    g_object_unref (message);
-  return message;
+  return mp_message_tree_model_get_message (MP_MESSAGE_TREE_MODEL (model), iter);
 }
 
 static void
@@ -313,35 +304,16 @@ clock_tick_cb (gpointer user_data)
 }
 
 static gboolean
-filter_visible_func (GtkTreeModel *model,
-                     GtkTreeIter  *iter,
-                     gpointer      user_data)
+filter_func (MpMessageTreeModel *model,
+             GtkTreeIter        *iter,
+             MpMessage          *message,
+             gpointer            user_data)
 {
   MpMessageList *self = user_data;
-  MpMessage *message = mp_message_tree_model_get_message (self->base, iter);
 
-  if (message == NULL)
-    return FALSE;
   if (g_hash_table_contains (self->hidden, message))
     return FALSE;
-  return mp_message_tree_model_matches (self->base, iter, self->needle);
-}
-
-static int
-sort_func (GtkTreeModel *model,
-           GtkTreeIter  *a,
-           GtkTreeIter  *b,
-           gpointer      user_data)
-{
-  MpMessageList *self = user_data;
-  GtkTreeIter ca, cb;
-  int column;
-  GtkSortType order;
-
-  gtk_tree_sortable_get_sort_column_id (GTK_TREE_SORTABLE (self->sort), &column, &order);
-  gtk_tree_model_filter_convert_iter_to_child_iter (GTK_TREE_MODEL_FILTER (model), &ca, a);
-  gtk_tree_model_filter_convert_iter_to_child_iter (GTK_TREE_MODEL_FILTER (model), &cb, b);
-  return mp_message_tree_model_compare (self->base, &ca, &cb, column);
+  return mp_message_tree_model_matches (model, iter, self->needle);
 }
 
 static void
@@ -399,30 +371,20 @@ rebuild_models (MpMessageList *self,
                 GListModel    *messages)
 {
   g_autoptr(MpMessageTreeModel) base = mp_message_tree_model_new (messages);
-  g_autoptr(GtkTreeModel) filter = NULL;
-  g_autoptr(GtkTreeModel) sort = NULL;
 
-  filter = gtk_tree_model_filter_new (GTK_TREE_MODEL (base), NULL);
-  gtk_tree_model_filter_set_visible_func (GTK_TREE_MODEL_FILTER (filter),
-                                          filter_visible_func, self, NULL);
-  sort = gtk_tree_model_sort_new_with_model (filter);
-  for (int i = MP_MESSAGE_TREE_MODEL_COLUMN_UNSEEN; i < MP_MESSAGE_TREE_MODEL_N_COLUMNS; i++)
-    gtk_tree_sortable_set_sort_func (GTK_TREE_SORTABLE (sort), i, sort_func, self, NULL);
+  mp_message_tree_model_set_filter_func (base, filter_func, self, NULL);
   /* sorted before the view sees it, so the first draw is the only one */
-  gtk_tree_sortable_set_sort_column_id (GTK_TREE_SORTABLE (sort), self->sort_column,
+  gtk_tree_sortable_set_sort_column_id (GTK_TREE_SORTABLE (base), self->sort_column,
                                         self->sort_descending ? GTK_SORT_DESCENDING : GTK_SORT_ASCENDING);
-  g_signal_connect_object (sort, "sort-column-changed",
+  g_signal_connect_object (base, "sort-column-changed",
                            G_CALLBACK (sort_column_changed_cb), self, 0);
-  g_signal_connect_object (filter, "row-inserted",
+  g_signal_connect_object (base, "row-inserted",
                            G_CALLBACK (filter_rows_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (filter, "row-deleted",
+  g_signal_connect_object (base, "row-deleted",
                            G_CALLBACK (filter_rows_changed_cb), self, G_CONNECT_SWAPPED);
-
-  gtk_tree_view_set_model (self->tree_view, sort);
 
   g_set_object (&self->base, base);
-  g_set_object (&self->filter, filter);
-  g_set_object (&self->sort, sort);
+  gtk_tree_view_set_model (self->tree_view, GTK_TREE_MODEL (base));
 }
 
 static void
@@ -430,15 +392,14 @@ search_changed_cb (GtkSearchEntry *entry,
                    MpMessageList  *self)
 {
   const char *text = gtk_entry_get_text (GTK_ENTRY (entry));
-  g_autofree char *normalized = g_utf8_normalize (text, -1, G_NORMALIZE_ALL);
-  g_autofree char *needle = g_utf8_casefold (normalized != NULL ? normalized : text, -1);
+  g_autofree char *needle = mp_message_tree_model_fold (text);
 
   g_strstrip (needle);
   if (g_strcmp0 (needle, self->needle) == 0)
     return;
   g_free (self->needle);
   self->needle = g_steal_pointer (&needle);
-  gtk_tree_model_filter_refilter (GTK_TREE_MODEL_FILTER (self->filter));
+  mp_message_tree_model_refilter (self->base);
   update_placeholder (self);
 }
 
@@ -472,9 +433,9 @@ search_activate_cb (GtkEntry      *entry,
 
   /* Enter in the search entry goes to the first match, so the keyboard
    * can go on from there */
-  if (gtk_tree_model_get_iter_first (self->sort, &iter))
+  if (gtk_tree_model_get_iter_first (GTK_TREE_MODEL (self->base), &iter))
     {
-      g_autoptr(GtkTreePath) path = gtk_tree_model_get_path (self->sort, &iter);
+      g_autoptr(GtkTreePath) path = gtk_tree_model_get_path (GTK_TREE_MODEL (self->base), &iter);
 
       gtk_tree_view_set_cursor (self->tree_view, path, NULL, FALSE);
       gtk_widget_grab_focus (GTK_WIDGET (self->tree_view));
@@ -489,8 +450,8 @@ row_activated_cb (GtkTreeView       *tree_view,
 {
   GtkTreeIter iter;
 
-  if (gtk_tree_model_get_iter (self->sort, &iter, path))
-    g_signal_emit (self, signals[MESSAGE_ACTIVATED], 0, message_at (self->sort, &iter));
+  if (gtk_tree_model_get_iter (GTK_TREE_MODEL (self->base), &iter, path))
+    g_signal_emit (self, signals[MESSAGE_ACTIVATED], 0, message_at (GTK_TREE_MODEL (self->base), &iter));
 }
 
 static void
@@ -556,6 +517,16 @@ tree_popup_menu_cb (GtkWidget     *widget,
 }
 
 static void
+name_internal_buttons (GtkWidget *widget,
+                       gpointer   user_data)
+{
+  if (GTK_IS_BUTTON (widget))
+    atk_object_set_name (gtk_widget_get_accessible (widget), user_data);
+  else if (GTK_IS_CONTAINER (widget) && !GTK_IS_ENTRY (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), name_internal_buttons, user_data);
+}
+
+static void
 mp_message_list_dispose (GObject *object)
 {
   MpMessageList *self = MP_MESSAGE_LIST (object);
@@ -563,8 +534,6 @@ mp_message_list_dispose (GObject *object)
   g_clear_handle_id (&self->clock_id, g_source_remove);
   if (self->tree_view != NULL)
     gtk_tree_view_set_model (self->tree_view, NULL);
-  g_clear_object (&self->sort);
-  g_clear_object (&self->filter);
   g_clear_object (&self->base);
   if (self->hidden != NULL)
     g_hash_table_remove_all (self->hidden);
@@ -760,6 +729,13 @@ mp_message_list_init (MpMessageList *self)
   gtk_tree_view_column_set_cell_data_func (self->size_column, self->size_renderer,
                                            size_data_func, self, NULL);
 
+  /* the search bar's own close button, hidden but in the accessible tree */
+  gtk_container_forall (GTK_CONTAINER (self->search_bar), name_internal_buttons,
+                        (gpointer) _("Close search"));
+  /* the column shows an icon in its header, which names nothing */
+  atk_object_set_name (gtk_widget_get_accessible (gtk_tree_view_column_get_button (self->unseen_column)),
+                       _("Unseen"));
+
   rebuild_models (self, NULL);
   update_placeholder (self);
   self->clock_id = g_timeout_add_seconds (60, clock_tick_cb, self);
@@ -910,7 +886,7 @@ mp_message_list_set_sort (MpMessageList *self,
                     && column < MP_MESSAGE_TREE_MODEL_N_COLUMNS);
 
   /* the sortable's ::sort-column-changed updates our fields and notifies */
-  gtk_tree_sortable_set_sort_column_id (GTK_TREE_SORTABLE (self->sort), column,
+  gtk_tree_sortable_set_sort_column_id (GTK_TREE_SORTABLE (self->base), column,
                                         descending ? GTK_SORT_DESCENDING : GTK_SORT_ASCENDING);
 }
 
@@ -933,8 +909,8 @@ mp_message_list_get_selected (MpMessageList *self)
     {
       GtkTreeIter iter;
 
-      if (gtk_tree_model_get_iter (self->sort, &iter, l->data))
-        g_ptr_array_add (messages, g_object_ref (message_at (self->sort, &iter)));
+      if (gtk_tree_model_get_iter (GTK_TREE_MODEL (self->base), &iter, l->data))
+        g_ptr_array_add (messages, g_object_ref (message_at (GTK_TREE_MODEL (self->base), &iter)));
     }
   g_list_free_full (rows, (GDestroyNotify) gtk_tree_path_free);
   return messages;
@@ -959,19 +935,15 @@ gboolean
 mp_message_list_select_message (MpMessageList *self,
                                 MpMessage     *message)
 {
-  GtkTreeIter base_iter, filter_iter, sort_iter;
+  GtkTreeIter iter;
   g_autoptr(GtkTreePath) path = NULL;
 
   g_return_val_if_fail (MP_IS_MESSAGE_LIST (self), FALSE);
 
-  if (!mp_message_tree_model_find (self->base, message, &base_iter)
-      || !gtk_tree_model_filter_convert_child_iter_to_iter (GTK_TREE_MODEL_FILTER (self->filter),
-                                                            &filter_iter, &base_iter)
-      || !gtk_tree_model_sort_convert_child_iter_to_iter (GTK_TREE_MODEL_SORT (self->sort),
-                                                          &sort_iter, &filter_iter))
+  if (!mp_message_tree_model_find (self->base, message, &iter))
     return FALSE;
 
-  path = gtk_tree_model_get_path (self->sort, &sort_iter);
+  path = gtk_tree_model_get_path (GTK_TREE_MODEL (self->base), &iter);
   gtk_tree_selection_unselect_all (self->selection);
   gtk_tree_view_set_cursor (self->tree_view, path, NULL, FALSE);
   gtk_tree_view_scroll_to_cell (self->tree_view, path, NULL, FALSE, 0, 0);
@@ -1001,7 +973,7 @@ mp_message_list_hide_messages (MpMessageList *self,
 
   for (guint i = 0; i < messages->len; i++)
     g_hash_table_add (self->hidden, g_object_ref (g_ptr_array_index (messages, i)));
-  gtk_tree_model_filter_refilter (GTK_TREE_MODEL_FILTER (self->filter));
+  mp_message_tree_model_refilter (self->base);
 }
 
 void
@@ -1012,7 +984,7 @@ mp_message_list_unhide_messages (MpMessageList *self,
 
   for (guint i = 0; i < messages->len; i++)
     g_hash_table_remove (self->hidden, g_ptr_array_index (messages, i));
-  gtk_tree_model_filter_refilter (GTK_TREE_MODEL_FILTER (self->filter));
+  mp_message_tree_model_refilter (self->base);
 }
 
 guint
@@ -1020,7 +992,7 @@ mp_message_list_get_n_visible (MpMessageList *self)
 {
   g_return_val_if_fail (MP_IS_MESSAGE_LIST (self), 0);
 
-  return self->sort != NULL ? gtk_tree_model_iter_n_children (self->sort, NULL) : 0;
+  return self->base != NULL ? gtk_tree_model_iter_n_children (GTK_TREE_MODEL (self->base), NULL) : 0;
 }
 
 /**
@@ -1037,9 +1009,9 @@ mp_message_list_get_visible_message (MpMessageList *self,
 
   g_return_val_if_fail (MP_IS_MESSAGE_LIST (self), NULL);
 
-  if (!gtk_tree_model_iter_nth_child (self->sort, &iter, NULL, position))
+  if (!gtk_tree_model_iter_nth_child (GTK_TREE_MODEL (self->base), &iter, NULL, position))
     return NULL;
-  return message_at (self->sort, &iter);
+  return message_at (GTK_TREE_MODEL (self->base), &iter);
 }
 
 GtkTreeView *

@@ -237,7 +237,7 @@ update_headers (MpMessageView *self)
       g_autoptr(GDateTime) local = g_date_time_to_local (when);
 
       /* Translators: the full date in the details pane */
-      date = g_date_time_format (local, C_("date", "%A, %e %B %Y, %H:%M"));
+      date = g_date_time_format (local, C_("date", "%A, %-d %B %Y, %H:%M"));
     }
   size = g_format_size_full (mp_message_get_size (message), G_FORMAT_SIZE_LONG_FORMAT);
   account = mp_message_dup_account_name (message);
