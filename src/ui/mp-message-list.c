@@ -1084,3 +1084,19 @@ mp_message_list_clear_placeholder (MpMessageList *self)
   self->placeholder_wanted = FALSE;
   update_placeholder (self);
 }
+
+/**
+ * mp_message_list_get_placeholder:
+ *
+ * Returns: (nullable): the title of the empty or error state shown
+ *   instead of the list, %NULL while the list is shown
+ */
+const char *
+mp_message_list_get_placeholder (MpMessageList *self)
+{
+  g_return_val_if_fail (MP_IS_MESSAGE_LIST (self), NULL);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "placeholder") != 0)
+    return NULL;
+  return gtk_label_get_text (self->placeholder_title);
+}

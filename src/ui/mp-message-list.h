@@ -71,6 +71,7 @@ void         mp_message_list_set_placeholder       (MpMessageList *self,
 void         mp_message_list_set_busy_placeholder  (MpMessageList *self,
                                                     const char    *title);
 void         mp_message_list_clear_placeholder     (MpMessageList *self);
+const char  *mp_message_list_get_placeholder       (MpMessageList *self);
 
 const char  *mp_message_list_sort_column_to_nick   (int            column);
 int          mp_message_list_sort_column_from_nick (const char    *nick);

@@ -453,7 +453,8 @@ mp_window_unmap (GtkWidget *widget)
 {
   MpWindow *self = MP_WINDOW (widget);
 
-  save_settings (self);
+  if (self->settings != NULL)
+    save_settings (self);
   g_clear_handle_id (&self->seen_id, g_source_remove);
   /* a deletion the user did not undo goes ahead when the window closes */
   if (self->pending != NULL)
@@ -527,11 +528,13 @@ mp_window_dispose (GObject *object)
   g_clear_handle_id (&self->pending_id, g_source_remove);
   if (self->shown != NULL)
     g_ptr_array_set_size (self->shown, 0);
+
+  /* the parent's dispose unmaps the window, which saves its settings */
+  G_OBJECT_CLASS (mp_window_parent_class)->dispose (object);
+
   g_clear_object (&self->all_messages);
   g_clear_object (&self->mailboxes);
   g_clear_object (&self->settings);
-
-  G_OBJECT_CLASS (mp_window_parent_class)->dispose (object);
 }
 
 static void
@@ -643,6 +646,16 @@ mp_window_class_init (MpWindowClass *klass)
 }
 
 static void
+name_internal_buttons (GtkWidget *widget,
+                       gpointer   user_data)
+{
+  if (GTK_IS_BUTTON (widget))
+    atk_object_set_name (gtk_widget_get_accessible (widget), user_data);
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), name_internal_buttons, user_data);
+}
+
+static void
 mp_window_init (MpWindow *self)
 {
   self->shown = g_ptr_array_new_with_free_func (unwatch_mailbox);
@@ -656,6 +669,10 @@ mp_window_init (MpWindow *self)
                            G_CALLBACK (search_button_cb), self, 0);
   g_signal_connect_object (self->message_list, "notify::search-mode",
                            G_CALLBACK (search_mode_cb), self, 0);
+
+  /* the info bar's own close button */
+  gtk_container_forall (GTK_CONTAINER (self->no_tray_bar),
+                        name_internal_buttons, (gpointer) _("Close"));
 
   mp_window_actions_init (self);
 }

@@ -5,19 +5,35 @@
  * The preview window under a real X server (Xvfb, see tests/meson.build):
  * the tree model over a list of messages and its signals, the model that
  * concatenates mailboxes, the message list's rows, sorting, filtering and
- * hiding, the date column, and that every control has an accessible name.
+ * hiding, the date column, and that every control has an accessible name;
+ * then the whole window over real mailboxes (MpPoller, MpMailbox) checking
+ * the scripted POP3 server (mp-test-server.h): rows, the details pane's
+ * snippet, and deleting with undo, seen from the server's side.
  */
 
 #define G_LOG_DOMAIN "test-window"
 
 #include "config.h"
 
+#include <string.h>
+
 #include <gtk/gtk.h>
 
+#include "mp-clock.h"
 #include "mp-message-list.h"
 #include "mp-message-list-model.h"
 #include "mp-message-private.h"
 #include "mp-message-tree-model.h"
+#include "mp-poller.h"
+#include "mp-sidebar-row.h"
+#include "mp-test-server.h"
+#include "mp-test-util.h"
+#include "mp-window-private.h"
+
+#define GUARD_SECONDS 20
+#define GUARD_MSEC    (GUARD_SECONDS * 1000)
+#define USER          "alice"
+#define PASSWORD      "secret"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -467,6 +483,309 @@ test_list_accessible_names (void)
   iterate ();
 }
 
+/* ---- MpWindow over real mailboxes ------------------------------------- */
+
+typedef struct
+{
+  MpTestServer *server;
+  MpClock      *clock;
+  MpPoller     *poller;
+  MpAccount    *account;
+  MpMailbox    *mailbox;
+  MpWindow     *window;
+} Fixture;
+
+static char *
+password_func (MpAccount *account,
+               gpointer   user_data)
+{
+  return g_strdup (PASSWORD);
+}
+
+static gboolean
+no_active_sessions (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return mp_poller_get_active_sessions (fixture->poller) == 0
+         && !mp_mailbox_get_busy (fixture->mailbox);
+}
+
+static void
+check_mailbox (Fixture *fixture)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_mailbox_check_async (fixture->mailbox, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (fixture->mailbox, result, &error));
+  g_assert_no_error (error);
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of the check");
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->server = mp_test_server_new ();
+  mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
+  mp_test_server_add_message (fixture->server, "uid-1",
+                              "From: Alice Martin <alice@example.org>\r\n"
+                              "To: bob@example.org\r\n"
+                              "Subject: Quarterly report\r\n"
+                              "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n"
+                              "Message-ID: <q1@example.org>\r\n"
+                              "\r\n"
+                              "The figures are in.\r\nSee you on Monday.\r\n");
+  mp_test_server_add_message (fixture->server, "uid-2",
+                              "From: =?UTF-8?B?0JHQvtGA0LjRgQ==?= <boris@example.org>\r\n"
+                              "Subject: =?UTF-8?B?0J/RgNC40LLQtdGCLCDQvNC40YA=?=\r\n"
+                              "Date: Tue, 14 Nov 2023 22:15:00 +0000\r\n"
+                              "\r\n"
+                              "Hello\r\n");
+  mp_test_server_add_message (fixture->server, "uid-3",
+                              "From: Chloe <chloe@example.org>\r\n"
+                              "Subject: Holiday photos\r\n"
+                              "Date: Tue, 14 Nov 2023 22:20:00 +0000\r\n"
+                              "\r\n"
+                              "Photos attached.\r\n");
+  g_assert_true (mp_test_server_start (fixture->server, &error));
+  g_assert_no_error (error);
+
+  fixture->clock = mp_clock_new_fake ();
+  fixture->poller = mp_poller_new ();
+  mp_poller_set_network_monitor (fixture->poller, NULL);
+  mp_poller_set_clock (fixture->poller, fixture->clock);
+  mp_poller_set_scheduling (fixture->poller, FALSE);
+  mp_poller_set_password_func (fixture->poller, password_func, fixture);
+
+  fixture->account = mp_account_new ("test-account");
+  mp_account_set_name (fixture->account, "Work");
+  mp_account_set_host (fixture->account, "127.0.0.1");
+  mp_account_set_port (fixture->account, mp_test_server_get_port (fixture->server));
+  mp_account_set_security (fixture->account, MP_POP3_SECURITY_NONE);
+  mp_account_set_user (fixture->account, USER);
+  fixture->mailbox = g_object_ref (mp_poller_add_account (fixture->poller, fixture->account));
+  check_mailbox (fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->mailbox)), ==, 3);
+
+  fixture->window = MP_WINDOW (mp_window_new (NULL, G_LIST_MODEL (fixture->poller)));
+  g_object_ref_sink (fixture->window);
+  mp_window_set_undo_timeout (fixture->window, 300);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  iterate ();
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  gtk_widget_destroy (GTK_WIDGET (fixture->window));
+  g_clear_object (&fixture->window);
+  iterate ();
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of all sessions");
+  g_clear_object (&fixture->mailbox);
+  g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
+  g_object_unref (fixture->poller);
+  g_assert_null (fixture->poller);
+  g_clear_object (&fixture->account);
+  g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
+  mp_test_server_assert_no_failures (fixture->server);
+  g_clear_object (&fixture->server);
+  g_clear_object (&fixture->clock);
+}
+
+static MpMessage *
+find_by_uid (MpMailbox  *mailbox,
+             const char *uid)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (mailbox));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(MpMessage) message = g_list_model_get_item (G_LIST_MODEL (mailbox), i);
+
+      if (g_strcmp0 (mp_message_get_uid (message), uid) == 0)
+        return message;
+    }
+  return NULL;
+}
+
+static void
+test_window_rows (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  GtkWidget *row;
+  g_autofree char *uids = NULL;
+
+  /* "All accounts" first and selected, with the Account column */
+  g_assert_null (mp_sidebar_get_selected_mailbox (window->sidebar));
+  g_assert_true (gtk_tree_view_column_get_visible (
+                   gtk_tree_view_get_column (mp_message_list_get_tree_view (window->message_list), 3)));
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+  uids = visible_uids (window->message_list);
+  g_assert_cmpstr (uids, ==, "uid-3uid-2uid-1");
+  /* decoded, as the server sent them in RFC 2047 */
+  g_assert_cmpstr (mp_message_get_subject (mp_message_list_get_visible_message (window->message_list, 1)),
+                   ==, "Привет, мир");
+  g_assert_cmpstr (mp_message_get_from_name (mp_message_list_get_visible_message (window->message_list, 1)),
+                   ==, "Борис");
+
+  row = mp_sidebar_get_row (window->sidebar, fixture->mailbox);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (row)), ==, "Work");
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (mp_sidebar_get_row (window->sidebar, NULL))),
+                   ==, "All accounts");
+  g_assert_null (mp_sidebar_row_get_status_text (MP_SIDEBAR_ROW (row)));
+
+  /* one account: no Account column */
+  mp_window_show (window, fixture->mailbox, NULL);
+  g_assert_true (mp_sidebar_get_selected_mailbox (window->sidebar) == fixture->mailbox);
+  g_assert_false (gtk_tree_view_column_get_visible (
+                    gtk_tree_view_get_column (mp_message_list_get_tree_view (window->message_list), 3)));
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+
+  /* Ctrl+F's action filters From and Subject */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "find", NULL);
+  g_assert_true (mp_message_list_get_search_mode (window->message_list));
+  mp_message_list_set_search_text (window->message_list, "chloe");
+  g_clear_pointer (&uids, g_free);
+  uids = visible_uids (window->message_list);
+  g_assert_cmpstr (uids, ==, "uid-3");
+  mp_message_list_set_search_mode (window->message_list, FALSE);
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+
+  /* sorting is saved */
+  mp_message_list_set_sort (window->message_list, MP_MESSAGE_TREE_MODEL_COLUMN_SUBJECT, FALSE);
+  {
+    g_autofree char *column = g_settings_get_string (window->settings, "sort-column");
+
+    g_assert_cmpstr (column, ==, "subject");
+    g_assert_false (g_settings_get_boolean (window->settings, "sort-descending"));
+  }
+  g_clear_pointer (&uids, g_free);
+  uids = visible_uids (window->message_list);
+  g_assert_cmpstr (uids, ==, "uid-3uid-1uid-2");
+}
+
+static gboolean
+snippet_shown (gpointer data)
+{
+  MpMessageView *view = data;
+
+  return mp_message_view_get_snippet (view) != NULL || mp_message_view_get_error (view) != NULL;
+}
+
+static void
+test_window_snippet (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  MpMessage *message = find_by_uid (fixture->mailbox, "uid-1");
+
+  g_assert_true (mp_message_list_select_message (window->message_list, message));
+  g_assert_true (mp_message_view_get_message (window->message_view) == message);
+  /* a spinner while the server is asked */
+  g_assert_true (mp_message_view_get_loading (window->message_view));
+  g_assert_null (mp_message_list_get_placeholder (window->message_list));
+  mp_test_wait_until (snippet_shown, window->message_view, GUARD_MSEC, "the snippet");
+  g_assert_null (mp_message_view_get_error (window->message_view));
+  g_assert_nonnull (strstr (mp_message_view_get_snippet (window->message_view), "The figures are in."));
+  g_assert_false (mp_message_view_get_loading (window->message_view));
+}
+
+static gboolean
+delete_finished (gpointer data)
+{
+  MpWindow *window = data;
+  const char *notice = mp_window_get_notice (window);
+
+  return window->deletes_running == 0 && notice != NULL && strstr (notice, "from the server") != NULL;
+}
+
+static void
+test_window_delete_undo (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  MpMessage *message = find_by_uid (fixture->mailbox, "uid-2");
+
+  mp_test_server_clear_log (fixture->server);
+
+  /* Delete: the row goes at once, the bar offers Undo, nothing is sent */
+  g_assert_true (mp_message_list_select_message (window->message_list, message));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "delete"));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "delete", NULL);
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message deleted");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window->undo_button)));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 0);
+
+  /* Undo: the row is back and no session will start */
+  gtk_button_clicked (window->undo_button);
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+  g_assert_null (window->pending);
+  g_assert_cmpuint (window->pending_id, ==, 0);
+  g_assert_cmpuint (window->deletes_running, ==, 0);
+  /* sessions of an account run in order: once a check that starts now
+   * is over, anything queued before it would have been sent */
+  check_mailbox (fixture);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 0);
+  g_assert_true (mp_test_server_has_uid (fixture->server, "uid-2"));
+
+  /* Delete again and let the bar expire: exactly that UID goes */
+  g_assert_true (mp_message_list_select_message (window->message_list, message));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "delete", NULL);
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
+  mp_test_wait_until (delete_finished, window, GUARD_MSEC, "the server's answer to the deletion");
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message deleted from the server");
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 1);
+  g_assert_false (mp_test_server_has_uid (fixture->server, "uid-2"));
+  g_assert_true (mp_test_server_has_uid (fixture->server, "uid-1"));
+  g_assert_true (mp_test_server_has_uid (fixture->server, "uid-3"));
+  g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 2);
+  /* the mailbox dropped it, and so did the list */
+  g_assert_null (find_by_uid (fixture->mailbox, "uid-2"));
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
+}
+
+static void
+test_window_accessible_names (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+
+  /* a message selected, so the details pane's buttons are there too */
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-1")));
+  mp_window_show_no_tray_notice (window);
+  iterate ();
+  /* header bar (4), sidebar list and its 2 rows, search entry and close,
+   * tree view and 6 column headers, 3 action buttons, Undo, Dismiss,
+   * the progress bar */
+  assert_all_named (GTK_WIDGET (window), 20);
+  mp_test_wait_until (snippet_shown, window->message_view, GUARD_MSEC, "the snippet");
+}
+
+static void
+test_window_empty_states (void)
+{
+  g_autoptr(GListStore) none = g_list_store_new (MP_TYPE_MAILBOX);
+  GtkWidget *window = mp_window_new (NULL, G_LIST_MODEL (none));
+  MpWindow *self = MP_WINDOW (window);
+
+  gtk_window_present (GTK_WINDOW (window));
+  iterate ();
+  g_assert_cmpstr (mp_message_list_get_placeholder (self->message_list), ==, "No accounts yet");
+  assert_all_named (window, 5);
+  gtk_widget_destroy (window);
+  iterate ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -499,6 +818,12 @@ main (int   argc,
   g_test_add_func ("/window/list/rows-sort-filter", test_list_rows_sort_filter);
   g_test_add_func ("/window/list/format-date", test_format_date);
   g_test_add_func ("/window/list/accessible-names", test_list_accessible_names);
+  g_test_add_func ("/window/window/empty-states", test_window_empty_states);
+  g_test_add ("/window/window/rows", Fixture, NULL, fixture_set_up, test_window_rows, fixture_tear_down);
+  g_test_add ("/window/window/snippet", Fixture, NULL, fixture_set_up, test_window_snippet, fixture_tear_down);
+  g_test_add ("/window/window/delete-undo", Fixture, NULL, fixture_set_up, test_window_delete_undo, fixture_tear_down);
+  g_test_add ("/window/window/accessible-names", Fixture, NULL, fixture_set_up,
+              test_window_accessible_names, fixture_tear_down);
 
   return g_test_run ();
 }
