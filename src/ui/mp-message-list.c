@@ -199,7 +199,9 @@ set_text (GtkCellRenderer *cell,
           const char      *text,
           gboolean         dim)
 {
-  gboolean unseen = message != NULL && mp_message_get_unseen (message);
+  /* unseen messages stand out by sender and subject, as in mail clients */
+  gboolean unseen = message != NULL && mp_message_get_unseen (message)
+                    && (g_object_get_data (G_OBJECT (cell), "mp-bold-unseen") != NULL);
 
   g_object_set (cell,
                 "text", text != NULL ? text : "",
@@ -716,6 +718,8 @@ mp_message_list_init (MpMessageList *self)
   g_signal_connect_object (self->search_bar, "notify::search-mode-enabled",
                            G_CALLBACK (search_mode_notify_cb), self, 0);
 
+  g_object_set_data (G_OBJECT (self->from_renderer), "mp-bold-unseen", GINT_TO_POINTER (TRUE));
+  g_object_set_data (G_OBJECT (self->subject_renderer), "mp-bold-unseen", GINT_TO_POINTER (TRUE));
   gtk_tree_view_column_set_cell_data_func (self->unseen_column, self->unseen_renderer,
                                            unseen_data_func, self, NULL);
   gtk_tree_view_column_set_cell_data_func (self->from_column, self->from_renderer,

@@ -190,7 +190,7 @@ mp_sidebar_row_update (MpSidebarRow *self)
           busy |= mp_mailbox_get_status (mailbox) == MP_MAILBOX_STATUS_CHECKING;
         }
       gtk_image_set_from_icon_name (self->status_icon,
-                                    n_unseen > 0 ? "mail-unread-symbolic" : "mail-inbox-symbolic",
+                                    n_unseen > 0 ? "mail-unread-symbolic" : "mail-read-symbolic",
                                     GTK_ICON_SIZE_MENU);
       gtk_stack_set_visible_child_name (self->icon_stack, busy ? "spinner" : "icon");
       g_object_set (self->spinner, "active", busy, NULL);

@@ -110,10 +110,14 @@ update_state (MpWindow *self)
   gboolean any_busy = FALSE, all_offline = TRUE;
   guint n_messages = 0;
   MpMailbox *error_mailbox = NULL;
+  gboolean any_account = self->mailboxes != NULL && g_list_model_get_n_items (self->mailboxes) > 0;
 
-  if (self->mailboxes == NULL || g_list_model_get_n_items (self->mailboxes) == 0)
+  /* with nothing to list, the page is the invitation alone */
+  gtk_widget_set_visible (GTK_WIDGET (self->sidebar), any_account);
+  gtk_widget_set_visible (GTK_WIDGET (self->message_view), any_account);
+  if (!any_account)
     {
-      mp_message_list_set_placeholder (self->message_list, "mail-inbox-symbolic",
+      mp_message_list_set_placeholder (self->message_list, "mail-unread-symbolic",
                                        _("No accounts yet"),
                                        _("Add a POP3 account to see who wrote to you, without downloading anything."),
                                        _("_Add an Account…"), "app.accounts");
@@ -154,7 +158,7 @@ update_state (MpWindow *self)
                                        why, NULL, NULL);
     }
   else
-    mp_message_list_set_placeholder (self->message_list, "mail-inbox-symbolic",
+    mp_message_list_set_placeholder (self->message_list, "mail-read-symbolic",
                                      _("No messages"),
                                      self->shown->len > 1
                                      ? _("There is no mail on any of your servers.")

@@ -753,6 +753,29 @@ test_window_delete_undo (Fixture       *fixture,
   g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
 }
 
+/* MP_TEST_WINDOW_SCREENSHOT=DIR: how it looks, for a person, in
+ * DIR/NAME.png */
+static void
+maybe_screenshot (GtkWidget  *window,
+                  const char *name)
+{
+  g_autoptr(GdkPixbuf) shot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = NULL;
+  GdkWindow *gdk_window = gtk_widget_get_window (window);
+
+  if (g_getenv ("MP_TEST_WINDOW_SCREENSHOT") == NULL)
+    return;
+  mp_test_run_for (500);
+  file = g_strdup_printf ("%s/%s.png", g_getenv ("MP_TEST_WINDOW_SCREENSHOT"), name);
+  shot = gdk_pixbuf_get_from_window (gdk_window, 0, 0,
+                                     gdk_window_get_width (gdk_window),
+                                     gdk_window_get_height (gdk_window));
+  g_assert_nonnull (shot);
+  g_assert_true (gdk_pixbuf_save (shot, file, "png", &error, NULL));
+  g_assert_no_error (error);
+}
+
 static void
 test_window_accessible_names (Fixture       *fixture,
                               gconstpointer  data)
@@ -769,6 +792,8 @@ test_window_accessible_names (Fixture       *fixture,
    * the progress bar */
   assert_all_named (GTK_WIDGET (window), 20);
   mp_test_wait_until (snippet_shown, window->message_view, GUARD_MSEC, "the snippet");
+
+  maybe_screenshot (GTK_WIDGET (window), "window");
 }
 
 static void
@@ -782,6 +807,7 @@ test_window_empty_states (void)
   iterate ();
   g_assert_cmpstr (mp_message_list_get_placeholder (self->message_list), ==, "No accounts yet");
   assert_all_named (window, 5);
+  maybe_screenshot (window, "window-empty");
   gtk_widget_destroy (window);
   iterate ();
 }
