@@ -432,24 +432,16 @@ mp_window_key_press_event (GtkWidget   *widget,
   return GDK_EVENT_PROPAGATE;
 }
 
-static gboolean
-mp_window_focus_in_event (GtkWidget     *widget,
-                          GdkEventFocus *event)
+static void
+is_active_cb (MpWindow   *self,
+              GParamSpec *pspec,
+              gpointer    user_data)
 {
-  MpWindow *self = MP_WINDOW (widget);
-
-  schedule_seen (self);
-  return GTK_WIDGET_CLASS (mp_window_parent_class)->focus_in_event (widget, event);
-}
-
-static gboolean
-mp_window_focus_out_event (GtkWidget     *widget,
-                           GdkEventFocus *event)
-{
-  MpWindow *self = MP_WINDOW (widget);
-
-  g_clear_handle_id (&self->seen_id, g_source_remove);
-  return GTK_WIDGET_CLASS (mp_window_parent_class)->focus_out_event (widget, event);
+  /* a glance counts only while the window has the focus */
+  if (gtk_window_is_active (GTK_WINDOW (self)))
+    schedule_seen (self);
+  else
+    g_clear_handle_id (&self->seen_id, g_source_remove);
 }
 
 static void
@@ -606,8 +598,6 @@ mp_window_class_init (MpWindowClass *klass)
   object_class->set_property = mp_window_set_property;
 
   widget_class->key_press_event = mp_window_key_press_event;
-  widget_class->focus_in_event = mp_window_focus_in_event;
-  widget_class->focus_out_event = mp_window_focus_out_event;
   widget_class->unmap = mp_window_unmap;
 
   properties[PROP_MAILBOXES] =
@@ -669,6 +659,7 @@ mp_window_init (MpWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
   g_signal_connect_object (self->search_button, "toggled",
                            G_CALLBACK (search_button_cb), self, 0);
   g_signal_connect_object (self->message_list, "notify::search-mode",

@@ -796,6 +796,41 @@ test_window_accessible_names (Fixture       *fixture,
   maybe_screenshot (GTK_WIDGET (window), "window");
 }
 
+static gboolean
+all_seen (gpointer data)
+{
+  return mp_mailbox_get_n_unseen (data) == 0;
+}
+
+static gboolean
+window_active (gpointer data)
+{
+  return gtk_window_is_active (data);
+}
+
+static void
+test_window_marks_seen (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  GdkWindow *gdk_window = gtk_widget_get_window (GTK_WIDGET (window));
+
+  /* new mail is unseen until the user looks at its account */
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (fixture->mailbox), ==, 3);
+  g_assert_true (mp_message_get_unseen (find_by_uid (fixture->mailbox, "uid-1")));
+
+  /* not while the window has no focus */
+  mp_window_set_seen_delay (window, 100);
+  mp_window_show (window, fixture->mailbox, NULL);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (fixture->mailbox), ==, 3);
+
+  /* Xvfb has no window manager: give the window the focus by hand */
+  gdk_window_focus (gdk_window, GDK_CURRENT_TIME);
+  mp_test_wait_until (window_active, window, GUARD_MSEC, "the window's focus");
+  mp_test_wait_until (all_seen, fixture->mailbox, GUARD_MSEC, "the messages marked seen");
+  g_assert_false (mp_message_get_unseen (find_by_uid (fixture->mailbox, "uid-1")));
+}
+
 static void
 test_window_empty_states (void)
 {
@@ -848,6 +883,8 @@ main (int   argc,
   g_test_add ("/window/window/rows", Fixture, NULL, fixture_set_up, test_window_rows, fixture_tear_down);
   g_test_add ("/window/window/snippet", Fixture, NULL, fixture_set_up, test_window_snippet, fixture_tear_down);
   g_test_add ("/window/window/delete-undo", Fixture, NULL, fixture_set_up, test_window_delete_undo, fixture_tear_down);
+  g_test_add ("/window/window/marks-seen", Fixture, NULL, fixture_set_up,
+              test_window_marks_seen, fixture_tear_down);
   g_test_add ("/window/window/accessible-names", Fixture, NULL, fixture_set_up,
               test_window_accessible_names, fixture_tear_down);
 
