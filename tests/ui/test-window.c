@@ -797,6 +797,57 @@ test_window_accessible_names (Fixture       *fixture,
 }
 
 static gboolean
+download_finished (gpointer data)
+{
+  const char *notice = mp_window_get_notice (data);
+
+  return notice != NULL && (strstr (notice, "saved") != NULL);
+}
+
+static void
+test_window_download (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "downloads", NULL);
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autoptr(GDir) listing = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  const char *name;
+  gsize length;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-3")));
+  selected = mp_message_list_get_selected (window->message_list);
+  mp_window_download_to (window, selected, dir);
+  mp_test_wait_until (download_finished, window, GUARD_MSEC, "the download");
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message saved in “downloads”");
+
+  /* one file, the message as the server sent it */
+  listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  name = g_dir_read_name (listing);
+  g_assert_nonnull (name);
+  g_assert_true (g_str_has_suffix (name, ".eml"));
+  g_assert_null (g_dir_read_name (listing));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==,
+                   "From: Chloe <chloe@example.org>\r\n"
+                   "Subject: Holiday photos\r\n"
+                   "Date: Tue, 14 Nov 2023 22:20:00 +0000\r\n"
+                   "\r\n"
+                   "Photos attached.\r\n");
+  /* a download deletes nothing */
+  g_assert_true (mp_test_server_has_uid (fixture->server, "uid-3"));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 0);
+}
+
+static gboolean
 all_seen (gpointer data)
 {
   return mp_mailbox_get_n_unseen (data) == 0;
@@ -883,6 +934,7 @@ main (int   argc,
   g_test_add ("/window/window/rows", Fixture, NULL, fixture_set_up, test_window_rows, fixture_tear_down);
   g_test_add ("/window/window/snippet", Fixture, NULL, fixture_set_up, test_window_snippet, fixture_tear_down);
   g_test_add ("/window/window/delete-undo", Fixture, NULL, fixture_set_up, test_window_delete_undo, fixture_tear_down);
+  g_test_add ("/window/window/download", Fixture, NULL, fixture_set_up, test_window_download, fixture_tear_down);
   g_test_add ("/window/window/marks-seen", Fixture, NULL, fixture_set_up,
               test_window_marks_seen, fixture_tear_down);
   g_test_add ("/window/window/accessible-names", Fixture, NULL, fixture_set_up,
