@@ -38,6 +38,7 @@ struct _MpWindow
   /* the mailboxes whose messages are shown, with notify handlers */
   GPtrArray            *shown;
 
+  gboolean              panes_restored;
   guint                 seen_id;
   guint                 seen_delay;
   guint                 notice_id;

@@ -349,8 +349,6 @@ load_settings (MpWindow *self)
     gtk_window_set_default_size (GTK_WINDOW (self), width, height);
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
-  gtk_paned_set_position (self->sidebar_paned, g_settings_get_int (self->settings, "sidebar-width"));
-  gtk_paned_set_position (self->content_paned, g_settings_get_int (self->settings, "pane-position"));
   mp_message_list_set_sort (self->message_list,
                             mp_message_list_sort_column_from_nick (sort),
                             g_settings_get_boolean (self->settings, "sort-descending"));
@@ -445,11 +443,29 @@ is_active_cb (MpWindow   *self,
 }
 
 static void
+mp_window_size_allocate (GtkWidget     *widget,
+                         GtkAllocation *allocation)
+{
+  MpWindow *self = MP_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (mp_window_parent_class)->size_allocate (widget, allocation);
+
+  /* the panes keep a position clamped by the first, smaller allocations
+   * a new window goes through: restore them once it is on screen */
+  if (!self->panes_restored && gtk_widget_get_mapped (widget) && self->settings != NULL)
+    {
+      self->panes_restored = TRUE;
+      gtk_paned_set_position (self->sidebar_paned, g_settings_get_int (self->settings, "sidebar-width"));
+      gtk_paned_set_position (self->content_paned, g_settings_get_int (self->settings, "pane-position"));
+    }
+}
+
+static void
 mp_window_unmap (GtkWidget *widget)
 {
   MpWindow *self = MP_WINDOW (widget);
 
-  if (self->settings != NULL)
+  if (self->settings != NULL && self->panes_restored)
     save_settings (self);
   g_clear_handle_id (&self->seen_id, g_source_remove);
   /* a deletion the user did not undo goes ahead when the window closes */
@@ -599,6 +615,7 @@ mp_window_class_init (MpWindowClass *klass)
 
   widget_class->key_press_event = mp_window_key_press_event;
   widget_class->unmap = mp_window_unmap;
+  widget_class->size_allocate = mp_window_size_allocate;
 
   properties[PROP_MAILBOXES] =
     g_param_spec_object ("mailboxes", NULL, NULL,

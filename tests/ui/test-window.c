@@ -503,6 +503,12 @@ password_func (MpAccount *account,
 }
 
 static gboolean
+not_busy (gpointer data)
+{
+  return !mp_mailbox_get_busy (data);
+}
+
+static gboolean
 no_active_sessions (gpointer data)
 {
   Fixture *fixture = data;
@@ -781,13 +787,35 @@ test_window_accessible_names (Fixture       *fixture,
                               gconstpointer  data)
 {
   MpWindow *window = fixture->window;
+  g_autoptr(MpAccount) broken = mp_account_new ("broken-account");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *failing;
+  GtkWidget *row;
+
+  /* an account whose server refuses the password: its row says why */
+  mp_account_set_name (broken, "Home");
+  mp_account_set_host (broken, "127.0.0.1");
+  mp_account_set_port (broken, mp_test_server_get_port (fixture->server));
+  mp_account_set_security (broken, MP_POP3_SECURITY_NONE);
+  mp_account_set_user (broken, "mallory");
+  failing = mp_poller_add_account (fixture->poller, broken);
+  mp_mailbox_check_async (failing, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_mailbox_check_finish (failing, result, &error));
+  g_assert_nonnull (error);
+  mp_test_wait_until (not_busy, failing, GUARD_MSEC, "the end of the failed check");
+  row = mp_sidebar_get_row (window->sidebar, failing);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (row)), ==, "Home");
+  g_assert_nonnull (mp_sidebar_row_get_status_text (MP_SIDEBAR_ROW (row)));
 
   /* a message selected, so the details pane's buttons are there too */
   g_assert_true (mp_message_list_select_message (window->message_list,
                                                  find_by_uid (fixture->mailbox, "uid-1")));
   mp_window_show_no_tray_notice (window);
   iterate ();
-  /* header bar (4), sidebar list and its 2 rows, search entry and close,
+  /* header bar (4), sidebar list and its 3 rows, search entry and close,
    * tree view and 6 column headers, 3 action buttons, Undo, Dismiss,
    * the progress bar */
   assert_all_named (GTK_WIDGET (window), 20);
