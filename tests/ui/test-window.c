@@ -824,6 +824,80 @@ test_window_accessible_names (Fixture       *fixture,
   maybe_screenshot (GTK_WIDGET (window), "window");
 }
 
+/* A key press as the window receives it from the X server, without
+ * needing the focus a window manager would give. */
+static void
+send_key (GtkWidget       *window,
+          guint            keyval,
+          GdkModifierType  state)
+{
+  GdkEvent *event = gdk_event_new (GDK_KEY_PRESS);
+  GdkKeymapKey *keys = NULL;
+  int n_keys = 0;
+
+  event->key.window = g_object_ref (gtk_widget_get_window (window));
+  event->key.send_event = TRUE;
+  event->key.time = GDK_CURRENT_TIME;
+  event->key.state = state;
+  event->key.keyval = keyval;
+  if (gdk_keymap_get_entries_for_keyval (gdk_keymap_get_for_display (gtk_widget_get_display (window)),
+                                         keyval, &keys, &n_keys) && n_keys > 0)
+    event->key.hardware_keycode = keys[0].keycode;
+  gdk_event_set_device (event, gdk_seat_get_keyboard (gdk_display_get_default_seat (gtk_widget_get_display (window))));
+  gtk_main_do_event (event);
+  gdk_event_free (event);
+  g_free (keys);
+  iterate ();
+}
+
+static gboolean
+one_visible (gpointer data)
+{
+  return mp_message_list_get_n_visible (data) == 1;
+}
+
+static void
+test_window_keyboard (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  g_autofree char *uids = NULL;
+
+  /* Delete, with the focus in the list */
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-1")));
+  gtk_widget_grab_focus (GTK_WIDGET (mp_message_list_get_tree_view (window->message_list)));
+  send_key (GTK_WIDGET (window), GDK_KEY_Delete, 0);
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message deleted");
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
+  /* Escape does not dismiss a deletion that can still be undone */
+  send_key (GTK_WIDGET (window), GDK_KEY_Escape, 0);
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message deleted");
+  gtk_button_clicked (window->undo_button);
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+
+  /* typing in the list searches; Escape ends the search */
+  gtk_widget_grab_focus (GTK_WIDGET (mp_message_list_get_tree_view (window->message_list)));
+  send_key (GTK_WIDGET (window), GDK_KEY_h, 0);
+  g_assert_true (mp_message_list_get_search_mode (window->message_list));
+  /* the entry filters after its delay; wait for it, not for a time */
+  mp_test_wait_until (one_visible, window->message_list, GUARD_MSEC, "the search");
+  uids = visible_uids (window->message_list);
+  g_assert_cmpstr (uids, ==, "uid-3");
+  send_key (GTK_WIDGET (window), GDK_KEY_Escape, 0);
+  g_assert_false (mp_message_list_get_search_mode (window->message_list));
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+
+  /* Delete in the search entry edits the text, it deletes no message */
+  mp_message_list_set_search_mode (window->message_list, TRUE);
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-1")));
+  mp_message_list_set_search_mode (window->message_list, TRUE);
+  send_key (GTK_WIDGET (window), GDK_KEY_Delete, 0);
+  g_assert_null (window->pending);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 0);
+}
+
 static gboolean
 download_finished (gpointer data)
 {
@@ -962,6 +1036,7 @@ main (int   argc,
   g_test_add ("/window/window/rows", Fixture, NULL, fixture_set_up, test_window_rows, fixture_tear_down);
   g_test_add ("/window/window/snippet", Fixture, NULL, fixture_set_up, test_window_snippet, fixture_tear_down);
   g_test_add ("/window/window/delete-undo", Fixture, NULL, fixture_set_up, test_window_delete_undo, fixture_tear_down);
+  g_test_add ("/window/window/keyboard", Fixture, NULL, fixture_set_up, test_window_keyboard, fixture_tear_down);
   g_test_add ("/window/window/download", Fixture, NULL, fixture_set_up, test_window_download, fixture_tear_down);
   g_test_add ("/window/window/marks-seen", Fixture, NULL, fixture_set_up,
               test_window_marks_seen, fixture_tear_down);
