@@ -863,6 +863,9 @@ test_window_keyboard (Fixture       *fixture,
   MpWindow *window = fixture->window;
   g_autofree char *uids = NULL;
 
+  /* long enough for a slow (sanitized) run to look at the bar */
+  mp_window_set_undo_timeout (window, 60000);
+
   /* Delete, with the focus in the list */
   g_assert_true (mp_message_list_select_message (window->message_list,
                                                  find_by_uid (fixture->mailbox, "uid-1")));
