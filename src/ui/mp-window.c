@@ -256,8 +256,13 @@ show_selected_account (MpWindow *self)
   if (mailbox != NULL)
     {
       MpAccount *account = mp_mailbox_get_account (mailbox);
-      g_autofree char *label = account != NULL ? mp_account_dup_label (account) : NULL;
+      g_autofree char *label = NULL;
 
+      /* the name the sidebar shows, else user@host */
+      if (account != NULL && mp_account_get_name (account) != NULL && *mp_account_get_name (account) != '\0')
+        label = g_strdup (mp_account_get_name (account));
+      else if (account != NULL)
+        label = mp_account_dup_label (account);
       watch_mailbox (self, mailbox);
       mp_message_list_set_messages (self->message_list, G_LIST_MODEL (mailbox));
       mp_message_list_set_show_account (self->message_list, FALSE);

@@ -620,6 +620,29 @@ find_by_uid (MpMailbox  *mailbox,
   return NULL;
 }
 
+/* MP_TEST_WINDOW_SCREENSHOT=DIR: how it looks, for a person, in
+ * DIR/NAME.png */
+static void
+maybe_screenshot (GtkWidget  *window,
+                  const char *name)
+{
+  g_autoptr(GdkPixbuf) shot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = NULL;
+  GdkWindow *gdk_window = gtk_widget_get_window (window);
+
+  if (g_getenv ("MP_TEST_WINDOW_SCREENSHOT") == NULL)
+    return;
+  mp_test_run_for (500);
+  file = g_strdup_printf ("%s/%s.png", g_getenv ("MP_TEST_WINDOW_SCREENSHOT"), name);
+  shot = gdk_pixbuf_get_from_window (gdk_window, 0, 0,
+                                     gdk_window_get_width (gdk_window),
+                                     gdk_window_get_height (gdk_window));
+  g_assert_nonnull (shot);
+  g_assert_true (gdk_pixbuf_save (shot, file, "png", &error, NULL));
+  g_assert_no_error (error);
+}
+
 static void
 test_window_rows (Fixture       *fixture,
                   gconstpointer  data)
@@ -662,6 +685,7 @@ test_window_rows (Fixture       *fixture,
   g_clear_pointer (&uids, g_free);
   uids = visible_uids (window->message_list);
   g_assert_cmpstr (uids, ==, "uid-3");
+  maybe_screenshot (GTK_WIDGET (window), "window-search");
   mp_message_list_set_search_mode (window->message_list, FALSE);
   g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
 
@@ -757,29 +781,6 @@ test_window_delete_undo (Fixture       *fixture,
   /* the mailbox dropped it, and so did the list */
   g_assert_null (find_by_uid (fixture->mailbox, "uid-2"));
   g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
-}
-
-/* MP_TEST_WINDOW_SCREENSHOT=DIR: how it looks, for a person, in
- * DIR/NAME.png */
-static void
-maybe_screenshot (GtkWidget  *window,
-                  const char *name)
-{
-  g_autoptr(GdkPixbuf) shot = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *file = NULL;
-  GdkWindow *gdk_window = gtk_widget_get_window (window);
-
-  if (g_getenv ("MP_TEST_WINDOW_SCREENSHOT") == NULL)
-    return;
-  mp_test_run_for (500);
-  file = g_strdup_printf ("%s/%s.png", g_getenv ("MP_TEST_WINDOW_SCREENSHOT"), name);
-  shot = gdk_pixbuf_get_from_window (gdk_window, 0, 0,
-                                     gdk_window_get_width (gdk_window),
-                                     gdk_window_get_height (gdk_window));
-  g_assert_nonnull (shot);
-  g_assert_true (gdk_pixbuf_save (shot, file, "png", &error, NULL));
-  g_assert_no_error (error);
 }
 
 static void
