@@ -259,6 +259,7 @@ test_fallback (void)
   g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-mail"));
   g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-new-mail"));
   g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-error"));
+  g_assert_true (gtk_icon_theme_has_icon (gtk_icon_theme_get_default (), "mailpeek-new-mail-symbolic"));
 
   /* no watcher, no tray yet: XEmbed is waited for, nothing is visible */
   tray = new_tray (connection);
