@@ -340,6 +340,31 @@ test_list_rows_sort_filter (void)
     g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 4);
   }
 
+  /* many at once (a first poll) come in sorted, through a reset */
+  {
+    g_autoptr(GListStore) many = g_list_store_new (MP_TYPE_MESSAGE);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+    mp_message_list_set_messages (list, G_LIST_MODEL (many));
+    mp_message_list_set_sort (list, MP_MESSAGE_TREE_MODEL_COLUMN_DATE, TRUE);
+    for (guint i = 0; i < 200; i++)
+      {
+        g_autofree char *uid = g_strdup_printf ("m%03u", i);
+
+        g_ptr_array_add (items, make_message (uid, "Sender", "Bulk", 1700000000 + i, 10));
+      }
+    g_list_store_splice (many, 0, 0, items->pdata, items->len);
+    iterate ();
+    g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 200);
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 0)), ==, "m199");
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 199)), ==, "m000");
+    g_list_store_splice (many, 50, 100, NULL, 0);
+    g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 100);
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 49)), ==, "m150");
+    mp_message_list_set_messages (list, G_LIST_MODEL (store));
+    mp_message_list_set_sort (list, MP_MESSAGE_TREE_MODEL_COLUMN_SIZE, TRUE);
+  }
+
   /* a removed message leaves the list */
   g_list_store_remove (store, 0);
   uids = visible_uids (list);
