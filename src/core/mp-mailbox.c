@@ -390,25 +390,18 @@ mp_mailbox_get_certificate_errors (MpMailbox *self)
   return self->certificate_errors;
 }
 
-/**
- * mp_mailbox_get_top_supported:
- *
- * Returns: %FALSE when the last session found that the server does not
- *   offer TOP (headers of small new messages then come from RETR)
- */
-gboolean
-mp_mailbox_get_top_supported (MpMailbox *self)
-{
-  g_return_val_if_fail (MP_IS_MAILBOX (self), TRUE);
-
-  return self->top_supported;
-}
-
 gboolean
 mp_mailbox_get_uidl_supported (MpMailbox *self)
 {
   g_return_val_if_fail (MP_IS_MAILBOX (self), FALSE);
   return self->uidl_supported;
+}
+
+gboolean
+mp_mailbox_get_top_supported (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), TRUE);
+  return self->top_supported;
 }
 
 gboolean
