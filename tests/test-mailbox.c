@@ -656,6 +656,52 @@ test_mark_seen (Fixture       *fixture,
   g_assert_true (mp_message_get_unseen (item (mailbox, 1)));
 }
 
+/* Checks asked for while one waits share it; one caller giving up does
+ * not end it for the others.
+ */
+static void
+test_checks_join (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) running = NULL;
+  g_autoptr(GAsyncResult) first = NULL;
+  g_autoptr(GAsyncResult) second = NULL;
+  g_autoptr(GAsyncResult) third = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+
+  /* One runs; the next three wait as one poll. */
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &running);
+  mp_mailbox_check_async (mailbox, cancellable, mp_test_result_cb, &first);
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &second);
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &third);
+  g_cancellable_cancel (cancellable);
+
+  mp_test_await (&first, GUARD_SECONDS);
+  g_assert_false (mp_mailbox_check_finish (mailbox, first, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  mp_test_await (&second, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, second, &error));
+  g_assert_no_error (error);
+  mp_test_await (&third, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, third, &error));
+  g_assert_no_error (error);
+  mp_test_await (&running, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, running, &error));
+  g_assert_no_error (error);
+  wait_not_busy (mailbox);
+
+  /* Two sessions: the running poll and the one the others shared. */
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 2);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+}
+
 /* ---- the summary ------------------------------------------------------ */
 
 static char *
@@ -1415,6 +1461,7 @@ main (int   argc,
   ADD ("/mailbox/items-changed", test_items_changed);
   ADD ("/mailbox/arrived-once", test_arrived_once);
   ADD ("/mailbox/mark-seen", test_mark_seen);
+  ADD ("/mailbox/checks-join", test_checks_join);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
   ADD ("/mailbox/download-and-delete", test_download_and_delete);
