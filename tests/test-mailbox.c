@@ -162,9 +162,12 @@ test_message_notify (void)
   g_assert_error (mp_message_get_error (message), G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_true (mp_message_get_mailbox (message) == owner);
 
-  /* The mailbox is a weak reference. */
-  g_clear_object (&owner);
+  /* The owner lets go (as a mailbox does when the message leaves its
+   * list, or when it is disposed: see test_items_changed).
+   */
+  mp_message_set_mailbox (message, NULL);
   g_assert_null (mp_message_get_mailbox (message));
+  g_assert_cmpstr (notes_sorted (&notes), ==, "mailbox");
 
   g_signal_handlers_disconnect_by_data (message, &notes);
   g_ptr_array_unref (notes.names);
@@ -471,6 +474,8 @@ test_items_changed (Fixture       *fixture,
 {
   MpMailbox *mailbox;
   MpMessage *first, *third;
+  g_autoptr(MpMessage) second = NULL;
+  g_autoptr(MpMessage) kept = NULL;
   g_autofree char *changes = NULL;
   g_autoptr(GFile) state_file = NULL;
   guint64 stamp;
@@ -530,10 +535,13 @@ test_items_changed (Fixture       *fixture,
   /* The second one deleted by another client: removed in the middle, the
    * others kept as they were (same objects, numbers updated).
    */
+  second = g_object_ref (item (mailbox, 1));
   mp_test_server_delete_message (fixture->server, 2);
   check_ok (mailbox);
   changes = take_changes (fixture);
   g_assert_cmpstr (changes, ==, "1,1,0");
+  /* What left the list belongs to no mailbox. */
+  g_assert_null (mp_message_get_mailbox (second));
   g_clear_pointer (&changes, g_free);
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 3);
   g_assert_true (item (mailbox, 0) == first);
@@ -554,6 +562,13 @@ test_items_changed (Fixture       *fixture,
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 2);
   g_assert_true (item (mailbox, 0) == third);
   g_assert_cmpstr (mp_message_get_key (item (mailbox, 1)), ==, "uid-later");
+
+  /* A message outliving its mailbox sees it gone. */
+  kept = g_object_ref (third);
+  g_assert_true (mp_message_get_mailbox (kept) == (gpointer) mailbox);
+  mp_poller_remove_account (fixture->poller, mp_mailbox_get_account (mailbox));
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the mailbox to go");
+  g_assert_null (mp_message_get_mailbox (kept));
 }
 
 /* ---- messages-arrived ------------------------------------------------- */

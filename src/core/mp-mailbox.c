@@ -95,12 +95,26 @@ list_model_iface_init (GListModelInterface *iface)
 
 /* The object */
 
+/* Messages point back at their mailbox without a reference (see
+ * mp_message_set_mailbox()); those that leave are let go here.
+ */
+static void
+release_messages (MpMailbox *self,
+                  guint      position,
+                  guint      n)
+{
+  for (guint i = position; i < position + n; i++)
+    mp_message_set_mailbox (g_ptr_array_index (self->messages, i), NULL);
+}
+
 static void
 mp_mailbox_dispose (GObject *object)
 {
   MpMailbox *self = (MpMailbox *)object;
 
   mp_mailbox_shutdown (self);
+  if (self->messages != NULL)
+    release_messages (self, 0, self->messages->len);
   g_clear_signal_handler (&self->account_notify_id, self->account);
   g_clear_signal_handler (&self->state_changed_id, self->state);
   g_clear_weak_pointer (&self->poller);
@@ -813,7 +827,10 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
       if (removed > 0 || added > 0)
         {
           if (removed > 0)
-            g_ptr_array_remove_range (self->messages, pos, removed);
+            {
+              release_messages (self, pos, removed);
+              g_ptr_array_remove_range (self->messages, pos, removed);
+            }
           for (guint k = 0; k < added; k++)
             g_ptr_array_insert (self->messages, pos + k,
                                 make_message (self, g_ptr_array_index (infos, ni + k),
@@ -865,6 +882,7 @@ mp_mailbox_remove_keys (MpMailbox  *self,
         i--;
       for (guint k = i - 1; k < end; k++)
         removed_size += mp_message_get_size (g_ptr_array_index (self->messages, k));
+      release_messages (self, i - 1, end - (i - 1));
       g_ptr_array_remove_range (self->messages, i - 1, end - (i - 1));
       g_list_model_items_changed (G_LIST_MODEL (self), i - 1, end - (i - 1), 0);
     }
