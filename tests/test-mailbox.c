@@ -167,7 +167,9 @@ test_message_notify (void)
    */
   mp_message_set_mailbox (message, NULL);
   g_assert_null (mp_message_get_mailbox (message));
-  g_assert_cmpstr (notes_sorted (&notes), ==, "mailbox");
+  text = notes_sorted (&notes);
+  g_assert_cmpstr (text, ==, "mailbox");
+  g_clear_pointer (&text, g_free);
 
   g_signal_handlers_disconnect_by_data (message, &notes);
   g_ptr_array_unref (notes.names);
