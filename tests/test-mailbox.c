@@ -1462,6 +1462,67 @@ test_follow_store (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "0,1,0");
 }
 
+/* ---- performance (-m perf) -------------------------------------------- */
+
+typedef struct
+{
+  gint64 last;
+  gint64 worst;
+} Stall;
+
+static gboolean
+tick_cb (gpointer data)
+{
+  Stall *stall = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (stall->last != 0)
+    stall->worst = MAX (stall->worst, now - stall->last);
+  stall->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+/* The first poll of a large maildrop and the unchanged one after it: the
+ * longest the main loop went without running, of which the list's part
+ * (the rest is the engine's header decoding and the state's load).
+ */
+static void
+test_perf_large (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  Stall stall = { 0 };
+  gint64 start;
+  guint id;
+
+  if (!g_test_perf ())
+    {
+      g_test_skip ("performance test; run with -m perf");
+      return;
+    }
+
+  mp_test_server_set_quirks (fixture->server, MP_TEST_QUIRK_PIPELINING);
+  mp_test_server_fill (fixture->server, 10000);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  id = g_timeout_add (1, tick_cb, &stall);
+
+  start = g_get_monotonic_time ();
+  check_ok (mailbox);
+  g_test_minimized_result ((g_get_monotonic_time () - start) / 1e6,
+                           "first poll of 10,000: %.3f s", (g_get_monotonic_time () - start) / 1e6);
+  g_test_message ("longest main-loop stall, first poll: %.1f ms", stall.worst / 1e3);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 10000);
+
+  stall.worst = 0;
+  stall.last = 0;
+  start = g_get_monotonic_time ();
+  check_ok (mailbox);
+  g_test_message ("unchanged poll of 10,000: %.3f s, longest stall %.1f ms",
+                  (g_get_monotonic_time () - start) / 1e6, stall.worst / 1e3);
+  g_source_remove (id);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1489,6 +1550,7 @@ main (int   argc,
   ADD ("/mailbox/delete-account", test_delete_account);
   ADD ("/mailbox/one-shot", test_one_shot);
   ADD ("/mailbox/follow-store", test_follow_store);
+  ADD ("/mailbox/perf/large", test_perf_large);
 
 #undef ADD
 

@@ -688,6 +688,7 @@ sync_message_flags (MpMailbox *self,
 {
   const char *key = mp_message_get_key (message);
   gboolean known = self->state != NULL && mp_mailbox_state_contains (self->state, key);
+  const char *snippet;
 
   if (!known)
     {
@@ -696,10 +697,11 @@ sync_message_flags (MpMailbox *self,
       mp_message_set_unseen (message, FALSE);
       return;
     }
+  snippet = mp_mailbox_state_get_snippet (self->state, key);
   mp_message_set_announced (message, mp_mailbox_state_is_announced (self->state, key));
   mp_message_set_unseen (message, mp_mailbox_state_is_unseen (self->state, key));
-  if (mp_mailbox_state_get_snippet (self->state, key) != NULL)
-    mp_message_set_snippet (message, mp_mailbox_state_get_snippet (self->state, key));
+  if (snippet != NULL)
+    mp_message_set_snippet (message, snippet);
 }
 
 /**
@@ -718,18 +720,25 @@ mp_mailbox_sync_flags (MpMailbox *self)
 }
 
 /* Messages of one key are told apart by their order among themselves
- * (only servers with duplicate UIDLs have any).
+ * (only servers with duplicate UIDLs have any). The common case borrows
+ * the key; the others are made in @scratch. No allocation per message:
+ * this runs on the main loop for every message of every poll.
  */
-static char *
+static const char *
 identity (const char *key,
-          GHashTable *seen)
+          GHashTable *seen,
+          GPtrArray  *scratch)
 {
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (seen, key));
+  gpointer value = NULL;
+  guint n = 0;
 
+  if (g_hash_table_lookup_extended (seen, key, NULL, &value))
+    n = GPOINTER_TO_UINT (value);
   g_hash_table_insert (seen, (gpointer) key, GUINT_TO_POINTER (n + 1));
   if (n == 0)
-    return g_strdup (key);
-  return g_strdup_printf ("%s\n%u", key, n);
+    return key;
+  g_ptr_array_add (scratch, g_strdup_printf ("%s\n%u", key, n));
+  return g_ptr_array_index (scratch, scratch->len - 1);
 }
 
 static void
@@ -737,7 +746,9 @@ update_message (MpMailbox     *self,
                 MpMessage     *message,
                 MpMessageInfo *info)
 {
-  g_object_freeze_notify (G_OBJECT (message));
+  /* No freeze/thaw: each setter notifies only a real change, and most
+   * polls change nothing.
+   */
   mp_message_set_number (message, info->number);
   mp_message_set_size (message, info->size);
   /* A message whose TOP failed this time keeps what it had. */
@@ -745,7 +756,6 @@ update_message (MpMailbox     *self,
     mp_message_set_headers (message, info->headers);
   mp_message_set_error (message, info->headers ? NULL : info->error);
   sync_message_flags (self, message);
-  g_object_thaw_notify (G_OBJECT (message));
 }
 
 static MpMessage *
@@ -776,8 +786,9 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
   guint n_new = infos->len;
   g_autoptr(GHashTable) old_seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) new_seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) old_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) old_index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) scratch = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const char **keys = g_new (const char *, MAX (n_new, 1));
   g_autofree int *match_old = g_new (int, MAX (n_old, 1));
   g_autofree int *match_new = g_new (int, MAX (n_new, 1));
   int last = -1;
@@ -788,7 +799,8 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
       MpMessage *message = g_ptr_array_index (self->messages, i);
 
       match_old[i] = -1;
-      g_hash_table_insert (old_index, identity (mp_message_get_key (message), old_seen),
+      g_hash_table_insert (old_index,
+                           (gpointer) identity (mp_message_get_key (message), old_seen, scratch),
                            GUINT_TO_POINTER (i + 1));
     }
 
@@ -798,13 +810,17 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
   for (guint i = 0; i < n_new; i++)
     {
       MpMessageInfo *info = g_ptr_array_index (infos, i);
-      g_autofree char *id = NULL;
-      char *key;
+      const char *id;
       guint j;
 
-      key = info->key ? g_strdup (info->key) : g_strdup_printf ("#%u", info->number);
-      g_ptr_array_add (keys, key);
-      id = identity (key, new_seen);
+      if (info->key != NULL)
+        keys[i] = info->key;
+      else
+        {
+          g_ptr_array_add (scratch, g_strdup_printf ("#%u", info->number));
+          keys[i] = g_ptr_array_index (scratch, scratch->len - 1);
+        }
+      id = identity (keys[i], new_seen, scratch);
       j = GPOINTER_TO_UINT (g_hash_table_lookup (old_index, id));
       match_new[i] = -1;
       if (j > 0 && (int) (j - 1) > last)
@@ -834,7 +850,7 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
           for (guint k = 0; k < added; k++)
             g_ptr_array_insert (self->messages, pos + k,
                                 make_message (self, g_ptr_array_index (infos, ni + k),
-                                              g_ptr_array_index (keys, ni + k)));
+                                              keys[ni + k]));
           g_list_model_items_changed (G_LIST_MODEL (self), pos, removed, added);
           pos += added;
           oi += removed;
