@@ -546,6 +546,9 @@ password_cb (GObject      *object,
   if (timeout == 0)
     timeout = mp_account_get_timeout (self->account);
   job->client = mp_account_create_client (self->account, timeout, &error);
+  if (job->client != NULL)
+    mp_pop3_client_set_pipelining_allowed (job->client,
+                                           mp_poller_get_pipelining_allowed (MP_POLLER (object)));
   next (self, job, error);
 }
 

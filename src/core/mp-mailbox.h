@@ -185,4 +185,15 @@ GPtrArray          *mp_mailbox_delete_finish           (MpMailbox           *sel
 GVariant           *mp_mailbox_dup_summary             (MpMailbox           *self,
                                                         gboolean             with_headers);
 
+/* mp-mailbox-frontend.c: what a front end holding only UIDs needs */
+GPtrArray          *mp_mailbox_dup_messages_for_uids   (MpMailbox           *self,
+                                                        const char * const  *uids);
+void                mp_mailbox_sync_async              (MpMailbox           *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean            mp_mailbox_sync_finish             (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
+
 G_END_DECLS

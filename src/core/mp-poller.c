@@ -300,6 +300,7 @@ struct _MpPoller
   gboolean         in_run_queue;
   gboolean         scheduling;
   guint            session_timeout;
+  gboolean         no_pipelining;
 
   MpClock         *clock;
   GNetworkMonitor *monitor;
@@ -406,6 +407,27 @@ gboolean
 mp_poller_is_online (MpPoller *self)
 {
   return self->online;
+}
+
+/**
+ * mp_poller_get_pipelining_allowed:
+ *
+ * Whether the sessions of its mailboxes may pipeline commands when the
+ * server offers PIPELINING (`mailpeek --no-pipelining` says no).
+ */
+gboolean
+mp_poller_get_pipelining_allowed (MpPoller *self)
+{
+  g_return_val_if_fail (MP_IS_POLLER (self), TRUE);
+  return !self->no_pipelining;
+}
+
+void
+mp_poller_set_pipelining_allowed (MpPoller *self,
+                                  gboolean  allowed)
+{
+  g_return_if_fail (MP_IS_POLLER (self));
+  self->no_pipelining = !allowed;
 }
 
 guint

@@ -71,6 +71,8 @@ transfer_data_free (TransferData *data)
   g_clear_pointer (&data->numbers, g_hash_table_unref);
   g_clear_pointer (&data->sizes, g_hash_table_unref);
   g_clear_pointer (&data->marked, g_ptr_array_unref);
+  if (data->file != NULL)
+    mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
   g_clear_pointer (&data->message, g_bytes_unref);
   g_free (data);
@@ -258,6 +260,8 @@ next_message (GTask *task)
   TransferData *data = g_task_get_task_data (task);
 
   /* Unless it was committed, this removes the temporary file. */
+  if (data->file != NULL)
+    mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
   g_clear_pointer (&data->message, g_bytes_unref);
   if (data->step != NULL)
@@ -325,6 +329,7 @@ retr_cb (GObject      *object,
       if (!mp_pop3_client_is_connected (MP_POP3_CLIENT (object)))
         {
           /* Nothing can be marked without a session; nothing was. */
+          mp_transfer_file_abort (data->file);
           g_clear_object (&data->file);
           settle_remaining (data, error);
           finish (task);
