@@ -110,6 +110,7 @@ mp_mailbox_dup_summary (MpMailbox *self,
     {
       g_variant_builder_add (&builder, "{sv}", "pipelining", g_variant_new_boolean (self->pipelining));
       g_variant_builder_add (&builder, "{sv}", "uidl", g_variant_new_boolean (self->uidl_supported));
+      g_variant_builder_add (&builder, "{sv}", "top", g_variant_new_boolean (self->top_supported));
     }
 
   if (with_headers)

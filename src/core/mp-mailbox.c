@@ -43,6 +43,7 @@ enum {
   PROP_CERTIFICATE,
   PROP_CERTIFICATE_ERRORS,
   PROP_UIDL_SUPPORTED,
+  PROP_TOP_SUPPORTED,
   PROP_PIPELINING,
   PROP_CAPABILITIES,
   PROP_LAST_CHECKED,
@@ -184,6 +185,9 @@ mp_mailbox_get_property (GObject    *object,
     case PROP_UIDL_SUPPORTED:
       g_value_set_boolean (value, self->uidl_supported);
       break;
+    case PROP_TOP_SUPPORTED:
+      g_value_set_boolean (value, self->top_supported);
+      break;
     case PROP_PIPELINING:
       g_value_set_boolean (value, self->pipelining);
       break;
@@ -256,6 +260,8 @@ mp_mailbox_class_init (MpMailboxClass *klass)
                         0, flags);
   properties[PROP_UIDL_SUPPORTED] =
     g_param_spec_boolean ("uidl-supported", NULL, NULL, FALSE, flags);
+  properties[PROP_TOP_SUPPORTED] =
+    g_param_spec_boolean ("top-supported", NULL, NULL, TRUE, flags);
   properties[PROP_PIPELINING] =
     g_param_spec_boolean ("pipelining", NULL, NULL, FALSE, flags);
   properties[PROP_CAPABILITIES] =
@@ -289,6 +295,7 @@ mp_mailbox_init (MpMailbox *self)
   self->messages = g_ptr_array_new_with_free_func (g_object_unref);
   self->cancellable = g_cancellable_new ();
   self->status = MP_MAILBOX_STATUS_IDLE;
+  self->top_supported = TRUE;
   g_queue_init (&self->jobs);
 }
 
@@ -395,6 +402,20 @@ mp_mailbox_get_certificate_errors (MpMailbox *self)
 {
   g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
   return self->certificate_errors;
+}
+
+/**
+ * mp_mailbox_get_top_supported:
+ *
+ * Returns: %FALSE when the last session found that the server does not
+ *   offer TOP (headers of small new messages then come from RETR)
+ */
+gboolean
+mp_mailbox_get_top_supported (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), TRUE);
+
+  return self->top_supported;
 }
 
 gboolean
@@ -574,6 +595,11 @@ mp_mailbox_set_session_info (MpMailbox         *self,
     {
       self->uidl_supported = snapshot->uidl_supported;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UIDL_SUPPORTED]);
+    }
+  if (snapshot != NULL && self->top_supported != snapshot->top_supported)
+    {
+      self->top_supported = snapshot->top_supported;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOP_SUPPORTED]);
     }
   if (snapshot != NULL && self->pipelining != snapshot->pipelining)
     {

@@ -656,3 +656,151 @@ _mp_pop3_client_shutdown_async (MpPop3Client        *self,
   _mp_pop3_client_queue_command (self, "QUIT", 0, 0, shutdown_quit_done,
                                  g_steal_pointer (&task));
 }
+
+/* What the greeting and CAPA said */
+
+const char *
+mp_pop3_client_get_greeting (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+  return self->greeting;
+}
+
+/**
+ * mp_pop3_client_get_capabilities:
+ *
+ * Returns: (transfer none): the lines of the last CAPA reply, %NULL-terminated
+ */
+const char * const *
+mp_pop3_client_get_capabilities (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+
+  return (const char * const *) self->capabilities;
+}
+
+/**
+ * mp_pop3_client_get_capa_supported:
+ *
+ * Returns: %TRUE if the server answered CAPA; when it did not, a missing
+ *   capability proves nothing and callers should probe instead.
+ */
+gboolean
+mp_pop3_client_get_capa_supported (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->capa_supported;
+}
+
+static const char *
+find_capability (MpPop3Client *self,
+                 const char   *name)
+{
+  gsize len = strlen (name);
+
+  for (guint i = 0; self->capabilities[i] != NULL; i++)
+    {
+      const char *line = self->capabilities[i];
+
+      if (g_ascii_strncasecmp (line, name, len) == 0 &&
+          (line[len] == '\0' || line[len] == ' '))
+        return line;
+    }
+
+  return NULL;
+}
+
+gboolean
+mp_pop3_client_has_capability (MpPop3Client *self,
+                               const char   *name)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return find_capability (self, name) != NULL;
+}
+
+gboolean
+mp_pop3_client_has_sasl_mechanism (MpPop3Client *self,
+                                   const char   *mechanism)
+{
+  const char *line;
+  g_auto(GStrv) words = NULL;
+
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  line = find_capability (self, "SASL");
+  if (line == NULL)
+    return FALSE;
+
+  words = g_strsplit (line, " ", -1);
+  for (guint i = 1; words[i] != NULL; i++)
+    {
+      if (g_ascii_strcasecmp (words[i], mechanism) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * mp_pop3_client_get_pipelining:
+ *
+ * Returns: %TRUE if commands are pipelined in this session
+ */
+gboolean
+mp_pop3_client_get_pipelining (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->pipelining;
+}
+
+gboolean
+mp_pop3_client_get_encrypted (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->encrypted;
+}
+
+/**
+ * mp_pop3_client_get_utf8:
+ *
+ * Returns: %TRUE if the server advertised `UTF8` (RFC 6856) and accepted
+ *   the `UTF8` command this session sent before logging in: the headers
+ *   of the messages may then hold raw UTF-8
+ */
+gboolean
+mp_pop3_client_get_utf8 (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->utf8;
+}
+
+/**
+ * mp_pop3_client_get_top_refused:
+ *
+ * Whether TOP is unusable in this session (TOP is optional in RFC 1939):
+ * %TRUE when the last CAPA that worked did not list `TOP`, or once the
+ * server answered `-ERR` to a TOP of mp_pop3_client_top_many_async() for
+ * a message that exists: one within the size of the maildrop that STAT or
+ * LIST reported in this session (or any message, before either did). In
+ * a POP3 session the messages are fixed (RFC 1939 §8: the maildrop is
+ * locked), so such a `-ERR` is about TOP; a server that lets another
+ * session expunge under us is taken for one that refuses TOP, which only
+ * costs the caller a RETR.
+ *
+ * From then on mp_pop3_client_top_async() and every item of
+ * mp_pop3_client_top_many_async() not yet sent fail at once with
+ * %MP_POP3_ERROR_NOT_SUPPORTED, without sending TOP; a caller takes the
+ * headers from a RETR instead (for small messages) or does without.
+ *
+ * Returns: %TRUE if TOP is known not to work in this session
+ */
+gboolean
+mp_pop3_client_get_top_refused (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  if (self->top_refused)
+    return TRUE;
+  return self->capa_supported && find_capability (self, "TOP") == NULL;
+}

@@ -498,28 +498,34 @@ search_mode_cb (MpMessageList *list,
   gtk_toggle_button_set_active (self->search_button, mp_message_list_get_search_mode (list));
 }
 
+/* "application" is not a construct property: it is set after
+ * constructed(), so the accelerators follow it here */
+static void
+application_notify_cb (MpWindow   *self,
+                       GParamSpec *pspec,
+                       gpointer    user_data)
+{
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
+    { "win.check-now", { "F5", "<Control>r", NULL } },
+    { "win.download", { "<Control>s", NULL, NULL } },
+    { "win.find", { "<Control>f", NULL, NULL } },
+    { "win.close", { "<Control>w", NULL, NULL } },
+    { "app.quit", { "<Control>q", NULL, NULL } },
+  };
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (app == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (app, accels[i].action, accels[i].accels);
+}
+
 static void
 mp_window_constructed (GObject *object)
 {
   MpWindow *self = MP_WINDOW (object);
-  GtkApplication *app;
 
   G_OBJECT_CLASS (mp_window_parent_class)->constructed (object);
-
-  app = gtk_window_get_application (GTK_WINDOW (self));
-  if (app != NULL)
-    {
-      static const struct { const char *action; const char *accels[3]; } accels[] = {
-        { "win.check-now", { "F5", "<Control>r", NULL } },
-        { "win.download", { "<Control>s", NULL, NULL } },
-        { "win.find", { "<Control>f", NULL, NULL } },
-        { "win.close", { "<Control>w", NULL, NULL } },
-        { "app.quit", { "<Control>q", NULL, NULL } },
-      };
-
-      for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
-        gtk_application_set_accels_for_action (app, accels[i].action, accels[i].accels);
-    }
 
   if (self->mailboxes == NULL)
     self->mailboxes = G_LIST_MODEL (g_list_store_new (MP_TYPE_MAILBOX));
@@ -682,6 +688,7 @@ mp_window_init (MpWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_notify_cb), NULL);
   g_signal_connect_object (self->search_button, "toggled",
                            G_CALLBACK (search_button_cb), self, 0);
   g_signal_connect_object (self->message_list, "notify::search-mode",

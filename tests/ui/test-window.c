@@ -340,6 +340,31 @@ test_list_rows_sort_filter (void)
     g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 4);
   }
 
+  /* many at once (a first poll) come in sorted, through a reset */
+  {
+    g_autoptr(GListStore) many = g_list_store_new (MP_TYPE_MESSAGE);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+    mp_message_list_set_messages (list, G_LIST_MODEL (many));
+    mp_message_list_set_sort (list, MP_MESSAGE_TREE_MODEL_COLUMN_DATE, TRUE);
+    for (guint i = 0; i < 200; i++)
+      {
+        g_autofree char *uid = g_strdup_printf ("m%03u", i);
+
+        g_ptr_array_add (items, make_message (uid, "Sender", "Bulk", 1700000000 + i, 10));
+      }
+    g_list_store_splice (many, 0, 0, items->pdata, items->len);
+    iterate ();
+    g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 200);
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 0)), ==, "m199");
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 199)), ==, "m000");
+    g_list_store_splice (many, 50, 100, NULL, 0);
+    g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 100);
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 49)), ==, "m150");
+    mp_message_list_set_messages (list, G_LIST_MODEL (store));
+    mp_message_list_set_sort (list, MP_MESSAGE_TREE_MODEL_COLUMN_SIZE, TRUE);
+  }
+
   /* a removed message leaves the list */
   g_list_store_remove (store, 0);
   uids = visible_uids (list);
@@ -903,6 +928,71 @@ test_window_keyboard (Fixture       *fixture,
 }
 
 static gboolean
+focus_mapped (gpointer data)
+{
+  GtkWidget *focus = gtk_window_get_focus (data);
+
+  return focus != NULL && gtk_widget_get_mapped (focus) && gtk_widget_get_realized (focus);
+}
+
+static void
+test_window_accelerators (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GtkApplication) app = gtk_application_new ("io.github.mailpeek.MailpeekTest",
+                                                       G_APPLICATION_NON_UNIQUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSimpleAction) dnd = g_simple_action_new_stateful ("dnd", NULL, g_variant_new_boolean (FALSE));
+  GtkWidget *window;
+  MpWindow *self;
+  g_autoptr(GVariant) state = NULL;
+
+  /* no session bus here: a non-unique application registers without one */
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_action_map_add_action (G_ACTION_MAP (app), G_ACTION (dnd));
+
+  window = mp_window_new (app, G_LIST_MODEL (fixture->poller));
+  self = MP_WINDOW (window);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate ();
+
+  /* the accelerators the window sets on its application */
+  send_key (window, GDK_KEY_f, GDK_CONTROL_MASK);
+  g_assert_true (mp_message_list_get_search_mode (self->message_list));
+  /* events come one frame apart for a person: the entry is on screen */
+  mp_test_wait_until (focus_mapped, window, GUARD_MSEC, "the search entry");
+  g_assert_true (GTK_IS_ENTRY (gtk_window_get_focus (GTK_WINDOW (window))));
+  send_key (window, GDK_KEY_Escape, 0);
+  g_assert_false (mp_message_list_get_search_mode (self->message_list));
+
+  /* the header's Do not disturb follows app.dnd both ways */
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (self->header_bar)));
+  g_action_change_state (G_ACTION (dnd), g_variant_new_boolean (TRUE));
+  iterate ();
+  {
+    GList *children = gtk_container_get_children (GTK_CONTAINER (self->header_bar));
+    GtkToggleButton *toggle = NULL;
+
+    for (GList *l = children; l != NULL; l = l->next)
+      if (GTK_IS_TOGGLE_BUTTON (l->data) && !GTK_IS_MENU_BUTTON (l->data)
+          && g_strcmp0 (gtk_actionable_get_action_name (l->data), "app.dnd") == 0)
+        toggle = l->data;
+    g_list_free (children);
+    g_assert_nonnull (toggle);
+    g_assert_true (gtk_toggle_button_get_active (toggle));
+    gtk_button_clicked (GTK_BUTTON (toggle));
+    iterate ();
+    state = g_action_get_state (G_ACTION (dnd));
+    g_assert_false (g_variant_get_boolean (state));
+  }
+
+  /* Ctrl+W closes the window */
+  send_key (window, GDK_KEY_w, GDK_CONTROL_MASK);
+  g_assert_null (gtk_application_get_windows (app));
+}
+
+static gboolean
 download_finished (gpointer data)
 {
   const char *notice = mp_window_get_notice (data);
@@ -1041,6 +1131,8 @@ main (int   argc,
   g_test_add ("/window/window/snippet", Fixture, NULL, fixture_set_up, test_window_snippet, fixture_tear_down);
   g_test_add ("/window/window/delete-undo", Fixture, NULL, fixture_set_up, test_window_delete_undo, fixture_tear_down);
   g_test_add ("/window/window/keyboard", Fixture, NULL, fixture_set_up, test_window_keyboard, fixture_tear_down);
+  g_test_add ("/window/window/accelerators", Fixture, NULL, fixture_set_up, test_window_accelerators,
+              fixture_tear_down);
   g_test_add ("/window/window/download", Fixture, NULL, fixture_set_up, test_window_download, fixture_tear_down);
   g_test_add ("/window/window/marks-seen", Fixture, NULL, fixture_set_up,
               test_window_marks_seen, fixture_tear_down);
