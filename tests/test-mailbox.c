@@ -2,8 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The live model (mp-message.h, mp-mailbox.h): a message notifies only on
- * real changes.
+ * The live model (mp-message.h, mp-mailbox.h, mp-poller.h) against the
+ * in-process test server: a message notifies only on real changes; the
+ * list changes by the smallest edits; messages-arrived exactly once
+ * across a restart; one queue per account; snippets cached; accounts
+ * removed mid-poll; certificate errors; the summary as JSON. The pollers
+ * here do not schedule (mp_poller_set_scheduling()) and run on a fake
+ * clock, so nothing happens that a test did not ask for.
  */
 
 #define G_LOG_DOMAIN "test-mailbox"
@@ -13,8 +18,19 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
+#include "mp-account-store.h"
+#include "mp-mailbox.h"
 #include "mp-message-private.h"
+#include "mp-poller.h"
+#include "mp-test-server.h"
+#include "mp-test-util.h"
+
+#define GUARD_SECONDS 20
+#define GUARD_MSEC    (GUARD_SECONDS * 1000)
+#define USER          "alice"
+#define PASSWORD      "secret"
 
 /* ---- MpMessage --------------------------------------------------------- */
 
@@ -153,13 +169,847 @@ test_message_notify (void)
   g_ptr_array_unref (notes.names);
 }
 
+/* ---- the fixture ------------------------------------------------------- */
+
+typedef struct
+{
+  MpTestServer *server;
+  MpPoller     *poller;
+  MpClock      *clock;
+  GPtrArray    *accounts;
+  /* items-changed as "position,removed,added" lines, and arrivals */
+  GString      *changes;
+  GPtrArray    *arrived;   /* GPtrArray of MpMessage per emission */
+  GPtrArray    *notes;     /* property names of mailbox notifies */
+} Fixture;
+
+static char *
+password_func (MpAccount *account,
+               gpointer   user_data)
+{
+  return g_strdup (PASSWORD);
+}
+
+static MpPoller *
+new_poller (Fixture *fixture)
+{
+  MpPoller *poller = mp_poller_new ();
+
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  return poller;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  fixture->server = mp_test_server_new ();
+  mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
+  fixture->clock = mp_clock_new_fake ();
+  fixture->poller = new_poller (fixture);
+  fixture->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  fixture->changes = g_string_new (NULL);
+  fixture->arrived = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  fixture->notes = g_ptr_array_new_with_free_func (g_free);
+}
+
+static gboolean
+no_active_sessions (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return fixture->poller == NULL || mp_poller_get_active_sessions (fixture->poller) == 0;
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of all sessions");
+  g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
+  g_object_unref (fixture->poller);
+  g_assert_null (fixture->poller);
+
+  g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
+  mp_test_server_assert_no_failures (fixture->server);
+  g_clear_object (&fixture->server);
+  g_clear_object (&fixture->clock);
+  g_clear_pointer (&fixture->accounts, g_ptr_array_unref);
+  g_string_free (fixture->changes, TRUE);
+  g_clear_pointer (&fixture->arrived, g_ptr_array_unref);
+  g_clear_pointer (&fixture->notes, g_ptr_array_unref);
+}
+
+static void
+start_server (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mp_test_server_start (fixture->server, &error));
+  g_assert_no_error (error);
+}
+
+static MpAccount *
+new_account (Fixture    *fixture,
+             const char *id)
+{
+  MpAccount *account = mp_account_new (id);
+
+  mp_account_set_host (account, "127.0.0.1");
+  mp_account_set_port (account, mp_test_server_get_port (fixture->server));
+  mp_account_set_security (account, MP_POP3_SECURITY_NONE);
+  mp_account_set_user (account, USER);
+  mp_account_set_interval (account, 1);
+  g_ptr_array_add (fixture->accounts, account);
+  return account;
+}
+
+static void
+items_changed_cb (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Fixture    *fixture)
+{
+  g_string_append_printf (fixture->changes, "%s%u,%u,%u",
+                          fixture->changes->len ? " " : "", position, removed, added);
+}
+
+static void
+arrived_cb (MpMailbox *mailbox,
+            GPtrArray *messages,
+            Fixture   *fixture)
+{
+  g_assert_nonnull (messages);
+  g_ptr_array_add (fixture->arrived, g_ptr_array_ref (messages));
+}
+
+static void
+mailbox_notify_cb (GObject    *object,
+                   GParamSpec *pspec,
+                   Fixture    *fixture)
+{
+  g_ptr_array_add (fixture->notes, g_strdup (pspec->name));
+}
+
+static MpMailbox *
+add_mailbox (Fixture    *fixture,
+             MpPoller   *poller,
+             const char *id)
+{
+  MpMailbox *mailbox = mp_poller_add_account (poller, new_account (fixture, id));
+
+  g_signal_connect (mailbox, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+  g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
+  g_signal_connect (mailbox, "notify", G_CALLBACK (mailbox_notify_cb), fixture);
+  return mailbox;
+}
+
+static char *
+take_changes (Fixture *fixture)
+{
+  char *text = g_strdup (fixture->changes->str);
+
+  g_string_truncate (fixture->changes, 0);
+  return text;
+}
+
+static gboolean
+check (MpMailbox  *mailbox,
+       GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_mailbox_check_finish (mailbox, result, error);
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !mp_mailbox_get_busy (data);
+}
+
+/* A check completes with its snapshot; its QUIT may still be on the way,
+ * and the mailbox is busy until the session is over.
+ */
+static void
+wait_not_busy (MpMailbox *mailbox)
+{
+  mp_test_wait_until (not_busy, mailbox, GUARD_MSEC, "the end of the session");
+}
+
+static void
+check_ok (MpMailbox *mailbox)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (check (mailbox, &error));
+  g_assert_no_error (error);
+  wait_not_busy (mailbox);
+}
+
+static GStrv
+keys_of (GPtrArray *messages)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; i < messages->len; i++)
+    g_strv_builder_add (builder, mp_message_get_key (g_ptr_array_index (messages, i)));
+  return g_strv_builder_end (builder);
+}
+
+static void
+mark_announced (MpMailbox          *mailbox,
+                const char * const *keys)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_mailbox_mark_announced_async (mailbox, keys, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_mark_announced_finish (mailbox, result, &error));
+  g_assert_no_error (error);
+}
+
+/* What changes only because a poll ran, whatever it found. */
+static gboolean
+is_poll_bookkeeping (const char *name)
+{
+  return g_str_equal (name, "status") || g_str_equal (name, "busy") ||
+         g_str_equal (name, "last-checked");
+}
+
+static guint
+count_real_notes (Fixture *fixture)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < fixture->notes->len; i++)
+    {
+      const char *name = g_ptr_array_index (fixture->notes, i);
+
+      if (!is_poll_bookkeeping (name))
+        {
+          g_test_message ("notify::%s", name);
+          n++;
+        }
+    }
+  g_ptr_array_set_size (fixture->notes, 0);
+  return n;
+}
+
+static guint64
+modified_usec (GFile *file)
+{
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) when = NULL;
+
+  info = g_file_query_info (file, G_FILE_ATTRIBUTE_TIME_MODIFIED "," G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC
+                            "," G_FILE_ATTRIBUTE_UNIX_INODE,
+                            G_FILE_QUERY_INFO_NONE, NULL, &error);
+  g_assert_no_error (error);
+  when = g_file_info_get_modification_date_time (info);
+  /* The inode too: an atomic rewrite replaces the file. */
+  return g_date_time_to_unix (when) * G_USEC_PER_SEC + g_date_time_get_microsecond (when) +
+         g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_UNIX_INODE);
+}
+
+static MpMessage *
+item (MpMailbox *mailbox,
+      guint      position)
+{
+  /* The list keeps its own reference. */
+  g_autoptr(MpMessage) message = g_list_model_get_item (G_LIST_MODEL (mailbox), position);
+
+  return message;
+}
+
+/* ---- the list ---------------------------------------------------------- */
+
+static void
+test_items_changed (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  MpMessage *first, *third;
+  g_autofree char *changes = NULL;
+  g_autoptr(GFile) state_file = NULL;
+  guint64 stamp;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_IDLE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (mailbox)), ==, 0);
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (mailbox)) == MP_TYPE_MESSAGE);
+
+  /* The first check: all three added at once. */
+  check_ok (mailbox);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,3");
+  g_clear_pointer (&changes, g_free);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_OK);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 3);
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 3);
+  g_assert_true (mp_mailbox_get_uidl_supported (mailbox));
+  g_assert_nonnull (mp_mailbox_get_last_checked (mailbox));
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  g_assert_false (mp_mailbox_get_busy (mailbox));
+  g_assert_nonnull (mp_mailbox_get_capabilities (mailbox));
+  first = item (mailbox, 0);
+  third = item (mailbox, 2);
+  g_assert_cmpstr (mp_message_get_key (first), ==, "uid-00000001");
+  g_assert_cmpstr (mp_message_get_subject (third), ==, "Message 3");
+  g_assert_true (mp_message_get_mailbox (first) == (gpointer) mailbox);
+  g_assert_true (mp_mailbox_find_message (mailbox, "uid-00000003") == third);
+  count_real_notes (fixture);
+
+  state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (fixture->poller,
+                                                                             mp_mailbox_get_account (mailbox))));
+  stamp = modified_usec (state_file);
+
+  /* Unchanged: no items-changed, no notify beyond the poll's own, no
+   * TOP, no rewrite of the state file.
+   */
+  check_ok (mailbox);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "");
+  g_clear_pointer (&changes, g_free);
+  g_assert_cmpuint (count_real_notes (fixture), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "TOP"), ==, 3);
+  g_assert_cmpuint (modified_usec (state_file), ==, stamp);
+
+  /* One more at the end. */
+  mp_test_server_add_message (fixture->server, "uid-late",
+                              "From: late@example.com\r\nSubject: Late\r\n\r\nbody\r\n");
+  check_ok (mailbox);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "3,0,1");
+  g_clear_pointer (&changes, g_free);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "TOP"), ==, 4);
+
+  /* The second one deleted by another client: removed in the middle, the
+   * others kept as they were (same objects, numbers updated).
+   */
+  mp_test_server_delete_message (fixture->server, 2);
+  check_ok (mailbox);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "1,1,0");
+  g_clear_pointer (&changes, g_free);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 3);
+  g_assert_true (item (mailbox, 0) == first);
+  g_assert_true (item (mailbox, 1) == third);
+  g_assert_cmpuint (mp_message_get_number (third), ==, 2);
+  g_assert_cmpstr (mp_message_get_key (item (mailbox, 2)), ==, "uid-late");
+
+  /* Two gone, one at each end, and one new: three runs, applied in
+   * order.
+   */
+  mp_test_server_delete_message (fixture->server, 1);
+  mp_test_server_delete_message (fixture->server, 2);
+  mp_test_server_add_message (fixture->server, "uid-later",
+                              "From: later@example.com\r\nSubject: Later\r\n\r\nbody\r\n");
+  check_ok (mailbox);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0 1,1,1");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 2);
+  g_assert_true (item (mailbox, 0) == third);
+  g_assert_cmpstr (mp_message_get_key (item (mailbox, 1)), ==, "uid-later");
+}
+
+/* ---- messages-arrived ------------------------------------------------- */
+
+static void
+test_arrived_once (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  GPtrArray *arrived;
+  g_auto(GStrv) keys = NULL;
+  g_autoptr(MpPoller) second = NULL;
+
+  mp_test_server_fill (fixture->server, 2);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+
+  check_ok (mailbox);
+  g_assert_cmpuint (fixture->arrived->len, ==, 1);
+  arrived = g_ptr_array_index (fixture->arrived, 0);
+  g_assert_cmpuint (arrived->len, ==, 2);
+  g_assert_false (mp_message_get_announced (g_ptr_array_index (arrived, 0)));
+  g_assert_true (mp_message_get_unseen (g_ptr_array_index (arrived, 0)));
+
+  /* Not marked: told again. */
+  check_ok (mailbox);
+  g_assert_cmpuint (fixture->arrived->len, ==, 2);
+  g_assert_cmpuint (((GPtrArray *) g_ptr_array_index (fixture->arrived, 1))->len, ==, 2);
+
+  keys = keys_of (arrived);
+  mark_announced (mailbox, (const char * const *) keys);
+  g_assert_true (mp_message_get_announced (g_ptr_array_index (arrived, 0)));
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 0);
+  check_ok (mailbox);
+  g_assert_cmpuint (fixture->arrived->len, ==, 2);
+
+  /* A restart: a new poller and mailbox over the same state. */
+  second = new_poller (fixture);
+  mailbox = add_mailbox (fixture, second, "first");
+  check_ok (mailbox);
+  g_assert_cmpuint (fixture->arrived->len, ==, 2);
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 0);
+  g_assert_true (mp_message_get_announced (item (mailbox, 0)));
+
+  /* Only the new one. */
+  mp_test_server_add_message (fixture->server, "uid-late",
+                              "From: late@example.com\r\nSubject: Late\r\n\r\nbody\r\n");
+  check_ok (mailbox);
+  g_assert_cmpuint (fixture->arrived->len, ==, 3);
+  arrived = g_ptr_array_index (fixture->arrived, 2);
+  g_assert_cmpuint (arrived->len, ==, 1);
+  g_assert_cmpstr (mp_message_get_key (g_ptr_array_index (arrived, 0)), ==, "uid-late");
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 1);
+
+  {
+    g_autoptr(MpPoller) doomed = g_steal_pointer (&second);
+
+    mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of all sessions");
+  }
+}
+
+/* ---- the summary ------------------------------------------------------ */
+
+static char *
+summary_json (MpMailbox *mailbox,
+              gboolean   with_headers)
+{
+  g_autoptr(GVariant) summary = mp_mailbox_dup_summary (mailbox, with_headers);
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_true (g_variant_is_of_type (summary, G_VARIANT_TYPE_VARDICT));
+  node = json_gvariant_serialize (summary);
+  return json_to_string (node, FALSE);
+}
+
+static void
+test_summary (Fixture       *fixture,
+              gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  g_autofree char *json = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *label = NULL;
+  guint64 size1, size2;
+
+  mp_test_server_fill (fixture->server, 2);
+  mp_test_server_add_message (fixture->server, "uid-bare", "X-Nothing: here\r\n\r\nbody\r\n");
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  label = mp_account_dup_label (mp_mailbox_get_account (mailbox));
+
+  /* Before any check: nothing known. */
+  json = summary_json (mailbox, TRUE);
+  expected = g_strdup_printf ("{\"account\":\"%s\",\"name\":null,\"status\":\"ok\",\"error\":null,"
+                              "\"messages\":null,\"bytes\":null,\"new\":null,\"headers\":[],"
+                              "\"unseen\":null,\"state\":\"idle\"}", label);
+  g_assert_cmpstr (json, ==, expected);
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  check_ok (mailbox);
+  size1 = mp_message_get_size (item (mailbox, 0));
+  size2 = mp_message_get_size (item (mailbox, 1));
+
+  /* The JSON of `--check --json` (README), plus unseen and state; a
+   * header the message lacks is null.
+   */
+  json = summary_json (mailbox, TRUE);
+  expected = g_strdup_printf ("{\"account\":\"%s\",\"name\":null,\"status\":\"ok\",\"error\":null,"
+                              "\"messages\":3,\"bytes\":%" G_GUINT64_FORMAT ",\"new\":3,"
+                              "\"pipelining\":false,\"uidl\":true,"
+                              "\"headers\":["
+                              "{\"number\":1,\"uidl\":\"uid-00000001\",\"size\":%" G_GUINT64_FORMAT ",\"new\":true,"
+                              "\"from\":\"Sender 1 <sender1@example.com>\",\"from_name\":\"Sender 1\","
+                              "\"from_address\":\"sender1@example.com\",\"to\":\"alice@example.com\","
+                              "\"subject\":\"Message 1\",\"date\":\"2025-11-24T16:00:00Z\","
+                              "\"message_id\":\"<1@example.com>\"},"
+                              "{\"number\":2,\"uidl\":\"uid-00000002\",\"size\":%" G_GUINT64_FORMAT ",\"new\":true,"
+                              "\"from\":\"Sender 2 <sender2@example.com>\",\"from_name\":\"Sender 2\","
+                              "\"from_address\":\"sender2@example.com\",\"to\":\"alice@example.com\","
+                              "\"subject\":\"Message 2\",\"date\":\"2025-11-24T16:00:00Z\","
+                              "\"message_id\":\"<2@example.com>\"},"
+                              "{\"number\":3,\"uidl\":\"uid-bare\",\"size\":%" G_GUINT64_FORMAT ",\"new\":true,"
+                              "\"from\":null,\"from_name\":null,\"from_address\":null,\"to\":null,"
+                              "\"subject\":null,\"date\":null,\"message_id\":null}"
+                              "],\"unseen\":3,\"state\":\"ok\"}",
+                              label, mp_mailbox_get_size (mailbox), size1, size2,
+                              mp_message_get_size (item (mailbox, 2)));
+  g_assert_cmpstr (json, ==, expected);
+  g_assert_cmpuint (mp_mailbox_get_size (mailbox), ==, size1 + size2 + mp_message_get_size (item (mailbox, 2)));
+  g_clear_pointer (&json, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  /* Without headers, for the status interface. */
+  json = summary_json (mailbox, FALSE);
+  g_assert_null (strstr (json, "\"headers\""));
+  g_assert_nonnull (strstr (json, "\"new\":3,\"pipelining\":false,\"uidl\":true,\"unseen\":3,\"state\":\"ok\"}"));
+  g_clear_pointer (&json, g_free);
+
+  /* A failed check: status error, the message, and null counts. */
+  mp_test_server_set_login_error (fixture->server, "-ERR [SYS/TEMP] Try later");
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (check (mailbox, &error));
+    g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_SYS_TEMP);
+    wait_not_busy (mailbox);
+    g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_ERROR);
+    g_assert_error (mp_mailbox_get_error (mailbox), MP_POP3_ERROR, MP_POP3_ERROR_SYS_TEMP);
+
+    json = summary_json (mailbox, TRUE);
+    expected = g_strdup_printf ("{\"account\":\"%s\",\"name\":null,\"status\":\"error\",\"error\":\"%s\","
+                                "\"messages\":null,\"bytes\":null,\"new\":null,\"headers\":[],"
+                                "\"unseen\":null,\"state\":\"error\"}", label, error->message);
+    g_assert_cmpstr (json, ==, expected);
+  }
+  /* The list stays as it was for the window. */
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 3);
+}
+
+/* ---- one queue per account -------------------------------------------- */
+
+static int
+log_index (char       **log,
+           const char  *line,
+           int          from)
+{
+  for (int i = from; log[i] != NULL; i++)
+    if (g_str_equal (log[i], line))
+      return i;
+  return -1;
+}
+
+static guint
+count_before (char       **log,
+              const char  *line,
+              int          end)
+{
+  guint n = 0;
+
+  for (int i = 0; i < end && log[i] != NULL; i++)
+    n += g_str_equal (log[i], line);
+  return n;
+}
+
+static void
+progress_cb (guint    done,
+             guint    total,
+             guint64  bytes,
+             guint64  total_bytes,
+             gpointer user_data)
+{
+  guint *calls = user_data;
+
+  g_assert_cmpuint (done, <=, total);
+  (*calls)++;
+}
+
+static void
+test_delete_behind_poll (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  g_autoptr(GAsyncResult) check_result = NULL;
+  g_autoptr(GAsyncResult) delete_result = NULL;
+  g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) log = NULL;
+  MpTransferOutcome *outcome;
+  g_autofree char *changes = NULL;
+  int quit, dele;
+  guint progress_calls = 0;
+
+  /* Every reply takes a while, so the delete is asked for while the poll
+   * runs; it must wait for the poll's session to end.
+   */
+  mp_test_server_set_reply_delay (fixture->server, 20);
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  g_free (take_changes (fixture));
+  g_ptr_array_add (doomed, g_object_ref (item (mailbox, 1)));
+
+  mp_test_server_clear_log (fixture->server);
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &check_result);
+  g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
+  mp_mailbox_delete_async (mailbox, doomed, progress_cb, &progress_calls, NULL,
+                           mp_test_result_cb, &delete_result);
+  g_assert_true (mp_mailbox_get_busy (mailbox));
+
+  mp_test_await (&check_result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, check_result, &error));
+  g_assert_no_error (error);
+  mp_test_await (&delete_result, GUARD_SECONDS);
+  outcomes = mp_mailbox_delete_finish (mailbox, delete_result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (outcomes);
+  g_assert_cmpuint (outcomes->len, ==, 1);
+  outcome = g_ptr_array_index (outcomes, 0);
+  g_assert_no_error (outcome->error);
+  g_assert_true (outcome->deleted);
+  g_assert_cmpstr (outcome->uid, ==, "uid-00000002");
+  g_assert_cmpuint (progress_calls, >=, 2);
+
+  /* The server log: the poll's session ended (QUIT) before the delete's
+   * began, so the delete's UIDL and DELE come after it, and nothing was
+   * refused as in use.
+   */
+  log = mp_test_server_get_log (fixture->server);
+  quit = log_index (log, "QUIT", 0);
+  dele = log_index (log, "DELE 2", 0);
+  g_assert_cmpint (quit, >=, 0);
+  g_assert_cmpint (dele, >, quit);
+  g_assert_cmpuint (count_before (log, "UIDL", quit), ==, 1);
+  g_assert_cmpuint (count_before (log, "STAT", quit), ==, 1);
+  g_assert_cmpint (log_index (log, "QUIT", quit + 1), >, dele);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 3);
+
+  /* Confirmed: gone from the server, the list and the state. */
+  g_assert_false (mp_test_server_has_uid (fixture->server, "uid-00000002"));
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "1,1,0");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 2);
+  g_assert_null (mp_mailbox_find_message (mailbox, "uid-00000002"));
+  g_assert_false (mp_mailbox_state_contains (mp_poller_get_state (fixture->poller,
+                                                                  mp_mailbox_get_account (mailbox)),
+                                             "uid-00000002"));
+  wait_not_busy (mailbox);
+
+  /* The next poll agrees and changes nothing. */
+  check_ok (mailbox);
+  g_clear_pointer (&changes, g_free);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "");
+}
+
+/* ---- snippets ---------------------------------------------------------- */
+
+static char *
+fetch_snippet (MpMailbox  *mailbox,
+               MpMessage  *message,
+               GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mp_mailbox_fetch_snippet_async (mailbox, message, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_mailbox_fetch_snippet_finish (mailbox, result, error);
+}
+
+static void
+test_snippet_cached (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  MpMessage *message;
+  g_autofree char *snippet = NULL;
+  g_autofree char *again = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPoller) second = NULL;
+  guint connections;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  message = item (mailbox, 1);
+  g_assert_null (mp_message_get_snippet (message));
+  g_assert_false (mp_test_server_log_contains (fixture->server, "TOP * 50"));
+
+  snippet = fetch_snippet (mailbox, message, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (snippet, "Body line 1 of message 2"));
+  g_assert_cmpstr (mp_message_get_snippet (message), ==, snippet);
+  /* In a session of its own that named the message by its UID. */
+  g_assert_true (mp_test_server_log_contains (fixture->server, "TOP 2 50"));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "UIDL"), ==, 2);
+  wait_not_busy (mailbox);
+  connections = mp_test_server_get_n_connections (fixture->server);
+  g_assert_cmpuint (connections, ==, 2);
+
+  /* A second look needs no session. */
+  again = fetch_snippet (mailbox, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (again, ==, snippet);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, connections);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "TOP"), ==, 4);
+}
+
+/* ---- removal and errors ------------------------------------------------ */
+
+static void
+test_removed_mid_poll (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(MpMailbox) mailbox = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  MpAccount *template;
+
+  mp_test_server_set_reply_delay (fixture->server, 30);
+  mp_test_server_fill (fixture->server, 2);
+  start_server (fixture);
+
+  /* A poller that follows the store and schedules (on the fake clock). */
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 0);
+
+  template = new_account (fixture, NULL);
+  added = mp_account_store_add (store, template, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (added);
+
+  /* It appears, and its first poll starts. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,1");
+  g_clear_pointer (&changes, g_free);
+  mailbox = g_list_model_get_item (G_LIST_MODEL (poller), 0);
+  g_assert_true (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)) == mailbox);
+  g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
+  g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_CHECKING);
+
+  /* Removed mid-poll: it disappears, its session is cancelled (the
+   * connection dropped, no QUIT) and it reports nothing.
+   */
+  g_assert_true (mp_account_store_remove (store, added, &error));
+  g_assert_no_error (error);
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+  g_assert_null (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)));
+  mp_test_wait_until (not_busy, mailbox, GUARD_MSEC, "the cancelled session to end");
+  g_assert_cmpuint (mp_poller_get_active_sessions (poller), ==, 0);
+  g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "QUIT"), ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 0);
+  g_assert_cmpuint (fixture->arrived->len, ==, 0);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_IDLE);
+
+  /* A removed mailbox refuses work. */
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+test_bad_certificate (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "tls", NULL);
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = NULL;
+  MpMailbox *mailbox;
+  MpAccount *account;
+
+  certificate = mp_test_make_certificate (dir, NULL, &error);
+  g_assert_no_error (error);
+  mp_test_server_set_certificate (fixture->server, certificate);
+  mp_test_server_set_implicit_tls (fixture->server, TRUE);
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  account = mp_mailbox_get_account (mailbox);
+  mp_account_set_security (account, MP_POP3_SECURITY_TLS);
+
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_UNTRUSTED_CERTIFICATE);
+  g_assert_error (mp_mailbox_get_error (mailbox), MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE);
+  /* The certificate itself, for the prompt that offers to pin it. */
+  g_assert_nonnull (mp_mailbox_get_certificate (mailbox));
+  g_assert_true (g_tls_certificate_is_same (mp_mailbox_get_certificate (mailbox), certificate));
+  g_assert_true (mp_mailbox_get_certificate_errors (mailbox) & G_TLS_CERTIFICATE_UNKNOWN_CA);
+  json = summary_json (mailbox, FALSE);
+  g_assert_nonnull (strstr (json, "\"state\":\"untrusted-certificate\""));
+  g_assert_nonnull (strstr (json, "\"status\":\"error\""));
+
+  /* Pinned: trusted, and the certificate is gone from the mailbox. */
+  {
+    g_autofree char *fingerprint = mp_pop3_certificate_get_fingerprint (certificate);
+
+    g_clear_error (&error);
+    mp_account_set_pinned_fingerprint (account, fingerprint);
+    check_ok (mailbox);
+    g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_OK);
+    g_assert_null (mp_mailbox_get_certificate (mailbox));
+    g_assert_cmpuint (mp_mailbox_get_certificate_errors (mailbox), ==, 0);
+    g_assert_null (mp_mailbox_get_error (mailbox));
+  }
+}
+
+static void
+test_needs_password (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  mp_test_server_set_login_error (fixture->server, "-ERR [AUTH] Wrong password");
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_AUTH);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_NEEDS_PASSWORD);
+
+  g_clear_error (&error);
+  mp_test_server_set_login_error (fixture->server, "-ERR [IN-USE] Locked");
+  g_assert_false (check (mailbox, &error));
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_IN_USE);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_LOGIN_DELAY);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
+  mp_test_init ();
+
   g_test_add_func ("/message/notify", test_message_notify);
 
-  return g_test_run ();
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("/mailbox/items-changed", test_items_changed);
+  ADD ("/mailbox/arrived-once", test_arrived_once);
+  ADD ("/mailbox/summary", test_summary);
+  ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
+  ADD ("/mailbox/snippet-cached", test_snippet_cached);
+  ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
+  ADD ("/mailbox/bad-certificate", test_bad_certificate);
+  ADD ("/mailbox/needs-password", test_needs_password);
+
+#undef ADD
+
+  return mp_test_shutdown (g_test_run ());
 }

@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-#include "mp-poller.h"
+#include "mp-mailbox-private.h"
+#include "mp-poller-private.h"
 #include "mp-secrets.h"
 
 #define DEFAULT_MAX_SESSIONS   3
@@ -18,7 +19,6 @@
 #define IN_USE_BASE            60
 #define LOGIN_DELAY_BASE       (5 * 60)
 #define LOGIN_DELAY_CAP        (60 * 60)
-#define AFTER_NETWORK_RETURNS  3
 
 /* One poll */
 
@@ -285,33 +285,23 @@ mp_poller_next_delay (MpRetryKind kind,
 
 /* The poller */
 
-typedef struct
-{
-  gatomicrefcount  ref_count;
-  MpPoller        *poller;
-  MpAccount       *account;
-  MpMailboxState  *state;
-  MpPollResult    *last;
-  GCancellable    *cancellable;
-  guint            timeout_id;
-  guint            failures;
-  guint            next_delay;
-  gulong           notify_id;
-  gboolean         running;
-  gboolean         queued;
-  gboolean         removed;
-  gboolean         waiting_for_network;
-} Entry;
-
 struct _MpPoller
 {
   GObject          parent_instance;
 
-  GHashTable      *entries;
-  GQueue           queue;
+  GPtrArray       *mailboxes;     /* the list model's items */
+  GHashTable      *from_store;    /* MpMailbox set: those the store gave */
+  MpAccountStore  *store;
+  gulong           store_id;
+
+  GQueue           waiting;       /* MpMailbox (ref) that want a session */
   guint            active;
   guint            max_sessions;
-  double           time_scale;
+  gboolean         in_run_queue;
+  gboolean         scheduling;
+  guint            session_timeout;
+
+  MpClock         *clock;
   GNetworkMonitor *monitor;
   gulong           monitor_id;
   gboolean         online;
@@ -320,7 +310,10 @@ struct _MpPoller
   gpointer         password_data;
 };
 
-G_DEFINE_FINAL_TYPE (MpPoller, mp_poller, G_TYPE_OBJECT)
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MpPoller, mp_poller, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
 
 enum {
   ACCOUNT_POLLED,
@@ -330,232 +323,153 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-static void run_queue (MpPoller *self);
-
-static Entry *
-entry_ref (Entry *entry)
+static GType
+mp_poller_get_item_type (GListModel *model)
 {
-  g_atomic_ref_count_inc (&entry->ref_count);
-  return entry;
+  return MP_TYPE_MAILBOX;
+}
+
+static guint
+mp_poller_get_n_items (GListModel *model)
+{
+  return MP_POLLER (model)->mailboxes->len;
+}
+
+static gpointer
+mp_poller_get_item (GListModel *model,
+                    guint       position)
+{
+  MpPoller *self = MP_POLLER (model);
+
+  if (position >= self->mailboxes->len)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (self->mailboxes, position));
 }
 
 static void
-entry_unref (Entry *entry)
+list_model_iface_init (GListModelInterface *iface)
 {
-  if (!g_atomic_ref_count_dec (&entry->ref_count))
-    return;
-
-  g_clear_handle_id (&entry->timeout_id, g_source_remove);
-  g_clear_signal_handler (&entry->notify_id, entry->account);
-  g_clear_object (&entry->account);
-  g_clear_object (&entry->state);
-  g_clear_object (&entry->cancellable);
-  g_clear_pointer (&entry->last, mp_poll_result_free);
-  g_free (entry);
+  iface->get_item_type = mp_poller_get_item_type;
+  iface->get_n_items = mp_poller_get_n_items;
+  iface->get_item = mp_poller_get_item;
 }
 
-static void
-enqueue (Entry *entry)
-{
-  MpPoller *self = entry->poller;
-
-  if (entry->removed || entry->running || entry->queued ||
-      !mp_account_get_enabled (entry->account))
-    return;
-
-  if (!self->online)
-    {
-      entry->waiting_for_network = TRUE;
-      return;
-    }
-
-  entry->queued = TRUE;
-  g_queue_push_tail (&self->queue, entry_ref (entry));
-  run_queue (self);
-}
-
-static gboolean
-due_cb (gpointer user_data)
-{
-  Entry *entry = user_data;
-
-  entry->timeout_id = 0;
-  enqueue (entry);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule (Entry *entry,
-          guint  seconds)
-{
-  MpPoller *self = entry->poller;
-  double ms = seconds * 1000.0 / self->time_scale;
-
-  g_clear_handle_id (&entry->timeout_id, g_source_remove);
-  entry->next_delay = seconds;
-  entry->timeout_id = g_timeout_add (MIN (ms, (double) G_MAXUINT), due_cb, entry);
-}
-
-static gboolean
-same_messages (const MpMailboxSnapshot *a,
-               const MpMailboxSnapshot *b)
-{
-  if (a == NULL || b == NULL)
-    return a == b;
-  if (a->messages->len != b->messages->len)
-    return FALSE;
-
-  for (guint i = 0; i < a->messages->len; i++)
-    {
-      const MpMessageInfo *x = g_ptr_array_index (a->messages, i);
-      const MpMessageInfo *y = g_ptr_array_index (b->messages, i);
-
-      if (g_strcmp0 (x->key, y->key) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-result_changed (const MpPollResult *old,
-                const MpPollResult *now)
-{
-  if (old == NULL)
-    return TRUE;
-  if ((old->error == NULL) != (now->error == NULL))
-    return TRUE;
-  if (old->error != NULL)
-    return g_strcmp0 (old->error->message, now->error->message) != 0;
-  return old->n_new != now->n_new || !same_messages (old->snapshot, now->snapshot);
-}
-
-static void
-poll_done_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Entry *entry = user_data;
-  MpPoller *self = entry->poller;
-  MpPollResult *poll = mp_poll_account_finish (result);
-  MpRetryKind kind = mp_poller_classify_error (poll->error);
-  gboolean changed;
-  guint delay;
-
-  entry->running = FALSE;
-  self->active--;
-
-  if (entry->removed || g_error_matches (poll->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      mp_poll_result_free (poll);
-      entry_unref (entry);
-      run_queue (self);
-      g_object_unref (self);
-      return;
-    }
-
-  if (poll->error != NULL)
-    {
-      entry->failures++;
-      g_debug ("%s: poll failed (%u in a row): %s",
-               mp_account_get_id (entry->account), entry->failures, poll->error->message);
-    }
-  else
-    entry->failures = 0;
-
-  if (poll->save_error != NULL)
-    g_warning ("Could not save what was seen on %s: %s",
-               mp_account_get_id (entry->account), poll->save_error->message);
-
-  changed = result_changed (entry->last, poll);
-  g_clear_pointer (&entry->last, mp_poll_result_free);
-  entry->last = poll;
-
-  delay = mp_poller_next_delay (kind, entry->failures,
-                                mp_account_get_interval (entry->account) * 60,
-                                poll->login_delay);
-  if (delay > 0)
-    schedule (entry, delay);
-  else
-    entry->next_delay = 0;
-
-  g_signal_emit (self, signals[ACCOUNT_POLLED], 0, entry->account, poll);
-  if (changed)
-    g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, entry->account);
-
-  entry_unref (entry);
-  run_queue (self);
-  g_object_unref (self);
-}
-
-static void
-start_poll (Entry      *entry,
-            const char *password)
-{
-  mp_poll_account_async (entry->account, entry->state, password,
-                         mp_account_get_timeout (entry->account), entry->cancellable,
-                         poll_done_cb, entry);
-}
-
-static void
-password_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Entry *entry = user_data;
-  g_autoptr(GError) error = NULL;
-  char *password;
-
-  password = mp_secrets_lookup_password_finish (result, &error);
-  if (password == NULL)
-    {
-      /* Report through the same path as a failed session. */
-      g_autoptr(GTask) task = g_task_new (entry->account, NULL, poll_done_cb, entry);
-      MpPollResult *poll = g_new0 (MpPollResult, 1);
-
-      poll->error = g_steal_pointer (&error);
-      g_task_return_pointer (task, poll, (GDestroyNotify) mp_poll_result_free);
-      return;
-    }
-
-  start_poll (entry, password);
-  mp_secrets_free_password (password);
-}
+/* Session slots, shared by all mailboxes */
 
 static void
 run_queue (MpPoller *self)
 {
-  while (self->active < self->max_sessions && !g_queue_is_empty (&self->queue))
+  if (self->in_run_queue)
+    return;
+
+  self->in_run_queue = TRUE;
+  while (self->active < self->max_sessions && !g_queue_is_empty (&self->waiting))
     {
-      Entry *entry = g_queue_pop_head (&self->queue);
+      g_autoptr(MpMailbox) mailbox = g_queue_pop_head (&self->waiting);
 
-      entry->queued = FALSE;
-      /* Removed or disabled while it waited for a free session. */
-      if (entry->removed || !mp_account_get_enabled (entry->account))
-        {
-          entry_unref (entry);
-          continue;
-        }
-
-      entry->running = TRUE;
       self->active++;
-      g_object_ref (self);
-      g_clear_object (&entry->cancellable);
-      entry->cancellable = g_cancellable_new ();
-
-      /* The queue's reference now belongs to the poll in flight. */
-      if (self->password_func != NULL)
-        {
-          char *password = self->password_func (entry->account, self->password_data);
-
-          if (password == NULL)
-            password = g_strdup ("");
-          start_poll (entry, password);
-          mp_secrets_free_password (password);
-        }
-      else
-        mp_secrets_lookup_password_async (entry->account, entry->cancellable,
-                                          password_cb, entry);
+      mp_mailbox_run_session (mailbox);
     }
+  self->in_run_queue = FALSE;
+}
+
+void
+mp_poller_request_session (MpPoller  *self,
+                           MpMailbox *mailbox)
+{
+  g_queue_push_tail (&self->waiting, g_object_ref (mailbox));
+  run_queue (self);
+}
+
+void
+mp_poller_withdraw_request (MpPoller  *self,
+                            MpMailbox *mailbox)
+{
+  GList *link = g_queue_find (&self->waiting, mailbox);
+
+  if (link == NULL)
+    return;
+  g_queue_delete_link (&self->waiting, link);
+  g_object_unref (mailbox);
+}
+
+void
+mp_poller_release_session (MpPoller *self)
+{
+  g_return_if_fail (self->active > 0);
+
+  self->active--;
+  run_queue (self);
+}
+
+gboolean
+mp_poller_is_online (MpPoller *self)
+{
+  return self->online;
+}
+
+guint
+mp_poller_get_session_timeout (MpPoller *self)
+{
+  return self->session_timeout;
+}
+
+static void
+secrets_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  char *password = mp_secrets_lookup_password_finish (result, &error);
+
+  if (password == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, password, (GDestroyNotify) mp_secrets_free_password);
+}
+
+void
+mp_poller_lookup_password_async (MpPoller            *self,
+                                 MpAccount           *account,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, mp_poller_lookup_password_async);
+  if (self->password_func != NULL)
+    {
+      char *password = self->password_func (account, self->password_data);
+
+      g_task_return_pointer (task, password ? password : g_strdup (""),
+                             (GDestroyNotify) mp_secrets_free_password);
+      return;
+    }
+
+  mp_secrets_lookup_password_async (account, cancellable, secrets_cb, g_steal_pointer (&task));
+}
+
+char *
+mp_poller_lookup_password_finish (MpPoller      *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+mp_poller_mailbox_polled (MpPoller     *self,
+                          MpMailbox    *mailbox,
+                          MpPollResult *result,
+                          gboolean      changed)
+{
+  MpAccount *account = mp_mailbox_get_account (mailbox);
+
+  g_signal_emit (self, signals[ACCOUNT_POLLED], 0, account, result);
+  if (changed)
+    g_signal_emit (self, signals[ACCOUNT_CHANGED], 0, account);
 }
 
 static void
@@ -563,70 +477,147 @@ network_changed_cb (GNetworkMonitor *monitor,
                     gboolean         available,
                     MpPoller        *self)
 {
-  GHashTableIter iter;
-  Entry *entry;
-
   if (available == self->online)
     return;
 
   self->online = available;
   g_debug ("Network %s", available ? "back" : "gone");
-  if (!available)
+  for (guint i = 0; i < self->mailboxes->len; i++)
+    mp_mailbox_network_changed (g_ptr_array_index (self->mailboxes, i), available);
+}
+
+/* The list */
+
+static MpMailbox *
+find_by_account (MpPoller  *self,
+                 MpAccount *account,
+                 guint     *position)
+{
+  for (guint i = 0; i < self->mailboxes->len; i++)
+    {
+      MpMailbox *mailbox = g_ptr_array_index (self->mailboxes, i);
+
+      if (mp_mailbox_get_account (mailbox) == account)
+        {
+          if (position != NULL)
+            *position = i;
+          return mailbox;
+        }
+    }
+  return NULL;
+}
+
+/* Replaces the list with @wanted, as one ::items-changed over the part
+ * between the common head and tail (an account added, removed or moved
+ * is one such range).
+ */
+static void
+replace_list (MpPoller  *self,
+              GPtrArray *wanted)
+{
+  guint n_old = self->mailboxes->len, n_new = wanted->len;
+  guint head = 0, tail = 0;
+  g_autoptr(GPtrArray) old = NULL;
+
+  while (head < n_old && head < n_new &&
+         g_ptr_array_index (self->mailboxes, head) == g_ptr_array_index (wanted, head))
+    head++;
+  while (tail < n_old - head && tail < n_new - head &&
+         g_ptr_array_index (self->mailboxes, n_old - 1 - tail) ==
+         g_ptr_array_index (wanted, n_new - 1 - tail))
+    tail++;
+
+  if (head == n_old && head == n_new)
     return;
 
-  /* Whatever was due while offline, and everything that failed for want
-   * of a network, goes soon.
-   */
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+  old = g_steal_pointer (&self->mailboxes);
+  self->mailboxes = g_ptr_array_ref (wanted);
+
+  /* What left the list stops, its work cancelled. */
+  for (guint i = 0; i < old->len; i++)
     {
-      if (entry->waiting_for_network ||
-          (entry->last != NULL && entry->last->error != NULL &&
-           mp_poller_classify_error (entry->last->error) == MP_RETRY_BACKOFF))
+      MpMailbox *mailbox = g_ptr_array_index (old, i);
+
+      if (!g_ptr_array_find (wanted, mailbox, NULL))
         {
-          entry->waiting_for_network = FALSE;
-          entry->failures = 0;
-          schedule (entry, AFTER_NETWORK_RETURNS);
+          g_hash_table_remove (self->from_store, mailbox);
+          mp_mailbox_shutdown (mailbox);
         }
+    }
+
+  g_list_model_items_changed (G_LIST_MODEL (self), head,
+                              n_old - head - tail, n_new - head - tail);
+
+  for (guint i = 0; i < wanted->len; i++)
+    {
+      MpMailbox *mailbox = g_ptr_array_index (wanted, i);
+
+      if (!g_ptr_array_find (old, mailbox, NULL))
+        mp_mailbox_start (mailbox);
     }
 }
 
 static void
-account_notify_cb (MpAccount  *account,
-                   GParamSpec *pspec,
-                   Entry      *entry)
+sync_store (MpPoller *self)
 {
-  const char *name = g_param_spec_get_name (pspec);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
 
-  if (g_str_equal (name, "name") || g_str_equal (name, "notify") ||
-      g_str_equal (name, "download-folder"))
-    return;
-
-  /* Any change of connection settings, password prompt included, deserves
-   * a fresh try; so does a change of interval.
-   */
-  entry->failures = 0;
-  if (!mp_account_get_enabled (account))
+  for (guint i = 0; i < n; i++)
     {
-      g_clear_handle_id (&entry->timeout_id, g_source_remove);
-      if (entry->cancellable != NULL)
-        g_cancellable_cancel (entry->cancellable);
-      return;
+      g_autoptr(MpAccount) account = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+      MpMailbox *mailbox = find_by_account (self, account, NULL);
+
+      if (mailbox == NULL)
+        {
+          mailbox = mp_mailbox_new (self, account);
+          g_hash_table_add (self->from_store, mailbox);
+          g_ptr_array_add (wanted, mailbox);
+        }
+      else
+        g_ptr_array_add (wanted, g_object_ref (mailbox));
     }
-  schedule (entry, 1);
+
+  for (guint i = 0; i < self->mailboxes->len; i++)
+    {
+      MpMailbox *mailbox = g_ptr_array_index (self->mailboxes, i);
+
+      if (!g_hash_table_contains (self->from_store, mailbox))
+        g_ptr_array_add (wanted, g_object_ref (mailbox));
+    }
+
+  replace_list (self, wanted);
+}
+
+static void
+store_changed_cb (GListModel *store,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  MpPoller   *self)
+{
+  sync_store (self);
 }
 
 static void
 mp_poller_dispose (GObject *object)
 {
   MpPoller *self = (MpPoller *)object;
-  Entry *entry;
+  MpMailbox *mailbox;
 
-  while ((entry = g_queue_pop_head (&self->queue)))
-    entry_unref (entry);
-  g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_signal_handler (&self->store_id, self->store);
+  g_clear_object (&self->store);
+
+  while ((mailbox = g_queue_pop_head (&self->waiting)))
+    g_object_unref (mailbox);
+  for (guint i = 0; self->mailboxes != NULL && i < self->mailboxes->len; i++)
+    mp_mailbox_detach (g_ptr_array_index (self->mailboxes, i));
+  g_clear_pointer (&self->mailboxes, g_ptr_array_unref);
+  g_clear_pointer (&self->from_store, g_hash_table_unref);
+
   g_clear_signal_handler (&self->monitor_id, self->monitor);
   g_clear_object (&self->monitor);
+  g_clear_object (&self->clock);
 
   G_OBJECT_CLASS (mp_poller_parent_class)->dispose (object);
 }
@@ -653,32 +644,23 @@ mp_poller_class_init (MpPollerClass *klass)
 }
 
 static void
-remove_entry (gpointer data)
-{
-  Entry *entry = data;
-
-  entry->removed = TRUE;
-  g_clear_handle_id (&entry->timeout_id, g_source_remove);
-  if (entry->cancellable != NULL)
-    g_cancellable_cancel (entry->cancellable);
-  entry_unref (entry);
-}
-
-static void
 mp_poller_init (MpPoller *self)
 {
-  self->entries = g_hash_table_new_full (NULL, NULL, NULL, remove_entry);
+  self->mailboxes = g_ptr_array_new_with_free_func (g_object_unref);
+  self->from_store = g_hash_table_new (NULL, NULL);
   self->max_sessions = DEFAULT_MAX_SESSIONS;
-  self->time_scale = 1.0;
+  self->scheduling = TRUE;
+  self->session_timeout = 0;
+  self->clock = mp_clock_new ();
   self->online = TRUE;
-  g_queue_init (&self->queue);
+  g_queue_init (&self->waiting);
 }
 
 /**
  * mp_poller_new:
  *
- * Returns: (transfer full): a poller that follows the default
- *   #GNetworkMonitor
+ * Returns: (transfer full): a poller without accounts that follows the
+ *   default #GNetworkMonitor
  */
 MpPoller *
 mp_poller_new (void)
@@ -686,6 +668,28 @@ mp_poller_new (void)
   MpPoller *self = g_object_new (MP_TYPE_POLLER, NULL);
 
   mp_poller_set_network_monitor (self, g_network_monitor_get_default ());
+  return self;
+}
+
+/**
+ * mp_poller_new_for_store:
+ *
+ * Returns: (transfer full): a poller with a mailbox for each account of
+ *   @store, following it (see #MpPoller); they are polled on their
+ *   schedule (the first poll at once)
+ */
+MpPoller *
+mp_poller_new_for_store (MpAccountStore *store)
+{
+  MpPoller *self;
+
+  g_return_val_if_fail (MP_IS_ACCOUNT_STORE (store), NULL);
+
+  self = mp_poller_new ();
+  self->store = g_object_ref (store);
+  self->store_id = g_signal_connect (store, "items-changed",
+                                     G_CALLBACK (store_changed_cb), self);
+  sync_store (self);
   return self;
 }
 
@@ -710,70 +714,169 @@ mp_poller_set_network_monitor (MpPoller        *self,
 /**
  * mp_poller_add_account:
  *
- * Polls @account soon, then on its schedule, while it is enabled.
+ * Adds a mailbox for @account (one not in the poller's store, such as a
+ * `--url` one) at the end of the list, and polls it soon, then on its
+ * schedule, while it is enabled. An account already in the poller keeps
+ * its mailbox.
+ *
+ * Returns: (transfer none): the mailbox of @account
  */
-void
+MpMailbox *
 mp_poller_add_account (MpPoller  *self,
                        MpAccount *account)
 {
-  g_autofree char *key = NULL;
-  Entry *entry;
+  MpMailbox *mailbox;
+  guint position;
 
-  g_return_if_fail (MP_IS_POLLER (self));
-  g_return_if_fail (MP_IS_ACCOUNT (account));
+  g_return_val_if_fail (MP_IS_POLLER (self), NULL);
+  g_return_val_if_fail (MP_IS_ACCOUNT (account), NULL);
 
-  if (g_hash_table_contains (self->entries, account))
-    return;
+  mailbox = find_by_account (self, account, NULL);
+  if (mailbox == NULL && mp_account_get_id (account) != NULL)
+    mailbox = mp_poller_lookup_mailbox (self, mp_account_get_id (account));
+  if (mailbox != NULL)
+    return mailbox;
 
-  key = mp_account_dup_state_key (account);
-  entry = g_new0 (Entry, 1);
-  g_atomic_ref_count_init (&entry->ref_count);
-  entry->poller = self;
-  entry->account = g_object_ref (account);
-  entry->state = mp_mailbox_state_load (key);
-  entry->notify_id = g_signal_connect (account, "notify",
-                                       G_CALLBACK (account_notify_cb), entry);
-  g_hash_table_insert (self->entries, account, entry);
-
-  if (mp_account_get_enabled (account))
-    enqueue (entry);
+  mailbox = mp_mailbox_new (self, account);
+  position = self->mailboxes->len;
+  g_ptr_array_add (self->mailboxes, mailbox);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 0, 1);
+  mp_mailbox_start (mailbox);
+  return mailbox;
 }
 
+/**
+ * mp_poller_remove_account:
+ *
+ * Removes the mailbox of @account, cancelling its work. (An account of the
+ * store comes back with the store's next change; remove it from the
+ * store instead.)
+ */
 void
 mp_poller_remove_account (MpPoller  *self,
                           MpAccount *account)
 {
+  MpMailbox *mailbox;
+  guint position;
+
   g_return_if_fail (MP_IS_POLLER (self));
 
-  g_hash_table_remove (self->entries, account);
+  mailbox = find_by_account (self, account, &position);
+  if (mailbox == NULL)
+    return;
+
+  g_hash_table_remove (self->from_store, mailbox);
+  mp_mailbox_shutdown (mailbox);
+  g_ptr_array_remove_index (self->mailboxes, position);
+  g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+}
+
+/**
+ * mp_poller_lookup_mailbox:
+ *
+ * Returns: (transfer none) (nullable): the mailbox of the account with
+ *   the id @account_id
+ */
+MpMailbox *
+mp_poller_lookup_mailbox (MpPoller   *self,
+                          const char *account_id)
+{
+  g_return_val_if_fail (MP_IS_POLLER (self), NULL);
+  g_return_val_if_fail (account_id != NULL, NULL);
+
+  for (guint i = 0; i < self->mailboxes->len; i++)
+    {
+      MpMailbox *mailbox = g_ptr_array_index (self->mailboxes, i);
+
+      if (g_strcmp0 (mp_account_get_id (mp_mailbox_get_account (mailbox)), account_id) == 0)
+        return mailbox;
+    }
+  return NULL;
+}
+
+/**
+ * mp_poller_find_mailbox:
+ *
+ * Returns: (transfer none) (nullable): the mailbox of @account
+ */
+MpMailbox *
+mp_poller_find_mailbox (MpPoller  *self,
+                        MpAccount *account)
+{
+  g_return_val_if_fail (MP_IS_POLLER (self), NULL);
+
+  return find_by_account (self, account, NULL);
 }
 
 /**
  * mp_poller_check_now:
  * @account: (nullable): one account, or %NULL for all enabled ones
  *
- * Polls at once (as soon as a session is free), also an account that
- * stopped because it needs the user.
+ * Polls at once (as soon as the account's queue and a session are free),
+ * also an account that stopped because it needs the user.
  */
 void
 mp_poller_check_now (MpPoller  *self,
                      MpAccount *account)
 {
-  GHashTableIter iter;
-  Entry *entry;
-
   g_return_if_fail (MP_IS_POLLER (self));
 
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
+  for (guint i = 0; i < self->mailboxes->len; i++)
     {
-      if (account != NULL && entry->account != account)
-        continue;
-      if (!mp_account_get_enabled (entry->account))
-        continue;
-      g_clear_handle_id (&entry->timeout_id, g_source_remove);
-      enqueue (entry);
+      MpMailbox *mailbox = g_ptr_array_index (self->mailboxes, i);
+
+      if (account == NULL || mp_mailbox_get_account (mailbox) == account)
+        mp_mailbox_check_now (mailbox);
     }
+}
+
+/**
+ * mp_poller_set_scheduling:
+ * @scheduling: %FALSE to poll only when asked: no first poll when an
+ *   account is added, no timers afterwards (`mailpeek --check`)
+ */
+void
+mp_poller_set_scheduling (MpPoller *self,
+                          gboolean  scheduling)
+{
+  g_return_if_fail (MP_IS_POLLER (self));
+
+  self->scheduling = !!scheduling;
+}
+
+gboolean
+mp_poller_get_scheduling (MpPoller *self)
+{
+  g_return_val_if_fail (MP_IS_POLLER (self), FALSE);
+  return self->scheduling;
+}
+
+/**
+ * mp_poller_set_clock:
+ *
+ * Replaces the clock of the schedule (tests: mp_clock_new_fake()). Set it
+ * before adding accounts.
+ */
+void
+mp_poller_set_clock (MpPoller *self,
+                     MpClock  *clock)
+{
+  g_return_if_fail (MP_IS_POLLER (self));
+  g_return_if_fail (MP_IS_CLOCK (clock));
+
+  g_set_object (&self->clock, clock);
+}
+
+/**
+ * mp_poller_get_clock:
+ *
+ * Returns: (transfer none): the clock of the schedule
+ */
+MpClock *
+mp_poller_get_clock (MpPoller *self)
+{
+  g_return_val_if_fail (MP_IS_POLLER (self), NULL);
+  return self->clock;
 }
 
 void
@@ -788,8 +891,8 @@ mp_poller_set_max_sessions (MpPoller *self,
 
 /**
  * mp_poller_set_time_scale:
- * @scale: how much faster than real time the schedule runs (tests use
- *   1000: a minute passes in 60 ms)
+ * @scale: how much faster than real time the schedule of a real clock
+ *   runs (1000: a minute passes in 60 ms)
  */
 void
 mp_poller_set_time_scale (MpPoller *self,
@@ -798,15 +901,29 @@ mp_poller_set_time_scale (MpPoller *self,
   g_return_if_fail (MP_IS_POLLER (self));
   g_return_if_fail (scale > 0);
 
-  self->time_scale = scale;
+  mp_clock_set_scale (self->clock, scale);
+}
+
+/**
+ * mp_poller_set_session_timeout:
+ * @seconds: of silence after which a session gives up; 0 (the default)
+ *   for each account's own timeout (mp_account_get_timeout())
+ */
+void
+mp_poller_set_session_timeout (MpPoller *self,
+                               guint     seconds)
+{
+  g_return_if_fail (MP_IS_POLLER (self));
+
+  self->session_timeout = seconds;
 }
 
 /**
  * mp_poller_set_password_func:
  *
  * Replaces the libsecret lookup (for tests, and for the session-only
- * passwords of the UI). The function returns a newly allocated password or
- * %NULL.
+ * passwords of `--url`). The function returns a newly allocated password
+ * or %NULL.
  */
 void
 mp_poller_set_password_func (MpPoller  *self,
@@ -823,36 +940,37 @@ mp_poller_set_password_func (MpPoller  *self,
 /**
  * mp_poller_get_next_delay:
  *
- * Returns: the seconds (in real time, before scaling) the poller waits
- *   after the last poll of @account; 0 when it waits for the user
+ * Returns: the seconds (of the clock, before any time scale) the poller
+ *   waits after the last poll of @account; 0 when it waits for the user
  */
 guint
 mp_poller_get_next_delay (MpPoller  *self,
                           MpAccount *account)
 {
-  Entry *entry;
+  MpMailbox *mailbox;
 
   g_return_val_if_fail (MP_IS_POLLER (self), 0);
 
-  entry = g_hash_table_lookup (self->entries, account);
-  return entry ? entry->next_delay : 0;
+  mailbox = find_by_account (self, account, NULL);
+  return mailbox ? mp_mailbox_get_next_delay (mailbox) : 0;
 }
 
 /**
  * mp_poller_get_state:
  *
- * Returns: (transfer none) (nullable): the seen-state of @account
+ * Returns: (transfer none) (nullable): the seen-state of @account, once
+ *   loaded
  */
 MpMailboxState *
 mp_poller_get_state (MpPoller  *self,
                      MpAccount *account)
 {
-  Entry *entry;
+  MpMailbox *mailbox;
 
   g_return_val_if_fail (MP_IS_POLLER (self), NULL);
 
-  entry = g_hash_table_lookup (self->entries, account);
-  return entry ? entry->state : NULL;
+  mailbox = find_by_account (self, account, NULL);
+  return mailbox ? mp_mailbox_get_state (mailbox) : NULL;
 }
 
 /**
@@ -864,14 +982,19 @@ const MpPollResult *
 mp_poller_get_last_result (MpPoller  *self,
                            MpAccount *account)
 {
-  Entry *entry;
+  MpMailbox *mailbox;
 
   g_return_val_if_fail (MP_IS_POLLER (self), NULL);
 
-  entry = g_hash_table_lookup (self->entries, account);
-  return entry ? entry->last : NULL;
+  mailbox = find_by_account (self, account, NULL);
+  return mailbox ? mp_mailbox_get_last_result (mailbox) : NULL;
 }
 
+/**
+ * mp_poller_get_active_sessions:
+ *
+ * Returns: the sessions running now, all mailboxes together
+ */
 guint
 mp_poller_get_active_sessions (MpPoller *self)
 {

@@ -8,7 +8,10 @@
 #include <gio/gio.h>
 
 #include "mp-account.h"
+#include "mp-account-store.h"
 #include "mp-check.h"
+#include "mp-clock.h"
+#include "mp-mailbox.h"
 #include "mp-mailbox-state.h"
 
 G_BEGIN_DECLS
@@ -77,29 +80,57 @@ G_DECLARE_FINAL_TYPE (MpPoller, mp_poller, MP, POLLER, GObject)
 /**
  * MpPoller:
  *
- * Polls each enabled account on its own schedule, with a bounded number of
- * sessions at once, exponential back-off on errors, respect for
- * `[LOGIN-DELAY]` and `[IN-USE]`, and no sessions while
- * #GNetworkMonitor says the network is down (a poll soon after it returns).
+ * Owns one #MpMailbox per account and is a #GListModel of them: with
+ * mp_poller_new_for_store(), the accounts of the store in its order (an
+ * account added, changed, disabled or removed in GSettings, by this
+ * process or another, appears, is polled again, stops, or disappears with
+ * its work cancelled), followed by the accounts given to
+ * mp_poller_add_account() (`--url`).
  *
- * Signals: "account-polled" (MpAccount *account, MpPollResult *result)
- * after every poll, "account-changed" (MpAccount *account) when the state
- * of an account changed (new messages, gone messages, error or recovery).
+ * It polls each enabled account on its own schedule, with a bounded
+ * number of sessions at once shared by all mailboxes (polls, snippets,
+ * downloads and deletes alike), exponential back-off on errors, respect
+ * for `[LOGIN-DELAY]` and `[IN-USE]`, and no scheduled polls while
+ * #GNetworkMonitor says the network is down (a poll soon after it
+ * returns). With mp_poller_set_scheduling() %FALSE it polls only when
+ * asked (mp_mailbox_check_async()), as `mailpeek --check` does.
+ *
+ * The schedule runs on an #MpClock (mp_poller_set_clock()), which tests
+ * replace with a fake one.
+ *
+ * Signals (kept for the command line of before; new code binds to the
+ * mailboxes): "account-polled" (MpAccount *account, MpPollResult *result)
+ * after every poll, "account-changed" (MpAccount *account) when what a
+ * front end shows of an account changed (new messages, gone messages,
+ * error or recovery).
  */
 
 MpPoller     *mp_poller_new                (void);
-void          mp_poller_add_account        (MpPoller            *self,
+MpPoller     *mp_poller_new_for_store      (MpAccountStore      *store);
+MpMailbox    *mp_poller_add_account        (MpPoller            *self,
                                             MpAccount           *account);
 void          mp_poller_remove_account     (MpPoller            *self,
                                             MpAccount           *account);
+MpMailbox    *mp_poller_lookup_mailbox     (MpPoller            *self,
+                                            const char          *account_id);
+MpMailbox    *mp_poller_find_mailbox       (MpPoller            *self,
+                                            MpAccount           *account);
 void          mp_poller_check_now          (MpPoller            *self,
                                             MpAccount           *account);
+void          mp_poller_set_scheduling     (MpPoller            *self,
+                                            gboolean             scheduling);
+gboolean      mp_poller_get_scheduling     (MpPoller            *self);
+void          mp_poller_set_clock          (MpPoller            *self,
+                                            MpClock             *clock);
+MpClock      *mp_poller_get_clock          (MpPoller            *self);
 void          mp_poller_set_max_sessions   (MpPoller            *self,
                                             guint                max_sessions);
 void          mp_poller_set_time_scale     (MpPoller            *self,
                                             double               scale);
 void          mp_poller_set_network_monitor (MpPoller           *self,
                                              GNetworkMonitor    *monitor);
+void          mp_poller_set_session_timeout (MpPoller           *self,
+                                             guint               seconds);
 void          mp_poller_set_password_func  (MpPoller            *self,
                                             char              *(*func) (MpAccount *account,
                                                                         gpointer   user_data),

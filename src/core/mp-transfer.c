@@ -7,14 +7,11 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n-lib.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mp-transfer.h"
+#include "mp-transfer-file.h"
 
 /* Download and delete, by UID only. Every session runs UIDL itself and
  * acts on the message numbers of that same session: numbers shift whenever
@@ -29,6 +26,10 @@
  */
 #define RETR_SLACK     (1024 * 1024)
 #define RETR_MAX_BYTES ((gsize) 1024 * 1024 * 1024)
+/* TOP n k for a snippet: the headers and a few lines; a server that sends
+ * the whole message instead is cut off here.
+ */
+#define MP_TRANSFER_MAX_TOP_BYTES (512 * 1024)
 
 G_DEFINE_QUARK (mp-transfer-error-quark, mp_transfer_error)
 
@@ -39,6 +40,7 @@ mp_transfer_outcome_free (MpTransferOutcome *outcome)
     return;
   g_free (outcome->uid);
   g_free (outcome->path);
+  g_clear_pointer (&outcome->data, g_bytes_unref);
   g_clear_error (&outcome->error);
   g_free (outcome);
 }
@@ -48,11 +50,15 @@ typedef struct
   char             *directory;
   MpDownloadFlags   flags;
   gboolean          download;
+  gboolean          top;
+  guint             top_lines;
   GPtrArray        *outcomes;
   GHashTable       *numbers;
   GHashTable       *sizes;
   guint             next;
   GPtrArray        *marked;
+  MpTransferFile   *file;
+  GBytes           *message;
 } TransferData;
 
 static void
@@ -63,6 +69,8 @@ transfer_data_free (TransferData *data)
   g_clear_pointer (&data->numbers, g_hash_table_unref);
   g_clear_pointer (&data->sizes, g_hash_table_unref);
   g_clear_pointer (&data->marked, g_ptr_array_unref);
+  g_clear_object (&data->file);
+  g_clear_pointer (&data->message, g_bytes_unref);
   g_free (data);
 }
 
@@ -235,188 +243,65 @@ delete_marked (GTask     *task,
                                   task);
 }
 
-/* Writing to disk */
-
-static char *
-safe_file_name (const char *uid)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const char *p = uid; *p != '\0' && out->len < 100; p++)
-    {
-      if (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || (*p == '.' && out->len > 0))
-        g_string_append_c (out, *p);
-      else
-        g_string_append_c (out, '_');
-    }
-  if (out->len == 0)
-    g_string_append (out, "message");
-  return g_string_free (out, FALSE);
-}
-
-static gboolean
-sync_directory (const char  *directory,
-                GError     **error)
-{
-  int fd = open (directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int saved;
-
-  if (fd < 0 || fsync (fd) != 0)
-    {
-      saved = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   _("Could not sync the folder %s: %s"), directory, g_strerror (saved));
-      return FALSE;
-    }
-  close (fd);
-  return TRUE;
-}
-
-static gboolean
-make_directory (const char  *directory,
-                GError     **error)
-{
-  if (g_mkdir_with_parents (directory, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   _("Could not create the folder %s: %s"), directory, g_strerror (saved));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* g_file_set_contents_full() writes a temporary file beside the target,
- * fsyncs it and renames it into place, and removes it on failure: a full
- * disk or a read-only folder leaves no partial message behind.
+/* Writing to disk: each message streams into an MpTransferFile, whose
+ * blocking work runs on worker threads.
  */
-static gboolean
-write_file (const char  *path,
-            const char  *contents,
-            gsize        len,
-            GError     **error)
-{
-  g_autoptr(GError) local_error = NULL;
-
-  if (!g_file_set_contents_full (path, contents, len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, &local_error))
-    {
-      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   "%s", local_error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static char *
-write_eml (const char  *directory,
-           const char  *uid,
-           GBytes      *message,
-           GError     **error)
-{
-  g_autofree char *base = safe_file_name (uid);
-  g_autofree char *path = NULL;
-  gsize len;
-  const char *contents = g_bytes_get_data (message, &len);
-
-  if (!make_directory (directory, error))
-    return NULL;
-
-  for (guint i = 0; i < 10000; i++)
-    {
-      g_autofree char *name = i ? g_strdup_printf ("%s-%u.eml", base, i)
-                                : g_strdup_printf ("%s.eml", base);
-
-      g_free (path);
-      path = g_build_filename (directory, name, NULL);
-      if (!g_file_test (path, G_FILE_TEST_EXISTS))
-        break;
-    }
-
-  if (!write_file (path, contents, len, error) || !sync_directory (directory, error))
-    {
-      g_unlink (path);
-      return NULL;
-    }
-
-  return g_steal_pointer (&path);
-}
-
-static char *
-maildir_unique_name (void)
-{
-  static guint counter;
-  gint64 now = g_get_real_time ();
-  g_autofree char *host = g_strdup (g_get_host_name ());
-
-  /* The Maildir spec's escapes for the two bytes a host name must not
-   * bring into a file name.
-   */
-  g_strdelimit (host, "/:", '_');
-  return g_strdup_printf ("%" G_GINT64_FORMAT ".M%" G_GINT64_FORMAT "P%dQ%u.%s",
-                          now / G_USEC_PER_SEC, now % G_USEC_PER_SEC,
-                          (int) getpid (), ++counter, host);
-}
-
-static char *
-write_maildir (const char  *directory,
-               GBytes      *message,
-               GError     **error)
-{
-  g_autofree char *tmp_dir = g_build_filename (directory, "tmp", NULL);
-  g_autofree char *new_dir = g_build_filename (directory, "new", NULL);
-  g_autofree char *cur_dir = g_build_filename (directory, "cur", NULL);
-  g_autofree char *name = maildir_unique_name ();
-  g_autofree char *tmp_path = g_build_filename (tmp_dir, name, NULL);
-  g_autofree char *new_path = g_build_filename (new_dir, name, NULL);
-  GString *lf;
-  gsize len;
-  const char *contents = g_bytes_get_data (message, &len);
-  gboolean ok;
-
-  if (!make_directory (tmp_dir, error) ||
-      !make_directory (new_dir, error) ||
-      !make_directory (cur_dir, error))
-    return NULL;
-
-  /* Maildir files use the local line end. */
-  lf = g_string_sized_new (len);
-  for (gsize i = 0; i < len; i++)
-    {
-      if (contents[i] == '\r' && i + 1 < len && contents[i + 1] == '\n')
-        continue;
-      g_string_append_c (lf, contents[i]);
-    }
-
-  ok = write_file (tmp_path, lf->str, lf->len, error);
-  g_string_free (lf, TRUE);
-  if (!ok)
-    return NULL;
-
-  if (g_rename (tmp_path, new_path) != 0)
-    {
-      int saved = errno;
-
-      g_unlink (tmp_path);
-      g_set_error (error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                   _("Could not move the message into %s: %s"), new_dir, g_strerror (saved));
-      return NULL;
-    }
-
-  if (!sync_directory (new_dir, error))
-    {
-      g_unlink (new_path);
-      return NULL;
-    }
-
-  return g_steal_pointer (&new_path);
-}
 
 static void retr_next (GTask *task);
+
+/* This message is settled (saved or failed); on to the next. */
+static void
+next_message (GTask *task)
+{
+  TransferData *data = g_task_get_task_data (task);
+
+  /* Unless it was committed, this removes the temporary file. */
+  g_clear_object (&data->file);
+  g_clear_pointer (&data->message, g_bytes_unref);
+  data->next++;
+  retr_next (task);
+}
+
+static void
+commit_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
+  GError *error = NULL;
+
+  outcome->path = mp_transfer_file_commit_finish (MP_TRANSFER_FILE (object), result, &error);
+  if (outcome->path == NULL)
+    outcome->error = error;
+  next_message (task);
+}
+
+static void
+write_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
+    {
+      if (error->domain == MP_TRANSFER_ERROR)
+        outcome->error = g_steal_pointer (&error);
+      else
+        outcome->error = g_error_new_literal (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
+                                              error->message);
+      next_message (task);
+      return;
+    }
+
+  g_clear_pointer (&data->message, g_bytes_unref);
+  mp_transfer_file_commit_async (data->file, g_task_get_cancellable (task), commit_cb, task);
+}
 
 static void
 retr_cb (GObject      *object,
@@ -426,41 +311,64 @@ retr_cb (GObject      *object,
   GTask *task = user_data;
   TransferData *data = g_task_get_task_data (task);
   MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
-  g_autoptr(GBytes) message = NULL;
   g_autoptr(GError) error = NULL;
+  gconstpointer bytes;
+  gsize len;
 
-  message = mp_pop3_client_retr_finish (MP_POP3_CLIENT (object), result, &error);
-  data->next++;
-
-  if (message == NULL)
+  data->message = mp_pop3_client_retr_finish (MP_POP3_CLIENT (object), result, &error);
+  if (data->message == NULL)
     {
       if (!mp_pop3_client_is_connected (MP_POP3_CLIENT (object)))
         {
           /* Nothing can be marked without a session; nothing was. */
+          g_clear_object (&data->file);
           settle_remaining (data, error);
           finish (task);
           return;
         }
       outcome->error = g_steal_pointer (&error);
-      retr_next (task);
+      next_message (task);
       return;
     }
 
-  if (data->flags & MP_DOWNLOAD_MAILDIR)
-    outcome->path = write_maildir (data->directory, message, &error);
-  else
-    outcome->path = write_eml (data->directory, outcome->uid, message, &error);
+  bytes = g_bytes_get_data (data->message, &len);
+  g_output_stream_write_all_async (mp_transfer_file_get_stream (data->file), bytes, len,
+                                   G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                   write_cb, task);
+}
 
-  if (outcome->path == NULL)
-    outcome->error = g_steal_pointer (&error);
+static void
+file_open_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GTask *task = user_data;
+  MpPop3Client *client = g_task_get_source_object (task);
+  TransferData *data = g_task_get_task_data (task);
+  MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
+  GError *error = NULL;
+  guint number;
+  guint64 size;
+  gsize max;
 
-  retr_next (task);
+  data->file = mp_transfer_file_open_finish (result, &error);
+  if (data->file == NULL)
+    {
+      outcome->error = error;
+      next_message (task);
+      return;
+    }
+
+  number = outcome_number (data, outcome);
+  size = GPOINTER_TO_SIZE (g_hash_table_lookup (data->sizes, GUINT_TO_POINTER (number)));
+  max = MIN ((gsize) size * 2 + RETR_SLACK, RETR_MAX_BYTES);
+  mp_pop3_client_retr_async (client, number, max, g_task_get_cancellable (task),
+                             retr_cb, task);
 }
 
 static void
 retr_next (GTask *task)
 {
-  MpPop3Client *client = g_task_get_source_object (task);
   TransferData *data = g_task_get_task_data (task);
 
   /* One message at a time keeps memory to one message, and a disk error
@@ -469,9 +377,6 @@ retr_next (GTask *task)
   while (data->next < data->outcomes->len)
     {
       MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
-      guint number;
-      guint64 size;
-      gsize max;
 
       if (outcome->error != NULL)
         {
@@ -479,11 +384,10 @@ retr_next (GTask *task)
           continue;
         }
 
-      number = outcome_number (data, outcome);
-      size = GPOINTER_TO_SIZE (g_hash_table_lookup (data->sizes, GUINT_TO_POINTER (number)));
-      max = MIN ((gsize) size * 2 + RETR_SLACK, RETR_MAX_BYTES);
-      mp_pop3_client_retr_async (client, number, max, g_task_get_cancellable (task),
-                                 retr_cb, task);
+      /* The file first: a folder that cannot be written costs no RETR. */
+      mp_transfer_file_open_async (data->directory, outcome->uid,
+                                   (data->flags & MP_DOWNLOAD_MAILDIR) != 0,
+                                   g_task_get_cancellable (task), file_open_cb, task);
       return;
     }
 
@@ -566,6 +470,80 @@ list_cb (GObject      *object,
     }
 }
 
+/* TOP by UID (snippets): the numbers come from this session's UIDL, like
+ * those of RETR and DELE, so TOP never shows another message's text.
+ */
+static void
+top_many_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GTask *task = user_data;
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GPtrArray) asked = g_steal_pointer (&data->marked);
+  GError *error = NULL;
+
+  /* Nothing is marked for deletion in this session. */
+  data->marked = g_ptr_array_new ();
+  results = mp_pop3_client_top_many_finish (MP_POP3_CLIENT (object), result, &error);
+  if (results == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+
+  g_assert (results->len == asked->len);
+  for (guint i = 0; i < results->len; i++)
+    {
+      MpPop3Result *res = g_ptr_array_index (results, i);
+      MpTransferOutcome *outcome = g_ptr_array_index (asked, i);
+
+      if (res->error != NULL)
+        outcome->error = g_steal_pointer (&res->error);
+      else
+        outcome->data = g_steal_pointer (&res->data);
+    }
+
+  quit (task);
+}
+
+static void
+top_verified (GTask *task)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  TransferData *data = g_task_get_task_data (task);
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_clear_pointer (&data->marked, g_ptr_array_unref);
+  data->marked = g_ptr_array_new ();
+  for (guint i = 0; i < data->outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, i);
+      guint number = outcome_number (data, outcome);
+
+      if (outcome->error != NULL)
+        continue;
+      g_array_append_val (numbers, number);
+      g_ptr_array_add (data->marked, outcome);
+    }
+
+  if (numbers->len == 0)
+    {
+      quit (task);
+      return;
+    }
+
+  mp_pop3_client_top_many_async (client,
+                                 (const guint *) (gpointer) numbers->data,
+                                 numbers->len,
+                                 data->top_lines,
+                                 MP_TRANSFER_MAX_TOP_BYTES,
+                                 g_task_get_cancellable (task),
+                                 top_many_cb,
+                                 task);
+}
+
 static void
 uidl_cb (GObject      *object,
          GAsyncResult *result,
@@ -623,6 +601,12 @@ uidl_cb (GObject      *object,
       else
         g_hash_table_insert (data->numbers, outcome,
                              g_hash_table_lookup (by_uid, outcome->uid));
+    }
+
+  if (data->top)
+    {
+      top_verified (task);
+      return;
     }
 
   mp_pop3_client_list_async (client, g_task_get_cancellable (task), list_cb, task);
@@ -772,6 +756,56 @@ GPtrArray *
 mp_download_messages_finish (MpPop3Client  *client,
                              GAsyncResult  *result,
                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * mp_top_messages_async:
+ * @client: a client that has not connected yet
+ * @uids: (array zero-terminated=1): the UIDs
+ * @lines: the body lines TOP asks for
+ *
+ * Fetches `TOP n @lines` of exactly the messages named by @uids, in one
+ * read-only session whose UIDL maps them to numbers: UIDL, TOP for each
+ * UID found exactly once, QUIT. Each outcome's data holds the reply.
+ */
+void
+mp_top_messages_async (MpPop3Client        *client,
+                       const char          *user,
+                       const char          *password,
+                       MpPop3AuthMethod     auth,
+                       const char * const  *uids,
+                       guint                lines,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  TransferData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (uids != NULL);
+
+  data = g_new0 (TransferData, 1);
+  data->top = TRUE;
+  data->top_lines = lines;
+  start (client, mp_top_messages_async, user, password, auth, uids, data,
+         cancellable, callback, user_data);
+}
+
+/**
+ * mp_top_messages_finish:
+ *
+ * Returns: (transfer full) (element-type MpTransferOutcome): one outcome per
+ *   distinct UID, with data or an error; %NULL with an error when no
+ *   session could be set up
+ */
+GPtrArray *
+mp_top_messages_finish (MpPop3Client  *client,
+                        GAsyncResult  *result,
+                        GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
 

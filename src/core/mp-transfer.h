@@ -44,6 +44,7 @@ GQuark mp_transfer_error_quark (void);
  * @path: (nullable): where the message was written (downloads)
  * @deleted: %TRUE only once the server confirmed QUIT after DELE
  * @error: (nullable): what went wrong for this message
+ * @data: (nullable): the reply to TOP (mp_top_messages_async())
  *
  * What happened to one requested message.
  */
@@ -53,6 +54,7 @@ typedef struct
   char     *path;
   gboolean  deleted;
   GError   *error;
+  GBytes   *data;
 } MpTransferOutcome;
 
 /**
@@ -96,5 +98,18 @@ void       mp_download_messages_async (MpPop3Client        *client,
 GPtrArray *mp_download_messages_finish (MpPop3Client       *client,
                                         GAsyncResult       *result,
                                         GError            **error);
+
+void       mp_top_messages_async      (MpPop3Client        *client,
+                                       const char          *user,
+                                       const char          *password,
+                                       MpPop3AuthMethod     auth,
+                                       const char * const  *uids,
+                                       guint                lines,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data);
+GPtrArray *mp_top_messages_finish     (MpPop3Client        *client,
+                                       GAsyncResult        *result,
+                                       GError             **error);
 
 G_END_DECLS

@@ -1,0 +1,1197 @@
+/* mp-mailbox.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "mp-mailbox"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "mp-core-enums.h"
+#include "mp-mailbox-private.h"
+#include "mp-mailbox-state-shim.h"
+#include "mp-message-private.h"
+#include "mp-poller-private.h"
+
+/* The object, its list and counts, the summary and marking. The queue of
+ * sessions and what runs in them is in mp-mailbox-session.c.
+ *
+ * The list is rebuilt after each poll from the snapshot's keys with the
+ * smallest edit: POP3 never reorders a maildrop (messages go away, new
+ * ones arrive at the end), so the messages present before and after, in
+ * order, are the longest common subsequence, and the edit is the runs of
+ * removed and added messages between them. Each run is one
+ * ::items-changed, emitted as the array is spliced, so a view always sees
+ * a list consistent with the signals so far.
+ */
+
+static void list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (MpMailbox, mp_mailbox, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
+
+enum {
+  PROP_0,
+  PROP_ACCOUNT,
+  PROP_N_MESSAGES,
+  PROP_N_NEW,
+  PROP_N_UNSEEN,
+  PROP_SIZE,
+  PROP_STATUS,
+  PROP_ERROR,
+  PROP_CERTIFICATE,
+  PROP_CERTIFICATE_ERRORS,
+  PROP_UIDL_SUPPORTED,
+  PROP_PIPELINING,
+  PROP_CAPABILITIES,
+  PROP_LAST_CHECKED,
+  PROP_NEXT_CHECK,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+enum {
+  MESSAGES_ARRIVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* GListModel */
+
+static GType
+mp_mailbox_get_item_type (GListModel *model)
+{
+  return MP_TYPE_MESSAGE;
+}
+
+static guint
+mp_mailbox_get_n_items (GListModel *model)
+{
+  return MP_MAILBOX (model)->messages->len;
+}
+
+static gpointer
+mp_mailbox_get_item (GListModel *model,
+                     guint       position)
+{
+  MpMailbox *self = MP_MAILBOX (model);
+
+  if (position >= self->messages->len)
+    return NULL;
+  return g_object_ref (g_ptr_array_index (self->messages, position));
+}
+
+static void
+list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = mp_mailbox_get_item_type;
+  iface->get_n_items = mp_mailbox_get_n_items;
+  iface->get_item = mp_mailbox_get_item;
+}
+
+/* The object */
+
+static void
+mp_mailbox_dispose (GObject *object)
+{
+  MpMailbox *self = (MpMailbox *)object;
+
+  mp_mailbox_shutdown (self);
+  g_clear_signal_handler (&self->account_notify_id, self->account);
+  g_clear_signal_handler (&self->state_changed_id, self->state);
+  g_clear_weak_pointer (&self->poller);
+
+  G_OBJECT_CLASS (mp_mailbox_parent_class)->dispose (object);
+}
+
+static void
+mp_mailbox_finalize (GObject *object)
+{
+  MpMailbox *self = (MpMailbox *)object;
+
+  g_clear_object (&self->account);
+  g_clear_object (&self->state);
+  g_clear_object (&self->cancellable);
+  g_free (self->state_key);
+  g_clear_pointer (&self->messages, g_ptr_array_unref);
+  g_clear_error (&self->error);
+  g_clear_object (&self->certificate);
+  g_clear_pointer (&self->capabilities, g_strfreev);
+  g_clear_pointer (&self->last_checked, g_date_time_unref);
+  g_clear_pointer (&self->next_check, g_date_time_unref);
+  g_clear_pointer (&self->last, mp_poll_result_free);
+  g_clear_pointer (&self->save_waiters, g_ptr_array_unref);
+  g_clear_pointer (&self->save_queued, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (mp_mailbox_parent_class)->finalize (object);
+}
+
+static void
+mp_mailbox_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  MpMailbox *self = MP_MAILBOX (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT:
+      g_value_set_object (value, self->account);
+      break;
+    case PROP_N_MESSAGES:
+      g_value_set_uint (value, self->messages->len);
+      break;
+    case PROP_N_NEW:
+      g_value_set_uint (value, self->n_new);
+      break;
+    case PROP_N_UNSEEN:
+      g_value_set_uint (value, self->n_unseen);
+      break;
+    case PROP_SIZE:
+      g_value_set_uint64 (value, self->size);
+      break;
+    case PROP_STATUS:
+      g_value_set_enum (value, self->status);
+      break;
+    case PROP_ERROR:
+      g_value_set_boxed (value, self->error);
+      break;
+    case PROP_CERTIFICATE:
+      g_value_set_object (value, self->certificate);
+      break;
+    case PROP_CERTIFICATE_ERRORS:
+      g_value_set_flags (value, self->certificate_errors);
+      break;
+    case PROP_UIDL_SUPPORTED:
+      g_value_set_boolean (value, self->uidl_supported);
+      break;
+    case PROP_PIPELINING:
+      g_value_set_boolean (value, self->pipelining);
+      break;
+    case PROP_CAPABILITIES:
+      g_value_set_boxed (value, self->capabilities);
+      break;
+    case PROP_LAST_CHECKED:
+      g_value_set_boxed (value, self->last_checked);
+      break;
+    case PROP_NEXT_CHECK:
+      g_value_set_boxed (value, self->next_check);
+      break;
+    case PROP_BUSY:
+      g_value_set_boolean (value, self->busy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mp_mailbox_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  MpMailbox *self = MP_MAILBOX (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT:
+      self->account = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+mp_mailbox_class_init (MpMailboxClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = mp_mailbox_dispose;
+  object_class->finalize = mp_mailbox_finalize;
+  object_class->get_property = mp_mailbox_get_property;
+  object_class->set_property = mp_mailbox_set_property;
+
+  properties[PROP_ACCOUNT] =
+    g_param_spec_object ("account", NULL, NULL, MP_TYPE_ACCOUNT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_MESSAGES] =
+    g_param_spec_uint ("n-messages", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_N_NEW] =
+    g_param_spec_uint ("n-new", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_N_UNSEEN] =
+    g_param_spec_uint ("n-unseen", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_SIZE] =
+    g_param_spec_uint64 ("size", NULL, NULL, 0, G_MAXUINT64, 0, flags);
+  properties[PROP_STATUS] =
+    g_param_spec_enum ("status", NULL, NULL, MP_TYPE_MAILBOX_STATUS,
+                       MP_MAILBOX_STATUS_IDLE, flags);
+  properties[PROP_ERROR] =
+    g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, flags);
+  properties[PROP_CERTIFICATE] =
+    g_param_spec_object ("certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE, flags);
+  properties[PROP_CERTIFICATE_ERRORS] =
+    g_param_spec_flags ("certificate-errors", NULL, NULL, G_TYPE_TLS_CERTIFICATE_FLAGS,
+                        0, flags);
+  properties[PROP_UIDL_SUPPORTED] =
+    g_param_spec_boolean ("uidl-supported", NULL, NULL, FALSE, flags);
+  properties[PROP_PIPELINING] =
+    g_param_spec_boolean ("pipelining", NULL, NULL, FALSE, flags);
+  properties[PROP_CAPABILITIES] =
+    g_param_spec_boxed ("capabilities", NULL, NULL, G_TYPE_STRV, flags);
+  properties[PROP_LAST_CHECKED] =
+    g_param_spec_boxed ("last-checked", NULL, NULL, G_TYPE_DATE_TIME, flags);
+  properties[PROP_NEXT_CHECK] =
+    g_param_spec_boxed ("next-check", NULL, NULL, G_TYPE_DATE_TIME, flags);
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL, FALSE, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MpMailbox::messages-arrived:
+   * @messages: (element-type MpMessage): the messages never announced
+   *
+   * See the class documentation.
+   */
+  signals[MESSAGES_ARRIVED] =
+    g_signal_new ("messages-arrived",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_PTR_ARRAY);
+}
+
+static void
+mp_mailbox_init (MpMailbox *self)
+{
+  self->messages = g_ptr_array_new_with_free_func (g_object_unref);
+  self->cancellable = g_cancellable_new ();
+  self->status = MP_MAILBOX_STATUS_IDLE;
+  g_queue_init (&self->jobs);
+}
+
+/**
+ * mp_mailbox_new: (skip)
+ * @poller: the owner, held weakly
+ *
+ * Returns: (transfer full): a mailbox for @account; it loads its state at
+ *   once (off the main thread) and polls only after mp_mailbox_start()
+ */
+MpMailbox *
+mp_mailbox_new (MpPoller  *poller,
+                MpAccount *account)
+{
+  MpMailbox *self;
+
+  g_return_val_if_fail (MP_IS_POLLER (poller), NULL);
+  g_return_val_if_fail (MP_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (MP_TYPE_MAILBOX, "account", account, NULL);
+  g_set_weak_pointer (&self->poller, poller);
+  self->state_key = mp_account_dup_state_key (account);
+  self->account_notify_id = g_signal_connect_swapped (account, "notify",
+                                                      G_CALLBACK (mp_mailbox_account_changed),
+                                                      self);
+  return self;
+}
+
+/* Getters */
+
+/**
+ * mp_mailbox_get_account:
+ *
+ * Returns: (transfer none): the account
+ */
+MpAccount *
+mp_mailbox_get_account (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->account;
+}
+
+guint
+mp_mailbox_get_n_messages (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
+  return self->messages->len;
+}
+
+guint
+mp_mailbox_get_n_new (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
+  return self->n_new;
+}
+
+guint
+mp_mailbox_get_n_unseen (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
+  return self->n_unseen;
+}
+
+guint64
+mp_mailbox_get_size (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
+  return self->size;
+}
+
+MpMailboxStatus
+mp_mailbox_get_status (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), MP_MAILBOX_STATUS_IDLE);
+  return self->status;
+}
+
+/**
+ * mp_mailbox_get_error:
+ *
+ * Returns: (transfer none) (nullable): why the last check failed
+ */
+const GError *
+mp_mailbox_get_error (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->error;
+}
+
+/**
+ * mp_mailbox_get_certificate:
+ *
+ * Returns: (transfer none) (nullable): the untrusted certificate
+ */
+GTlsCertificate *
+mp_mailbox_get_certificate (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->certificate;
+}
+
+GTlsCertificateFlags
+mp_mailbox_get_certificate_errors (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
+  return self->certificate_errors;
+}
+
+gboolean
+mp_mailbox_get_uidl_supported (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), FALSE);
+  return self->uidl_supported;
+}
+
+gboolean
+mp_mailbox_get_pipelining (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), FALSE);
+  return self->pipelining;
+}
+
+/**
+ * mp_mailbox_get_capabilities:
+ *
+ * Returns: (transfer none) (nullable): the CAPA list after login
+ */
+const char * const *
+mp_mailbox_get_capabilities (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return (const char * const *) self->capabilities;
+}
+
+/**
+ * mp_mailbox_get_last_checked:
+ *
+ * Returns: (transfer none) (nullable): when the last check ended
+ */
+GDateTime *
+mp_mailbox_get_last_checked (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->last_checked;
+}
+
+/**
+ * mp_mailbox_get_next_check:
+ *
+ * Returns: (transfer none) (nullable): when the poller checks again
+ */
+GDateTime *
+mp_mailbox_get_next_check (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->next_check;
+}
+
+gboolean
+mp_mailbox_get_busy (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), FALSE);
+  return self->busy;
+}
+
+/**
+ * mp_mailbox_find_message:
+ *
+ * Returns: (transfer none) (nullable): the (first) message with @key
+ */
+MpMessage *
+mp_mailbox_find_message (MpMailbox  *self,
+                         const char *key)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      MpMessage *message = g_ptr_array_index (self->messages, i);
+
+      if (g_str_equal (mp_message_get_key (message), key))
+        return message;
+    }
+  return NULL;
+}
+
+MpMailboxState *
+mp_mailbox_get_state (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->state;
+}
+
+const MpPollResult *
+mp_mailbox_get_last_result (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+  return self->last;
+}
+
+guint
+mp_mailbox_get_next_delay (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
+  return self->next_delay;
+}
+
+/* Setters for the session half; each notifies only on a change. */
+
+void
+mp_mailbox_set_status (MpMailbox       *self,
+                       MpMailboxStatus  status)
+{
+  if (self->status == status)
+    return;
+  self->status = status;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+}
+
+static gboolean
+same_error (const GError *a,
+            const GError *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  return a->domain == b->domain && a->code == b->code &&
+         g_strcmp0 (a->message, b->message) == 0;
+}
+
+void
+mp_mailbox_set_error (MpMailbox            *self,
+                      const GError         *error,
+                      GTlsCertificate      *certificate,
+                      GTlsCertificateFlags  certificate_errors)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+
+  if (!same_error (self->error, error))
+    {
+      g_clear_error (&self->error);
+      self->error = error ? g_error_copy (error) : NULL;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+    }
+
+  if (self->certificate != certificate &&
+      !(self->certificate != NULL && certificate != NULL &&
+        g_tls_certificate_is_same (self->certificate, certificate)))
+    {
+      g_set_object (&self->certificate, certificate);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CERTIFICATE]);
+    }
+
+  if (self->certificate_errors != certificate_errors)
+    {
+      self->certificate_errors = certificate_errors;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CERTIFICATE_ERRORS]);
+    }
+
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static gboolean
+same_strv (char       **a,
+           const char * const *b)
+{
+  if (a == NULL || b == NULL)
+    return (gpointer) a == (gpointer) b;
+  return g_strv_equal ((const char * const *) a, b);
+}
+
+/* What a session that logged in found out about the server. */
+void
+mp_mailbox_set_session_info (MpMailbox         *self,
+                             MpPop3Client      *client,
+                             MpMailboxSnapshot *snapshot)
+{
+  const char * const *caps = mp_pop3_client_get_capabilities (client);
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  if (snapshot != NULL && self->uidl_supported != snapshot->uidl_supported)
+    {
+      self->uidl_supported = snapshot->uidl_supported;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UIDL_SUPPORTED]);
+    }
+  if (snapshot != NULL && self->pipelining != snapshot->pipelining)
+    {
+      self->pipelining = snapshot->pipelining;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PIPELINING]);
+    }
+  if (caps != NULL && !same_strv (self->capabilities, caps))
+    {
+      g_strfreev (self->capabilities);
+      self->capabilities = g_strdupv ((char **) caps);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAPABILITIES]);
+    }
+
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+set_date (MpMailbox  *self,
+          GDateTime **slot,
+          GDateTime  *when,
+          guint       prop)
+{
+  if (*slot == when || (*slot != NULL && when != NULL && g_date_time_equal (*slot, when)))
+    return;
+  g_clear_pointer (slot, g_date_time_unref);
+  *slot = when ? g_date_time_ref (when) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+void
+mp_mailbox_set_last_checked (MpMailbox *self,
+                             GDateTime *when)
+{
+  set_date (self, &self->last_checked, when, PROP_LAST_CHECKED);
+}
+
+void
+mp_mailbox_set_next_check (MpMailbox *self,
+                           GDateTime *when)
+{
+  set_date (self, &self->next_check, when, PROP_NEXT_CHECK);
+}
+
+void
+mp_mailbox_update_busy (MpMailbox *self)
+{
+  gboolean busy = self->running != NULL || self->in_session || !g_queue_is_empty (&self->jobs);
+
+  if (self->busy == busy)
+    return;
+  self->busy = busy;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+/* The list */
+
+/* New means: in the state and not announced. A message without a key
+ * (no UIDL, and TOP failed) is not in the state and cannot be marked, so
+ * it is never new; otherwise it would be announced on every poll.
+ */
+static gboolean
+message_is_new (MpMailbox *self,
+                MpMessage *message)
+{
+  return !mp_message_get_announced (message) && self->state != NULL &&
+         mp_mailbox_state_contains (self->state, mp_message_get_key (message));
+}
+
+static void
+recount (MpMailbox *self,
+         guint      old_len)
+{
+  guint n_new = 0, n_unseen = 0;
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      MpMessage *message = g_ptr_array_index (self->messages, i);
+
+      n_new += message_is_new (self, message);
+      n_unseen += mp_message_get_unseen (message);
+    }
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (old_len != self->messages->len)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_MESSAGES]);
+  if (n_new != self->n_new)
+    {
+      self->n_new = n_new;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_NEW]);
+    }
+  if (n_unseen != self->n_unseen)
+    {
+      self->n_unseen = n_unseen;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_UNSEEN]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+set_size (MpMailbox *self,
+          guint64    size)
+{
+  if (self->size == size)
+    return;
+  self->size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIZE]);
+}
+
+static void
+sync_message_flags (MpMailbox *self,
+                    MpMessage *message)
+{
+  const char *key = mp_message_get_key (message);
+  gboolean known = self->state != NULL && mp_mailbox_state_contains (self->state, key);
+
+  if (!known)
+    {
+      /* See message_is_new(): keyless messages cannot be announced. */
+      mp_message_set_announced (message, TRUE);
+      mp_message_set_unseen (message, FALSE);
+      return;
+    }
+  mp_message_set_announced (message, mp_mailbox_state_is_announced (self->state, key));
+  mp_message_set_unseen (message, mp_mailbox_state_shim_is_unseen (self->state, key));
+  if (mp_mailbox_state_shim_get_snippet (self->state, key) != NULL)
+    mp_message_set_snippet (message, mp_mailbox_state_shim_get_snippet (self->state, key));
+}
+
+/**
+ * mp_mailbox_sync_flags:
+ *
+ * Takes announced, unseen and snippets from the state again (after
+ * another process's changes were merged in, or a caller changed the state
+ * directly).
+ */
+void
+mp_mailbox_sync_flags (MpMailbox *self)
+{
+  for (guint i = 0; i < self->messages->len; i++)
+    sync_message_flags (self, g_ptr_array_index (self->messages, i));
+  recount (self, self->messages->len);
+}
+
+/* Messages of one key are told apart by their order among themselves
+ * (only servers with duplicate UIDLs have any).
+ */
+static char *
+identity (const char *key,
+          GHashTable *seen)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (seen, key));
+
+  g_hash_table_insert (seen, (gpointer) key, GUINT_TO_POINTER (n + 1));
+  if (n == 0)
+    return g_strdup (key);
+  return g_strdup_printf ("%s\n%u", key, n);
+}
+
+static void
+update_message (MpMailbox     *self,
+                MpMessage     *message,
+                MpMessageInfo *info)
+{
+  g_object_freeze_notify (G_OBJECT (message));
+  mp_message_set_number (message, info->number);
+  mp_message_set_size (message, info->size);
+  /* A message whose TOP failed this time keeps what it had. */
+  if (info->headers != NULL || mp_message_get_headers (message) == NULL)
+    mp_message_set_headers (message, info->headers);
+  mp_message_set_error (message, info->headers ? NULL : info->error);
+  sync_message_flags (self, message);
+  g_object_thaw_notify (G_OBJECT (message));
+}
+
+static MpMessage *
+make_message (MpMailbox     *self,
+              MpMessageInfo *info,
+              const char    *key)
+{
+  MpMessage *message = mp_message_new (key, info->uid, info->number, info->size, info->headers);
+
+  mp_message_set_error (message, info->error);
+  mp_message_set_mailbox (message, self);
+  sync_message_flags (self, message);
+  return message;
+}
+
+/**
+ * mp_mailbox_apply_snapshot:
+ *
+ * Turns the list into what @snapshot (already merged into the state)
+ * holds, with the smallest ::items-changed, and updates the counts.
+ */
+void
+mp_mailbox_apply_snapshot (MpMailbox         *self,
+                           MpMailboxSnapshot *snapshot)
+{
+  GPtrArray *infos = snapshot->messages;
+  guint n_old = self->messages->len;
+  guint n_new = infos->len;
+  g_autoptr(GHashTable) old_seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) new_seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) old_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autofree int *match_old = g_new (int, MAX (n_old, 1));
+  g_autofree int *match_new = g_new (int, MAX (n_new, 1));
+  int last = -1;
+  guint pos = 0, oi = 0, ni = 0;
+
+  for (guint i = 0; i < n_old; i++)
+    {
+      MpMessage *message = g_ptr_array_index (self->messages, i);
+
+      match_old[i] = -1;
+      g_hash_table_insert (old_index, identity (mp_message_get_key (message), old_seen),
+                           GUINT_TO_POINTER (i + 1));
+    }
+
+  /* Matching in order keeps a common subsequence; for a server that does
+   * not reorder it is the longest one.
+   */
+  for (guint i = 0; i < n_new; i++)
+    {
+      MpMessageInfo *info = g_ptr_array_index (infos, i);
+      g_autofree char *id = NULL;
+      char *key;
+      guint j;
+
+      key = info->key ? g_strdup (info->key) : g_strdup_printf ("#%u", info->number);
+      g_ptr_array_add (keys, key);
+      id = identity (key, new_seen);
+      j = GPOINTER_TO_UINT (g_hash_table_lookup (old_index, id));
+      match_new[i] = -1;
+      if (j > 0 && (int) (j - 1) > last)
+        {
+          last = (int) (j - 1);
+          match_new[i] = last;
+          match_old[last] = (int) i;
+        }
+    }
+
+  while (oi < n_old || ni < n_new)
+    {
+      guint removed = 0, added = 0;
+
+      while (oi + removed < n_old && match_old[oi + removed] < 0)
+        removed++;
+      while (ni + added < n_new && match_new[ni + added] < 0)
+        added++;
+
+      if (removed > 0 || added > 0)
+        {
+          if (removed > 0)
+            g_ptr_array_remove_range (self->messages, pos, removed);
+          for (guint k = 0; k < added; k++)
+            g_ptr_array_insert (self->messages, pos + k,
+                                make_message (self, g_ptr_array_index (infos, ni + k),
+                                              g_ptr_array_index (keys, ni + k)));
+          g_list_model_items_changed (G_LIST_MODEL (self), pos, removed, added);
+          pos += added;
+          oi += removed;
+          ni += added;
+        }
+
+      if (oi < n_old && ni < n_new)
+        {
+          g_assert (match_old[oi] == (int) ni);
+          update_message (self, g_ptr_array_index (self->messages, pos),
+                          g_ptr_array_index (infos, ni));
+          pos++;
+          oi++;
+          ni++;
+        }
+    }
+
+  self->stat_count = snapshot->count;
+  self->have_listing = TRUE;
+  set_size (self, snapshot->size);
+  recount (self, n_old);
+}
+
+/**
+ * mp_mailbox_remove_keys:
+ * @keys: (element-type utf8): keys of messages the server deleted
+ */
+void
+mp_mailbox_remove_keys (MpMailbox  *self,
+                        GHashTable *keys)
+{
+  guint old_len = self->messages->len;
+  guint64 removed_size = 0;
+
+  for (guint i = self->messages->len; i > 0; i--)
+    {
+      MpMessage *message = g_ptr_array_index (self->messages, i - 1);
+      guint end = i;
+
+      if (!g_hash_table_contains (keys, mp_message_get_key (message)))
+        continue;
+
+      /* One signal for a run of neighbours. */
+      while (i > 1 && g_hash_table_contains (keys, mp_message_get_key (g_ptr_array_index (self->messages, i - 2))))
+        i--;
+      for (guint k = i - 1; k < end; k++)
+        removed_size += mp_message_get_size (g_ptr_array_index (self->messages, k));
+      g_ptr_array_remove_range (self->messages, i - 1, end - (i - 1));
+      g_list_model_items_changed (G_LIST_MODEL (self), i - 1, end - (i - 1), 0);
+    }
+
+  if (old_len == self->messages->len)
+    return;
+  self->stat_count -= MIN (self->stat_count, old_len - self->messages->len);
+  set_size (self, self->size - MIN (self->size, removed_size));
+  recount (self, old_len);
+}
+
+/**
+ * mp_mailbox_emit_arrived:
+ *
+ * ::messages-arrived with the messages never announced, if any.
+ */
+void
+mp_mailbox_emit_arrived (MpMailbox *self)
+{
+  g_autoptr(GPtrArray) arrived = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      MpMessage *message = g_ptr_array_index (self->messages, i);
+
+      if (message_is_new (self, message))
+        g_ptr_array_add (arrived, g_object_ref (message));
+    }
+
+  if (arrived->len > 0)
+    g_signal_emit (self, signals[MESSAGES_ARRIVED], 0, arrived);
+}
+
+/* Saving: one save at a time; what asks for one while it runs gets the
+ * next, which then also carries every change made meanwhile.
+ */
+
+static void start_save (MpMailbox *self);
+
+static void
+save_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(MpMailbox) self = user_data;
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->save_waiters);
+  g_autoptr(GError) error = NULL;
+
+  self->saving = FALSE;
+  if (!mp_mailbox_state_shim_save_finish (MP_MAILBOX_STATE (object), result, &error))
+    g_warning ("Could not save what was seen on %s: %s",
+               mp_account_get_id (self->account), error->message);
+
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+
+      if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+
+  if (self->save_again)
+    start_save (self);
+}
+
+static void
+start_save (MpMailbox *self)
+{
+  self->save_again = FALSE;
+  self->saving = TRUE;
+  self->save_waiters = g_steal_pointer (&self->save_queued);
+  /* Not self->cancellable: what was marked must reach the disk even when
+   * the account is being removed (its files go afterwards anyway).
+   */
+  mp_mailbox_state_shim_save_async (self->state, NULL, save_cb, g_object_ref (self));
+}
+
+/**
+ * mp_mailbox_save:
+ * @task: (nullable) (transfer none): completed with the save's outcome
+ */
+void
+mp_mailbox_save (MpMailbox *self,
+                 GTask     *task)
+{
+  if (self->state == NULL)
+    {
+      if (task != NULL)
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  if (task != NULL)
+    {
+      if (self->save_queued == NULL)
+        self->save_queued = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (self->save_queued, g_object_ref (task));
+    }
+
+  if (self->saving)
+    self->save_again = TRUE;
+  else
+    start_save (self);
+}
+
+/* Marking */
+
+typedef void (*MarkFunc) (MpMailbox  *self,
+                          const char *key);
+
+static void
+mark_announced_one (MpMailbox  *self,
+                    const char *key)
+{
+  mp_mailbox_state_mark_announced (self->state, key);
+}
+
+static void
+mark_seen_one (MpMailbox  *self,
+               const char *key)
+{
+  mp_mailbox_state_shim_mark_seen (self->state, key);
+}
+
+static void
+mark (MpMailbox           *self,
+      const char * const  *keys,
+      MarkFunc             func,
+      gpointer             source_tag,
+      GCancellable        *cancellable,
+      GAsyncReadyCallback  callback,
+      gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+
+  if (self->state == NULL)
+    {
+      /* Nothing listed yet, so there is nothing to mark. */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
+    func (self, keys[i]);
+
+  mp_mailbox_sync_flags (self);
+  mp_mailbox_save (self, task);
+}
+
+/**
+ * mp_mailbox_mark_announced_async:
+ * @keys: (array zero-terminated=1): keys of messages the user was told
+ *   about
+ *
+ * Marks them announced (they stop counting as new and are not in
+ * ::messages-arrived again) and saves the state.
+ */
+void
+mp_mailbox_mark_announced_async (MpMailbox           *self,
+                                 const char * const  *keys,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (MP_IS_MAILBOX (self));
+
+  mark (self, keys, mark_announced_one, mp_mailbox_mark_announced_async,
+        cancellable, callback, user_data);
+}
+
+gboolean
+mp_mailbox_mark_announced_finish (MpMailbox     *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * mp_mailbox_mark_seen_async:
+ * @keys: (array zero-terminated=1): keys of messages the user looked at
+ *
+ * Clears their "unseen" flag and saves the state.
+ */
+void
+mp_mailbox_mark_seen_async (MpMailbox           *self,
+                            const char * const  *keys,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (MP_IS_MAILBOX (self));
+
+  mark (self, keys, mark_seen_one, mp_mailbox_mark_seen_async,
+        cancellable, callback, user_data);
+}
+
+gboolean
+mp_mailbox_mark_seen_finish (MpMailbox     *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* The summary */
+
+static GVariant *
+maybe_string (const char *value)
+{
+  return g_variant_new_maybe (G_VARIANT_TYPE_STRING,
+                              value ? g_variant_new_string (value) : NULL);
+}
+
+static GVariant *
+message_summary (MpMailbox *self,
+                 MpMessage *message)
+{
+  GVariantBuilder builder;
+  g_autofree char *date = NULL;
+  const MpHeaders *h = mp_message_get_headers (message);
+  const GError *error = mp_message_get_error (message);
+
+  if (h != NULL)
+    date = mp_headers_format_date_iso8601 (h);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "number", g_variant_new_uint32 (mp_message_get_number (message)));
+  g_variant_builder_add (&builder, "{sv}", "uidl", maybe_string (mp_message_get_uid (message)));
+  g_variant_builder_add (&builder, "{sv}", "size", g_variant_new_uint64 (mp_message_get_size (message)));
+  g_variant_builder_add (&builder, "{sv}", "new", g_variant_new_boolean (message_is_new (self, message)));
+  g_variant_builder_add (&builder, "{sv}", "from", maybe_string (mp_message_get_from (message)));
+  g_variant_builder_add (&builder, "{sv}", "from_name", maybe_string (mp_message_get_from_name (message)));
+  g_variant_builder_add (&builder, "{sv}", "from_address", maybe_string (mp_message_get_from_address (message)));
+  g_variant_builder_add (&builder, "{sv}", "to", maybe_string (mp_message_get_to (message)));
+  g_variant_builder_add (&builder, "{sv}", "subject", maybe_string (mp_message_get_subject (message)));
+  g_variant_builder_add (&builder, "{sv}", "date", maybe_string (date));
+  g_variant_builder_add (&builder, "{sv}", "message_id", maybe_string (mp_message_get_message_id (message)));
+  if (error != NULL)
+    g_variant_builder_add (&builder, "{sv}", "error", maybe_string (error->message));
+  return g_variant_builder_end (&builder);
+}
+
+/**
+ * mp_mailbox_dup_summary:
+ * @with_headers: whether to include the "headers" array
+ *
+ * The per-account object of `mailpeek --check --json` as a `a{sv}`, for
+ * json_gvariant_serialize() and the D-Bus status interface, so the two
+ * never disagree. Members, in the order of the JSON: account (s, the
+ * label user@host:port), name (ms, %NULL for a `--url` mailbox), status
+ * (s, "ok" or "error"), error (ms), messages (mu, STAT's count), bytes
+ * (mt, STAT's size), new (mu), and after a successful check pipelining
+ * (b) and uidl (b); then headers (aa{sv}: number u, uidl ms, size t,
+ * new b, from, from_name, from_address, to, subject ms, date ms in ISO
+ * 8601 UTC, message_id ms, and error s only for a message whose headers
+ * failed); and finally, not in the JSON of before, unseen (mu) and state
+ * (s, the #MpMailboxStatus nick). messages, bytes, new and unseen are
+ * nothing (JSON null) until a check succeeded and while the last one
+ * failed; headers is then empty.
+ *
+ * Returns: (transfer full): a floating-free `a{sv}` variant
+ */
+GVariant *
+mp_mailbox_dup_summary (MpMailbox *self,
+                        gboolean   with_headers)
+{
+  GVariantBuilder builder;
+  g_autofree char *label = NULL;
+  g_autoptr(GEnumClass) enum_class = NULL;
+  const GEnumValue *nick;
+  const char *name = NULL;
+  gboolean listed;
+
+  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
+
+  label = mp_account_dup_label (self->account);
+  if (mp_account_get_settings (self->account) != NULL)
+    name = mp_account_get_name (self->account);
+  listed = self->have_listing && self->error == NULL;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (label));
+  g_variant_builder_add (&builder, "{sv}", "name", maybe_string (name));
+  g_variant_builder_add (&builder, "{sv}", "status",
+                         g_variant_new_string (self->error ? "error" : "ok"));
+  g_variant_builder_add (&builder, "{sv}", "error",
+                         maybe_string (self->error ? self->error->message : NULL));
+  g_variant_builder_add (&builder, "{sv}", "messages",
+                         g_variant_new_maybe (G_VARIANT_TYPE_UINT32,
+                                              listed ? g_variant_new_uint32 (self->stat_count) : NULL));
+  g_variant_builder_add (&builder, "{sv}", "bytes",
+                         g_variant_new_maybe (G_VARIANT_TYPE_UINT64,
+                                              listed ? g_variant_new_uint64 (self->size) : NULL));
+  g_variant_builder_add (&builder, "{sv}", "new",
+                         g_variant_new_maybe (G_VARIANT_TYPE_UINT32,
+                                              listed ? g_variant_new_uint32 (self->n_new) : NULL));
+  if (listed)
+    {
+      g_variant_builder_add (&builder, "{sv}", "pipelining", g_variant_new_boolean (self->pipelining));
+      g_variant_builder_add (&builder, "{sv}", "uidl", g_variant_new_boolean (self->uidl_supported));
+    }
+
+  if (with_headers)
+    {
+      GVariantBuilder headers;
+
+      g_variant_builder_init (&headers, G_VARIANT_TYPE ("aa{sv}"));
+      for (guint i = 0; listed && i < self->messages->len; i++)
+        g_variant_builder_add_value (&headers, message_summary (self, g_ptr_array_index (self->messages, i)));
+      g_variant_builder_add (&builder, "{sv}", "headers", g_variant_builder_end (&headers));
+    }
+
+  g_variant_builder_add (&builder, "{sv}", "unseen",
+                         g_variant_new_maybe (G_VARIANT_TYPE_UINT32,
+                                              listed ? g_variant_new_uint32 (self->n_unseen) : NULL));
+  enum_class = g_type_class_ref (MP_TYPE_MAILBOX_STATUS);
+  nick = g_enum_get_value (enum_class, self->status);
+  g_variant_builder_add (&builder, "{sv}", "state",
+                         g_variant_new_string (nick ? nick->value_nick : "idle"));
+
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
