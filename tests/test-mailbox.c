@@ -24,6 +24,7 @@
 #include "mp-mailbox.h"
 #include "mp-message-private.h"
 #include "mp-poller.h"
+#include "mp-secrets.h"
 #include "mp-test-server.h"
 #include "mp-test-util.h"
 
@@ -173,6 +174,8 @@ test_message_notify (void)
 
 typedef struct
 {
+  /* Weak pointers to every mailbox made, which must all go away. */
+  GPtrArray    *watched;
   MpTestServer *server;
   MpPoller     *poller;
   MpClock      *clock;
@@ -202,10 +205,36 @@ new_poller (Fixture *fixture)
   return poller;
 }
 
+/* Each mailbox ends once its last save and session are over; the test
+ * waits for that, so no work outlives the test's directories.
+ */
+static void
+watch_mailbox (Fixture   *fixture,
+               MpMailbox *mailbox)
+{
+  gpointer *slot = g_new0 (gpointer, 1);
+
+  *slot = mailbox;
+  g_object_add_weak_pointer (G_OBJECT (mailbox), slot);
+  g_ptr_array_add (fixture->watched, slot);
+}
+
+static gboolean
+all_mailboxes_gone (gpointer data)
+{
+  Fixture *fixture = data;
+
+  for (guint i = 0; i < fixture->watched->len; i++)
+    if (*(gpointer *) g_ptr_array_index (fixture->watched, i) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  fixture->watched = g_ptr_array_new_with_free_func (g_free);
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
   fixture->clock = mp_clock_new_fake ();
@@ -232,6 +261,8 @@ fixture_tear_down (Fixture       *fixture,
   g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
   g_object_unref (fixture->poller);
   g_assert_null (fixture->poller);
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the end of every mailbox");
+  g_clear_pointer (&fixture->watched, g_ptr_array_unref);
 
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   mp_test_server_assert_no_failures (fixture->server);
@@ -301,6 +332,8 @@ add_mailbox (Fixture    *fixture,
              const char *id)
 {
   MpMailbox *mailbox = mp_poller_add_account (poller, new_account (fixture, id));
+
+  watch_mailbox (fixture, mailbox);
 
   g_signal_connect (mailbox, "items-changed", G_CALLBACK (items_changed_cb), fixture);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
@@ -582,6 +615,47 @@ test_arrived_once (Fixture       *fixture,
   }
 }
 
+static void
+test_mark_seen (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPoller) second = NULL;
+  const char *keys[] = { "uid-00000001", NULL };
+  MpMailbox *mailbox;
+  MpMessage *first;
+  guint notified = 0;
+
+  mp_test_server_fill (fixture->server, 2);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  first = item (mailbox, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 2);
+  g_assert_true (mp_message_get_unseen (first));
+  g_signal_connect_swapped (first, "notify::unseen", G_CALLBACK (g_nullify_pointer), &notified);
+  notified = 1;
+
+  mp_mailbox_mark_seen_async (mailbox, keys, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_mark_seen_finish (mailbox, result, &error));
+  g_assert_no_error (error);
+  g_assert_false (mp_message_get_unseen (first));
+  g_assert_cmpuint (notified, ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
+  /* Seen is not announced: both are still new. */
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 2);
+
+  /* Saved: a new process agrees. */
+  second = new_poller (fixture);
+  mailbox = add_mailbox (fixture, second, "first");
+  check_ok (mailbox);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
+  g_assert_false (mp_message_get_unseen (item (mailbox, 0)));
+  g_assert_true (mp_message_get_unseen (item (mailbox, 1)));
+}
+
 /* ---- the summary ------------------------------------------------------ */
 
 static char *
@@ -799,6 +873,116 @@ test_delete_behind_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "");
 }
 
+typedef struct
+{
+  guint   calls;
+  guint   partial;
+  guint   done;
+  guint   total;
+  guint64 bytes;
+  guint64 total_bytes;
+} Progress;
+
+static void
+record_progress_cb (guint    done,
+                    guint    total,
+                    guint64  bytes,
+                    guint64  total_bytes,
+                    gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  g_assert_cmpuint (done, >=, progress->done);
+  g_assert_cmpuint (bytes, >=, progress->bytes);
+  progress->calls++;
+  progress->partial += done > 0 && done < total;
+  progress->done = done;
+  progress->total = total;
+  progress->bytes = bytes;
+  progress->total_bytes = total_bytes;
+}
+
+static void
+test_download_and_delete (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "downloads", NULL);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *contents = NULL;
+  Progress progress = { 0 };
+  MpMailbox *mailbox;
+  guint64 size;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  g_free (take_changes (fixture));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 0)));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 2)));
+  size = mp_message_get_size (item (mailbox, 0)) + mp_message_get_size (item (mailbox, 2));
+
+  mp_mailbox_download_async (mailbox, wanted, dir, MP_DOWNLOAD_DELETE_AFTER,
+                             record_progress_cb, &progress, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  outcomes = mp_mailbox_download_finish (mailbox, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_assert_no_error (outcome->error);
+      g_assert_nonnull (outcome->path);
+      g_assert_true (outcome->deleted);
+    }
+  g_assert_true (g_file_get_contents (((MpTransferOutcome *) g_ptr_array_index (outcomes, 0))->path,
+                                      &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "Subject: Message 1"));
+
+  /* Progress: from nothing, message by message, to everything, in bytes
+   * too.
+   */
+  g_assert_cmpuint (progress.calls, >=, 3);
+  g_assert_cmpuint (progress.partial, ==, 1);
+  g_assert_cmpuint (progress.done, ==, 2);
+  g_assert_cmpuint (progress.total, ==, 2);
+  g_assert_cmpuint (progress.bytes, ==, size);
+  g_assert_cmpuint (progress.total_bytes, ==, size);
+
+  /* Deleted after the download: two runs left the list. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "2,1,0 0,1,0");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+  g_assert_cmpstr (mp_message_get_key (item (mailbox, 0)), ==, "uid-00000002");
+  g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+  wait_not_busy (mailbox);
+
+  /* A cancelled download waits in the queue no more and touches nothing. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GAsyncResult) cancelled = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+
+    g_ptr_array_add (one, g_object_ref (item (mailbox, 0)));
+    g_cancellable_cancel (cancellable);
+    mp_mailbox_delete_async (mailbox, one, NULL, NULL, cancellable, mp_test_result_cb, &cancelled);
+    mp_test_await (&cancelled, GUARD_SECONDS);
+    g_clear_error (&error);
+    none = mp_mailbox_delete_finish (mailbox, cancelled, &error);
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    wait_not_busy (mailbox);
+    g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+    g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 2);
+  }
+}
+
 /* ---- snippets ---------------------------------------------------------- */
 
 static char *
@@ -887,6 +1071,7 @@ test_removed_mid_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "0,0,1");
   g_clear_pointer (&changes, g_free);
   mailbox = g_list_model_get_item (G_LIST_MODEL (poller), 0);
+  watch_mailbox (fixture, mailbox);
   g_assert_true (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)) == mailbox);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
   g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
@@ -987,6 +1172,233 @@ test_needs_password (Fixture       *fixture,
   g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_LOGIN_DELAY);
 }
 
+static void
+test_delete_account (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) state_file = NULL;
+  g_autoptr(GFile) aside = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *aside_path = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  watch_mailbox (fixture, mailbox);
+  check_ok (mailbox);
+  state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
+  g_assert_true (g_file_query_exists (state_file, NULL));
+  /* A copy set aside from a corrupt file goes too. */
+  aside_path = g_strconcat (g_file_peek_path (state_file), ".corrupt-20260101T000000", NULL);
+  g_assert_true (g_file_set_contents (aside_path, "junk", -1, NULL));
+  aside = g_file_new_for_path (aside_path);
+  g_free (take_changes (fixture));
+
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  /* Gone from the store, and so from the poller, at once. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+  g_assert_null (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)));
+  mp_test_await (&result, GUARD_SECONDS);
+  if (!mp_account_store_delete_finish (store, result, &error))
+    {
+      /* No keyring in this test: only the password may be left. */
+      g_test_message ("delete: %s", error->message);
+      g_assert_true (error->domain == MP_SECRETS_ERROR);
+    }
+  g_assert_false (g_file_query_exists (state_file, NULL));
+  g_assert_false (g_file_query_exists (aside, NULL));
+  g_assert_null (mp_account_store_find (store, mp_account_get_id (added)));
+
+  /* Deleting it again changes nothing and says so. */
+  g_clear_object (&result);
+  g_clear_error (&error);
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_account_store_delete_finish (store, result, &error));
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_NOT_FOUND);
+}
+
+/* `mailpeek --check`: a poller over the store that only polls when asked. */
+static void
+test_one_shot (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  watch_mailbox (fixture, mailbox);
+
+  /* The first poll the store's account got is dropped unsent. */
+  wait_not_busy (mailbox);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_IDLE);
+
+  check_ok (mailbox);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  g_assert_cmpuint (mp_clock_get_n_pending (fixture->clock), ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+
+  /* The settings backend outlives the test. */
+  g_assert_true (mp_account_store_remove (store, added, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+all_mailboxes_gone_or_one (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) == 1;
+}
+
+static gboolean
+no_mailboxes (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) == 0;
+}
+
+static gboolean
+user_is_bob (gpointer data)
+{
+  return g_strcmp0 (mp_account_get_user (data), "bob") == 0;
+}
+
+static gboolean
+user_is_alice (gpointer data)
+{
+  return g_strcmp0 (mp_account_get_user (data), USER) == 0;
+}
+
+static gboolean
+is_disabled (gpointer data)
+{
+  return !mp_account_get_enabled (data);
+}
+
+static gboolean
+connections_at_least (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return mp_test_server_get_n_connections (fixture->server) >= GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (fixture->server), "want"));
+}
+
+static void
+wait_connections (Fixture *fixture,
+                  guint    n)
+{
+  g_object_set_data (G_OBJECT (fixture->server), "want", GUINT_TO_POINTER (n));
+  mp_test_wait_until (connections_at_least, fixture, GUARD_MSEC, "a connection");
+}
+
+/* Another store over the same settings stands for the CLI or a dialog in
+ * another process: the poller follows what it does.
+ */
+static void
+test_follow_store (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccountStore) other = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpAccount) ours = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  /* The settings backend lives as long as the process: start from none. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  /* Added elsewhere: it appears and is polled. */
+  added = mp_account_store_add (other, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mp_test_wait_until (all_mailboxes_gone_or_one, poller, GUARD_MSEC, "the account to appear");
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,1");
+  g_clear_pointer (&changes, g_free);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  watch_mailbox (fixture, mailbox);
+  wait_connections (fixture, 1);
+  wait_not_busy (mailbox);
+  g_assert_nonnull (mp_mailbox_get_next_check (mailbox));
+
+  /* Changed elsewhere: polled again soon, before its interval is up. */
+  ours = mp_account_store_find (store, mp_account_get_id (added));
+  mp_account_set_user (added, "bob");
+  mp_test_wait_until (user_is_bob, ours, GUARD_MSEC, "the change to arrive");
+  mp_clock_advance (fixture->clock, 1);
+  wait_connections (fixture, 2);
+  wait_not_busy (mailbox);
+  /* bob is refused: the user must act, so no timer. */
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_NEEDS_PASSWORD);
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+
+  mp_account_set_user (added, USER);
+  mp_test_wait_until (user_is_alice, ours, GUARD_MSEC, "the change to arrive");
+  mp_clock_advance (fixture->clock, 1);
+  wait_connections (fixture, 3);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_OK);
+
+  /* Disabled elsewhere: it stays in the list but stops. */
+  mp_account_set_enabled (added, FALSE);
+  mp_test_wait_until (is_disabled, ours, GUARD_MSEC, "the change to arrive");
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  mp_clock_advance (fixture->clock, 3600);
+  g_assert_false (mp_mailbox_get_busy (mailbox));
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
+
+  /* Removed elsewhere: gone. */
+  g_assert_true (mp_account_store_remove (other, added, &error));
+  g_assert_no_error (error);
+  mp_test_wait_until (no_mailboxes, poller, GUARD_MSEC, "the account to disappear");
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1002,12 +1414,17 @@ main (int   argc,
 
   ADD ("/mailbox/items-changed", test_items_changed);
   ADD ("/mailbox/arrived-once", test_arrived_once);
+  ADD ("/mailbox/mark-seen", test_mark_seen);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
+  ADD ("/mailbox/download-and-delete", test_download_and_delete);
   ADD ("/mailbox/snippet-cached", test_snippet_cached);
   ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
   ADD ("/mailbox/needs-password", test_needs_password);
+  ADD ("/mailbox/delete-account", test_delete_account);
+  ADD ("/mailbox/one-shot", test_one_shot);
+  ADD ("/mailbox/follow-store", test_follow_store);
 
 #undef ADD
 
