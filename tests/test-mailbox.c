@@ -705,7 +705,7 @@ test_summary (Fixture       *fixture,
   json = summary_json (mailbox, TRUE);
   expected = g_strdup_printf ("{\"account\":\"%s\",\"name\":null,\"status\":\"ok\",\"error\":null,"
                               "\"messages\":3,\"bytes\":%" G_GUINT64_FORMAT ",\"new\":3,"
-                              "\"pipelining\":false,\"uidl\":true,"
+                              "\"pipelining\":false,\"uidl\":true,\"top\":true,"
                               "\"headers\":["
                               "{\"number\":1,\"uidl\":\"uid-00000001\",\"size\":%" G_GUINT64_FORMAT ",\"new\":true,"
                               "\"from\":\"Sender 1 <sender1@example.com>\",\"from_name\":\"Sender 1\","
@@ -731,7 +731,7 @@ test_summary (Fixture       *fixture,
   /* Without headers, for the status interface. */
   json = summary_json (mailbox, FALSE);
   g_assert_null (strstr (json, "\"headers\""));
-  g_assert_nonnull (strstr (json, "\"new\":3,\"pipelining\":false,\"uidl\":true,\"unseen\":3,\"state\":\"ok\"}"));
+  g_assert_nonnull (strstr (json, "\"new\":3,\"pipelining\":false,\"uidl\":true,\"top\":true,\"unseen\":3,\"state\":\"ok\"}"));
   g_clear_pointer (&json, g_free);
 
   /* A failed check: status error, the message, and null counts. */

@@ -126,6 +126,9 @@ print_human (GVariant *summary)
   if (!lookup_number (summary, "uidl") && count > 0)
     g_print (_("  This server has no UIDL: messages are recognised by their headers, "
                "and download and delete are not possible.\n"));
+  if (!lookup_number (summary, "top") && count > 0)
+    g_print (_("  This server has no TOP: headers of new messages are read from the whole "
+               "message, and only up to a size limit.\n"));
 
   if (headers == NULL)
     return;

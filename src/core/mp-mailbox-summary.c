@@ -62,7 +62,8 @@ message_summary (MpMailbox *self,
  * label user@host:port), name (ms, %NULL for a `--url` mailbox), status
  * (s, "ok" or "error"), error (ms), messages (mu, STAT's count), bytes
  * (mt, STAT's size), new (mu), and after a successful check pipelining
- * (b) and uidl (b); then headers (aa{sv}: number u, uidl ms, size t,
+ * (b), uidl (b) and top (b, %FALSE when the server has no TOP); then
+ * headers (aa{sv}: number u, uidl ms, size t,
  * new b, from, from_name, from_address, to, subject ms, date ms in ISO
  * 8601 UTC, message_id ms, and error s only for a message whose headers
  * failed); and finally, not in the JSON of before, unseen (mu) and state
@@ -110,6 +111,7 @@ mp_mailbox_dup_summary (MpMailbox *self,
     {
       g_variant_builder_add (&builder, "{sv}", "pipelining", g_variant_new_boolean (self->pipelining));
       g_variant_builder_add (&builder, "{sv}", "uidl", g_variant_new_boolean (self->uidl_supported));
+      g_variant_builder_add (&builder, "{sv}", "top", g_variant_new_boolean (self->top_supported));
     }
 
   if (with_headers)

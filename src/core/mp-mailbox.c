@@ -561,6 +561,8 @@ mp_mailbox_set_session_info (MpMailbox         *self,
       self->uidl_supported = snapshot->uidl_supported;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UIDL_SUPPORTED]);
     }
+  if (snapshot != NULL)
+    self->top_supported = snapshot->top_supported;
   if (snapshot != NULL && self->pipelining != snapshot->pipelining)
     {
       self->pipelining = snapshot->pipelining;
