@@ -817,12 +817,18 @@ test_offline (Fixture       *fixture,
   let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
   g_assert_cmpuint (fixture->n_polled, ==, 0);
+  /* The mailboxes say why. */
+  g_assert_cmpint (mp_mailbox_get_status (mp_poller_lookup_mailbox (fixture->poller, "first")),
+                   ==, MP_MAILBOX_STATUS_OFFLINE);
+  g_assert_null (mp_mailbox_get_next_check (mp_poller_lookup_mailbox (fixture->poller, "second")));
 
   /* Back online: both soon. */
   fake_monitor_set_available (fixture->monitor, TRUE);
   wait_polls (fixture, 2);
   g_assert_no_error (fixture->last_error);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), >=, 2);
+  g_assert_cmpint (mp_mailbox_get_status (mp_poller_lookup_mailbox (fixture->poller, "first")),
+                   ==, MP_MAILBOX_STATUS_OK);
 
   /* Offline again: what runs may finish, nothing new starts. */
   fake_monitor_set_available (fixture->monitor, FALSE);
