@@ -12,6 +12,7 @@
 
 #include "mp-transfer.h"
 #include "mp-transfer-file.h"
+#include "mp-session-private.h"
 
 /* Download and delete, by UID only. Every session runs UIDL itself and
  * acts on the message numbers of that same session: numbers shift whenever
@@ -90,17 +91,6 @@ finish (GTask *task)
 
   g_task_return_pointer (task, g_steal_pointer (&data->outcomes),
                          (GDestroyNotify) g_ptr_array_unref);
-  g_object_unref (task);
-}
-
-static void
-fail (GTask  *task,
-      GError *error)
-{
-  MpPop3Client *client = g_task_get_source_object (task);
-
-  mp_pop3_client_close (client);
-  g_task_return_error (task, error);
   g_object_unref (task);
 }
 
@@ -408,7 +398,7 @@ list_cb (GObject      *object,
   entries = mp_pop3_client_list_finish (MP_POP3_CLIENT (object), result, &error);
   if (entries == NULL)
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -475,7 +465,7 @@ top_many_cb (GObject      *object,
   results = mp_pop3_client_top_many_finish (MP_POP3_CLIENT (object), result, &error);
   if (results == NULL)
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -554,7 +544,7 @@ uidl_cb (GObject      *object,
                                  "named safely; nothing was changed"),
                                mp_pop3_client_get_host (client));
         }
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -608,7 +598,7 @@ open_cb (GObject      *object,
 
   if (!mp_pop3_client_open_finish (MP_POP3_CLIENT (object), result, &error))
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
