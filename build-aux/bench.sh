@@ -16,7 +16,9 @@
 # the longest main-loop stall of an asynchronous save (target < 20 ms).
 # Then tests/bench/bench-download.c: the peak memory above
 # idle of a 200 MiB download (.eml and Maildir) and the longest main-loop
-# stall during a 20 MiB one.  Prints wall times and ratios; exits non-zero
+# stall during a 20 MiB one.  Then tests/bench/bench-window.c under Xvfb:
+# the preview window's message list opening and sorting a 10,000-message
+# mailbox (targets 0.5 s and 0.2 s).  Prints wall times and ratios; exits non-zero
 # only if a run fails functionally or the steady-state poll sends a TOP.
 # About two minutes.
 #
@@ -47,4 +49,12 @@ echo
 # A 200 MiB download's peak memory and a 20 MiB download's longest
 # main-loop stall, against the scripted server in a child process.
 "$dir/tests/bench-download" || status=1
+# The preview window (built with -Dapplet=true): a 10,000-message mailbox
+# opened and sorted in the message list, drawn on a private Xvfb.
+if [[ -x $dir/tests/bench-window ]]; then
+  echo
+  xvfb-run -a -s '-screen 0 1280x1024x24 -nolisten tcp' \
+    env NO_AT_BRIDGE=1 GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$dir/data" \
+    "$dir/tests/bench-window" || status=1
+fi
 exit $status

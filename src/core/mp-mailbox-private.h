@@ -97,7 +97,7 @@ struct _MpMailbox
   GTlsCertificate      *certificate;
   GTlsCertificateFlags  certificate_errors;
   gboolean              uidl_supported;
-  gboolean              top_supported;      /* the summary's "top" */
+  gboolean              top_supported;
   gboolean              pipelining;
   char                **capabilities;
   GDateTime            *last_checked;

@@ -52,6 +52,9 @@ G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
  * - certificate-errors (GTlsCertificateFlags): why it was not trusted
  * - uidl-supported (boolean), pipelining (boolean): what the last session
  *   found
+ * - top-supported (boolean): %FALSE when the last session found the
+ *   server without TOP (headers of new messages then come from RETR, up
+ *   to the retr-header-limit setting); %TRUE until a session says so
  * - capabilities (strv, nullable): the server's CAPA after login
  * - last-checked (GDateTime, nullable): when the last check ended
  * - next-check (GDateTime, nullable): when the poller checks again; %NULL
@@ -116,6 +119,7 @@ const GError       *mp_mailbox_get_error               (MpMailbox           *sel
 GTlsCertificate    *mp_mailbox_get_certificate         (MpMailbox           *self);
 GTlsCertificateFlags mp_mailbox_get_certificate_errors (MpMailbox           *self);
 gboolean            mp_mailbox_get_uidl_supported      (MpMailbox           *self);
+gboolean            mp_mailbox_get_top_supported       (MpMailbox           *self);
 gboolean            mp_mailbox_get_pipelining          (MpMailbox           *self);
 const char * const *mp_mailbox_get_capabilities        (MpMailbox           *self);
 GDateTime          *mp_mailbox_get_last_checked        (MpMailbox           *self);

@@ -670,9 +670,9 @@ login_attempt (MpPop3Client *self,
  * @user: the user name
  * @password: the password
  * @method: the method the user chose, the only one tried; or
- *   %MP_POP3_AUTH_AUTO for each acceptable one the server offers until one
- *   works: inside TLS SASL PLAIN, USER/PASS, SASL LOGIN, SASL CRAM-MD5,
- *   APOP; on a cleartext session (an account whose security is
+ *   %MP_POP3_AUTH_AUTO for the methods the server offers, in this order of
+ *   preference: inside TLS SASL PLAIN, USER/PASS, SASL LOGIN, SASL
+ *   CRAM-MD5, APOP; on a cleartext session (an account whose security is
  *   %MP_POP3_SECURITY_NONE, nothing else) SASL CRAM-MD5, APOP, then SASL
  *   PLAIN, SASL LOGIN, USER/PASS
  * @cancellable: (nullable): a #GCancellable
@@ -687,8 +687,10 @@ login_attempt (MpPop3Client *self,
  * exchange) is followed by the first acceptable method that sends the
  * password (PLAIN, LOGIN, USER/PASS; on a cleartext session only because
  * the account's security is %MP_POP3_SECURITY_NONE), in the same session,
- * or in a new session when the server hangs up; the refusal of a method
- * that sends the password is final. When two methods were refused, the
+ * or in a new session when the server hangs up; the other
+ * challenge-response method is not tried (it needs the same kind of
+ * secret), and the refusal of a method that sends the password is final,
+ * so a login tries at most two methods. When two methods were refused, the
  * error names them; it is %MP_POP3_ERROR_AUTH if either was a refusal (a
  * wrong password).
  * `[IN-USE]`, `[LOGIN-DELAY]`, `[SYS/TEMP]` and `[SYS/PERM]` end the
