@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mp-check.h"
+#include "mp-session-private.h"
 #include "mp-headers-private.h"
 
 /* One read-only session: connect, log in, STAT, LIST, UIDL, TOP for every
@@ -68,17 +69,6 @@ check_data_free (CheckData *data)
   g_clear_error (&data->error);
   g_clear_pointer (&data->snapshot, mp_mailbox_snapshot_free);
   g_free (data);
-}
-
-static void
-fail (GTask  *task,
-      GError *error)
-{
-  MpPop3Client *client = g_task_get_source_object (task);
-
-  mp_pop3_client_close (client);
-  g_task_return_error (task, error);
-  g_object_unref (task);
 }
 
 static void
@@ -274,7 +264,7 @@ retr_cb (GObject      *object,
     return;
 
   if (data->error != NULL)
-    fail (task, g_steal_pointer (&data->error));
+    mp_session_fail (task, g_steal_pointer (&data->error));
   else
     finish (task);
 }
@@ -348,7 +338,7 @@ top_many_cb (GObject      *object,
   results = mp_pop3_client_top_many_finish (client, result, &error);
   if (results == NULL)
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -419,7 +409,7 @@ listing_done (GTask *task)
 
   if (data->error != NULL)
     {
-      fail (task, g_steal_pointer (&data->error));
+      mp_session_fail (task, g_steal_pointer (&data->error));
       return;
     }
 
@@ -532,7 +522,7 @@ open_cb (GObject      *object,
 
   if (!mp_pop3_client_open_finish (client, result, &error))
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 

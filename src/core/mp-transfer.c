@@ -12,6 +12,7 @@
 
 #include "mp-transfer.h"
 #include "mp-transfer-file.h"
+#include "mp-session-private.h"
 
 /* Download and delete, by UID only. Every session runs UIDL itself and
  * acts on the message numbers of that same session: numbers shift whenever
@@ -58,7 +59,6 @@ typedef struct
   guint             next;
   GPtrArray        *marked;
   MpTransferFile   *file;
-  GBytes           *message;
   MpTransferStepFunc step;
   gpointer          step_data;
 } TransferData;
@@ -74,7 +74,6 @@ transfer_data_free (TransferData *data)
   if (data->file != NULL)
     mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
-  g_clear_pointer (&data->message, g_bytes_unref);
   g_free (data);
 }
 
@@ -92,17 +91,6 @@ finish (GTask *task)
 
   g_task_return_pointer (task, g_steal_pointer (&data->outcomes),
                          (GDestroyNotify) g_ptr_array_unref);
-  g_object_unref (task);
-}
-
-static void
-fail (GTask  *task,
-      GError *error)
-{
-  MpPop3Client *client = g_task_get_source_object (task);
-
-  mp_pop3_client_close (client);
-  g_task_return_error (task, error);
   g_object_unref (task);
 }
 
@@ -263,7 +251,6 @@ next_message (GTask *task)
   if (data->file != NULL)
     mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
-  g_clear_pointer (&data->message, g_bytes_unref);
   if (data->step != NULL)
     data->step (g_ptr_array_index (data->outcomes, data->next), data->step_data);
   data->next++;
@@ -287,31 +274,6 @@ commit_cb (GObject      *object,
 }
 
 static void
-write_cb (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  GTask *task = user_data;
-  TransferData *data = g_task_get_task_data (task);
-  MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
-  g_autoptr(GError) error = NULL;
-
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, NULL, &error))
-    {
-      if (error->domain == MP_TRANSFER_ERROR)
-        outcome->error = g_steal_pointer (&error);
-      else
-        outcome->error = g_error_new_literal (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
-                                              error->message);
-      next_message (task);
-      return;
-    }
-
-  g_clear_pointer (&data->message, g_bytes_unref);
-  mp_transfer_file_commit_async (data->file, g_task_get_cancellable (task), commit_cb, task);
-}
-
-static void
 retr_cb (GObject      *object,
          GAsyncResult *result,
          gpointer      user_data)
@@ -320,11 +282,8 @@ retr_cb (GObject      *object,
   TransferData *data = g_task_get_task_data (task);
   MpTransferOutcome *outcome = g_ptr_array_index (data->outcomes, data->next);
   g_autoptr(GError) error = NULL;
-  gconstpointer bytes;
-  gsize len;
 
-  data->message = mp_pop3_client_retr_finish (MP_POP3_CLIENT (object), result, &error);
-  if (data->message == NULL)
+  if (!mp_pop3_client_retr_to_stream_finish (MP_POP3_CLIENT (object), result, NULL, &error))
     {
       if (!mp_pop3_client_is_connected (MP_POP3_CLIENT (object)))
         {
@@ -335,15 +294,19 @@ retr_cb (GObject      *object,
           finish (task);
           return;
         }
-      outcome->error = g_steal_pointer (&error);
+      /* The file failed (the engine read the rest of the message and
+       * dropped it, so the session goes on), or the server said -ERR.
+       */
+      if (error->domain == G_IO_ERROR)
+        outcome->error = g_error_new_literal (MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_WRITE,
+                                              error->message);
+      else
+        outcome->error = g_steal_pointer (&error);
       next_message (task);
       return;
     }
 
-  bytes = g_bytes_get_data (data->message, &len);
-  g_output_stream_write_all_async (mp_transfer_file_get_stream (data->file), bytes, len,
-                                   G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                   write_cb, task);
+  mp_transfer_file_commit_async (data->file, g_task_get_cancellable (task), commit_cb, task);
 }
 
 static void
@@ -371,8 +334,12 @@ file_open_cb (GObject      *object,
   number = outcome_number (data, outcome);
   size = GPOINTER_TO_SIZE (g_hash_table_lookup (data->sizes, GUINT_TO_POINTER (number)));
   max = MIN ((gsize) size * 2 + RETR_SLACK, RETR_MAX_BYTES);
-  mp_pop3_client_retr_async (client, number, max, g_task_get_cancellable (task),
-                             retr_cb, task);
+  /* Streamed: the message is never whole in memory, and the writes (and
+   * the Maildir's CRLF to LF) run on GIO's worker threads.
+   */
+  mp_pop3_client_retr_to_stream_async (client, number, max,
+                                       mp_transfer_file_get_stream (data->file), NULL, NULL,
+                                       g_task_get_cancellable (task), retr_cb, task);
 }
 
 static void
@@ -431,7 +398,7 @@ list_cb (GObject      *object,
   entries = mp_pop3_client_list_finish (MP_POP3_CLIENT (object), result, &error);
   if (entries == NULL)
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -498,7 +465,7 @@ top_many_cb (GObject      *object,
   results = mp_pop3_client_top_many_finish (MP_POP3_CLIENT (object), result, &error);
   if (results == NULL)
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -577,7 +544,7 @@ uidl_cb (GObject      *object,
                                  "named safely; nothing was changed"),
                                mp_pop3_client_get_host (client));
         }
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
@@ -631,7 +598,7 @@ open_cb (GObject      *object,
 
   if (!mp_pop3_client_open_finish (MP_POP3_CLIENT (object), result, &error))
     {
-      fail (task, error);
+      mp_session_fail (task, error);
       return;
     }
 
