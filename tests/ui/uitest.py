@@ -461,9 +461,13 @@ def atspi():
 def atspi_app(name="mailpeek"):
     Atspi = atspi()
     desktop = Atspi.get_desktop(0)
+    # The client caches the tree and only learns of changes from events a
+    # main loop delivers; asking afresh is simpler and exact.
+    desktop.clear_cache()
     for i in range(desktop.get_child_count()):
         app = desktop.get_child_at_index(i)
-        if app is not None and app.get_name() == name:
+        # the application name (g_set_application_name) or the program's
+        if app is not None and (app.get_name() or "").lower() == name.lower():
             return app
     return None
 
@@ -505,4 +509,5 @@ def showing_window(name="mailpeek"):
     app = atspi_app(name)
     if app is None:
         return None
+    app.clear_cache()
     return find_accessible(app, role="frame")
