@@ -21,6 +21,7 @@ packages=(
   gettext desktop-file-utils appstream
   # integration tests: a real POP3 server with a generated certificate
   dovecot-core dovecot-pop3d openssl python3
+  mailutils-pop3d                   # a second real server (issue 7)
   # UI tests: X server, session bus, secrets, mock notification daemon
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools python3-dbusmock python3-gi
   # UI tests and the demo: the accessibility bus and its client library,
@@ -71,6 +72,10 @@ dovecot_was_installed=0
 if dpkg-query -W -f='${db:Status-Abbrev}' dovecot-core 2>/dev/null | grep -q '^ii'; then
   dovecot_was_installed=1
 fi
+mailutils_was_installed=0
+if dpkg-query -W -f='${db:Status-Abbrev}' mailutils-pop3d 2>/dev/null | grep -q '^ii'; then
+  mailutils_was_installed=1
+fi
 
 apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef
           -o Dpkg::Options::=--force-confold)
@@ -94,6 +99,35 @@ if [[ $dovecot_was_installed -eq 0 ]]; then
     echo "install-deps: stopping the system dovecot started by the package"
     doveadm stop 2>/dev/null || kill "$(cat "$pidfile")" || true
   fi
+fi
+
+# Likewise GNU Mailutils' pop3d: the tests run it in a temporary
+# directory.  Debian may wire it to inetd (update-inetd) or a unit; take
+# it out of both so that nothing answers on 110/995.
+if [[ $mailutils_was_installed -eq 0 ]] &&
+   dpkg-query -W -f='${db:Status-Abbrev}' mailutils-pop3d 2>/dev/null | grep -q '^ii'; then
+  if command -v update-inetd >/dev/null; then
+    update-inetd --disable pop3 >/dev/null 2>&1 || true
+    update-inetd --disable pop3s >/dev/null 2>&1 || true
+  fi
+  # The package enables its unit for the next boot even without systemd
+  # running; the symlink is taken away offline too.
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null; then
+    systemctl disable --now mailutils-pop3d.service >/dev/null 2>&1 || true
+  elif command -v deb-systemd-helper >/dev/null; then
+    deb-systemd-helper disable mailutils-pop3d.service >/dev/null 2>&1 || true
+  fi
+  rm -f /etc/systemd/system/multi-user.target.wants/mailutils-pop3d.service
+  if [[ -e /etc/init.d/mailutils-pop3d ]] && command -v update-rc.d >/dev/null; then
+    update-rc.d mailutils-pop3d disable >/dev/null 2>&1 || true
+  fi
+  for pid in $(pgrep -x pop3d 2>/dev/null || true); do
+    # only the daemon the package started (parent init), never a test's
+    if [[ $(ps -o ppid= -p "$pid" | tr -d ' ') == 1 ]]; then
+      echo "install-deps: stopping the system pop3d started by the package"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
 fi
 
 still_missing=()

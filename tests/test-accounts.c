@@ -741,6 +741,33 @@ test_store_external_changes (Fixture       *fixture,
   g_assert_cmpstr (mp_account_get_name (a), ==, "a");
 }
 
+/* Issue 6: the poll timeout is the account's, and a port of 0 in the
+ * settings (the schema default) follows the security mode.
+ */
+static void
+test_account_timeout_and_port_default (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(GSettings) settings = account_settings (backend, "tmo");
+  g_autoptr(MpAccount) account = NULL;
+  guint16 port = 1;
+
+  g_settings_get (settings, "port", "q", &port);
+  g_assert_cmpuint (port, ==, 0);
+  g_assert_cmpuint (g_settings_get_uint (settings, "timeout"), ==, 30);
+
+  account = mp_account_new_for_settings ("tmo", settings);
+  g_assert_cmpuint (mp_account_get_timeout (account), ==, MP_ACCOUNT_DEFAULT_TIMEOUT);
+  g_assert_cmpuint (mp_account_get_effective_port (account), ==, 995);
+  mp_account_set_security (account, MP_POP3_SECURITY_STARTTLS);
+  g_assert_cmpuint (mp_account_get_effective_port (account), ==, 110);
+
+  g_settings_set_uint (settings, "timeout", 7);
+  g_assert_cmpuint (mp_account_get_timeout (account), ==, 7);
+  mp_account_set_timeout (account, 120);
+  g_assert_cmpuint (g_settings_get_uint (settings, "timeout"), ==, 120);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -749,6 +776,7 @@ main (int   argc,
 
   g_test_add_func ("/account/defaults", test_account_defaults);
   g_test_add_func ("/account/settings-round-trip", test_account_settings_round_trip);
+  g_test_add_func ("/account/timeout-and-port-default", test_account_timeout_and_port_default);
   g_test_add_func ("/account/label", test_account_label);
   g_test_add_func ("/account/state-key", test_account_state_key);
   g_test_add_func ("/account/create-client", test_account_create_client);

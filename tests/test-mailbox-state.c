@@ -166,9 +166,15 @@ assert_headers_equal (const MpHeaders *a,
  * it independently of the code under test.
  */
 #define FILE_TYPE    "(suv)"
+/* Format 2, which is still read (corrupt cases below are made in it). */
 #define PAYLOAD_TYPE "a(smstbxum(msmsmsmsmsmsmx))"
+/* Format 3, which is written: entries with unseen and snippet, and the
+ * tombstones.
+ */
+#define ENTRIES3_TYPE "a(smstbxum(msmsmsmsmsmsmx)bms)"
+#define PAYLOAD3_TYPE "(" ENTRIES3_TYPE "a(sx))"
 
-/* The entry with @key in a saved file, as a (smstbxum(…)) tuple. */
+/* The entry with @key in a saved file, as a (smstbxum(…)bms) tuple. */
 static GVariant *
 saved_entry (const char *path,
              const char *key)
@@ -199,8 +205,14 @@ saved_entry (const char *path,
     }
   g_variant_get (file, "(&suv)", &magic, &version, &payload);
   g_assert_cmpstr (magic, ==, "mailpeek-state");
-  g_assert_cmpuint (version, ==, 2);
-  g_assert_cmpstr (g_variant_get_type_string (payload), ==, PAYLOAD_TYPE);
+  g_assert_cmpuint (version, ==, 3);
+  g_assert_cmpstr (g_variant_get_type_string (payload), ==, PAYLOAD3_TYPE);
+  {
+    GVariant *entries = g_variant_get_child_value (payload, 0);
+
+    g_variant_unref (payload);
+    payload = entries;
+  }
 
   for (gsize i = 0; i < g_variant_n_children (payload); i++)
     {
@@ -454,8 +466,8 @@ test_round_trip (void)
     guint64 size;
 
     g_assert_nonnull (entry);
-    g_variant_get (entry, "(&s@mstbxu@m(msmsmsmsmsmsmx))",
-                   NULL, &uid, &size, NULL, NULL, NULL, &headers);
+    g_variant_get (entry, "(&s@mstbxu@m(msmsmsmsmsmsmx)bms)",
+                   NULL, &uid, &size, NULL, NULL, NULL, &headers, NULL, NULL);
     g_assert_cmpuint (size, ==, G_GUINT64_CONSTANT (5000000000));
     g_assert_cmpuint (g_variant_n_children (uid), ==, 0);
     g_assert_cmpuint (g_variant_n_children (headers), ==, 1);
@@ -467,8 +479,8 @@ test_round_trip (void)
     const char *uid = NULL;
 
     g_assert_nonnull (entry);
-    g_variant_get (entry, "(&sm&stbxu@m(msmsmsmsmsmsmx))",
-                   NULL, &uid, NULL, NULL, NULL, NULL, &headers);
+    g_variant_get (entry, "(&sm&stbxu@m(msmsmsmsmsmsmx)bms)",
+                   NULL, &uid, NULL, NULL, NULL, NULL, &headers, NULL, NULL);
     g_assert_cmpstr (uid, ==, "uid-none");
     g_assert_cmpuint (g_variant_n_children (headers), ==, 0);
   }
@@ -539,8 +551,8 @@ test_merge (void)
   g_assert_no_error (error);
   saved = saved_entry (path, "a");
   g_assert_nonnull (saved);
-  g_variant_get (saved, "(&s@mstbxu@m(msmsmsmsmsmsmx))",
-                 NULL, NULL, &saved_size, &saved_announced, NULL, NULL, NULL);
+  g_variant_get (saved, "(&s@mstbxu@m(msmsmsmsmsmsmx)bms)",
+                 NULL, NULL, &saved_size, &saved_announced, NULL, NULL, NULL, NULL, NULL);
   g_assert_cmpuint (saved_size, ==, 11);
   g_assert_true (saved_announced);
 

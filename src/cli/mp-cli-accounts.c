@@ -15,6 +15,7 @@
 
 #include "mp-account-store.h"
 #include "mp-cli-private.h"
+#include "mp-mailbox-state.h"
 #include "mp-secrets.h"
 
 /* mailpeek --add-account / --list-accounts / --remove-account: the
@@ -385,54 +386,6 @@ mp_cli_list_accounts (CliOptions *options)
   return MP_CLI_EXIT_OK;
 }
 
-/* Deletes STATE_DIR/mailpeek/KEY.state and the copies set aside from it
- * (KEY.state.corrupt-…, see mp-mailbox-state.h), and likewise KEY.json*
- * left by the unreleased state format 1. The key is the account's id, so
- * the prefixes match no other account's files.
- */
-static gboolean
-remove_state_files (const char  *state_key,
-                    GError     **error)
-{
-  g_autofree char *dir_path = g_build_filename (g_get_user_state_dir (), "mailpeek", NULL);
-  g_autofree char *file_name = g_strconcat (state_key, ".state", NULL);
-  g_autofree char *prefix = g_strconcat (file_name, ".", NULL);
-  g_autofree char *old_name = g_strconcat (state_key, ".json", NULL);
-  g_autofree char *old_prefix = g_strconcat (old_name, ".", NULL);
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *entry;
-
-  dir = g_dir_open (dir_path, 0, &local_error);
-  if (dir == NULL)
-    {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return TRUE;
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-
-  while ((entry = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-
-      if (!g_str_equal (entry, file_name) && !g_str_has_prefix (entry, prefix) &&
-          !g_str_equal (entry, old_name) && !g_str_has_prefix (entry, old_prefix))
-        continue;
-
-      path = g_build_filename (dir_path, entry, NULL);
-      if (g_unlink (path) != 0 && errno != ENOENT)
-        {
-          int saved_errno = errno;
-
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                       _("Cannot delete “%s”: %s"), path, g_strerror (saved_errno));
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
 int
 mp_cli_remove_account (CliOptions *options)
 {
@@ -487,7 +440,7 @@ mp_cli_remove_account (CliOptions *options)
       status = MP_CLI_EXIT_ERROR;
     }
 
-  if (!remove_state_files (state_key, &error))
+  if (!mp_mailbox_state_delete_files (state_key, &error))
     {
       g_printerr (_("mailpeek: the account “%s” was removed, but not its saved state: %s\n"),
                   name, error->message);

@@ -146,8 +146,9 @@ print_human (GVariant *accounts,
       if (error != NULL)
         g_print (_("%s: error: %s\n"), label, error);
       else
-        g_print (_("%s: %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT " new\n"),
-                 label, get_number (account, "messages"), get_number (account, "new"));
+        g_print (_("%s: %u messages, %u new\n"),
+                 label, (guint) MIN (get_number (account, "messages"), G_MAXUINT),
+                 (guint) MIN (get_number (account, "new"), G_MAXUINT));
       g_variant_unref (account);
     }
   g_print (_("Total: %u messages, %u new%s\n"), total, total_new,

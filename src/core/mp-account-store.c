@@ -305,6 +305,7 @@ copy_account (MpAccount *from,
   mp_account_set_user (to, mp_account_get_user (from));
   mp_account_set_auth (to, mp_account_get_auth (from));
   mp_account_set_interval (to, mp_account_get_interval (from));
+  mp_account_set_timeout (to, mp_account_get_timeout (from));
   mp_account_set_enabled (to, mp_account_get_enabled (from));
   mp_account_set_pinned_fingerprint (to, mp_account_get_pinned_fingerprint (from));
   mp_account_set_cafile (to, mp_account_get_cafile (from));

@@ -12,6 +12,7 @@
 
 #include "mp-account.h"
 #include "mp-account-private.h"
+#include "mp-mailbox-state.h"
 
 /* An account is a plain GObject whose properties, when it comes from the
  * store, are bound both ways to its relocatable GSettings: the UI can bind
@@ -38,6 +39,7 @@ struct _MpAccount
   char      *user;
   int        auth;
   guint      interval;
+  guint      timeout;
   gboolean   enabled;
   char      *pinned_fingerprint;
   char      *cafile;
@@ -60,6 +62,7 @@ enum {
   PROP_USER,
   PROP_AUTH,
   PROP_INTERVAL,
+  PROP_TIMEOUT,
   PROP_ENABLED,
   PROP_PINNED_FINGERPRINT,
   PROP_CAFILE,
@@ -75,7 +78,7 @@ static GParamSpec *properties[N_PROPS];
  */
 static const guint bound_props[] = {
   PROP_NAME, PROP_HOST, PROP_PORT, PROP_SECURITY, PROP_USER, PROP_AUTH,
-  PROP_INTERVAL, PROP_ENABLED, PROP_PINNED_FINGERPRINT, PROP_CAFILE,
+  PROP_INTERVAL, PROP_TIMEOUT, PROP_ENABLED, PROP_PINNED_FINGERPRINT, PROP_CAFILE,
   PROP_NOTIFY, PROP_DOWNLOAD_FOLDER,
 };
 
@@ -266,6 +269,10 @@ mp_account_get_property (GObject    *object,
     case PROP_INTERVAL:
       g_value_set_uint (value, self->interval);
       break;
+
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->timeout);
+      break;
     case PROP_ENABLED:
       g_value_set_boolean (value, self->enabled);
       break;
@@ -325,6 +332,10 @@ mp_account_set_property (GObject      *object,
     case PROP_INTERVAL:
       mp_account_set_interval (self, g_value_get_uint (value));
       break;
+
+    case PROP_TIMEOUT:
+      mp_account_set_timeout (self, g_value_get_uint (value));
+      break;
     case PROP_ENABLED:
       mp_account_set_enabled (self, g_value_get_boolean (value));
       break;
@@ -379,6 +390,10 @@ mp_account_class_init (MpAccountClass *klass)
     g_param_spec_uint ("interval", NULL, NULL,
                        MP_ACCOUNT_MIN_INTERVAL, MP_ACCOUNT_MAX_INTERVAL,
                        MP_ACCOUNT_DEFAULT_INTERVAL, flags);
+  properties[PROP_TIMEOUT] =
+    g_param_spec_uint ("timeout", NULL, NULL,
+                       MP_ACCOUNT_MIN_TIMEOUT, MP_ACCOUNT_MAX_TIMEOUT,
+                       MP_ACCOUNT_DEFAULT_TIMEOUT, flags);
   properties[PROP_ENABLED] = g_param_spec_boolean ("enabled", NULL, NULL, TRUE, flags);
   properties[PROP_PINNED_FINGERPRINT] =
     g_param_spec_string ("pinned-fingerprint", NULL, NULL, "", flags);
@@ -402,6 +417,7 @@ mp_account_init (MpAccount *self)
   self->security = MP_POP3_SECURITY_TLS;
   self->auth = MP_POP3_AUTH_AUTO;
   self->interval = MP_ACCOUNT_DEFAULT_INTERVAL;
+  self->timeout = MP_ACCOUNT_DEFAULT_TIMEOUT;
   self->enabled = TRUE;
   self->notify = TRUE;
 }
@@ -607,6 +623,32 @@ mp_account_set_interval (MpAccount *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INTERVAL]);
 }
 
+/**
+ * mp_account_get_timeout:
+ *
+ * Returns: the seconds of silence after which a session with the server
+ *   gives up, within %MP_ACCOUNT_MIN_TIMEOUT … %MP_ACCOUNT_MAX_TIMEOUT
+ */
+guint
+mp_account_get_timeout (MpAccount *self)
+{
+  g_return_val_if_fail (MP_IS_ACCOUNT (self), MP_ACCOUNT_DEFAULT_TIMEOUT);
+  return self->timeout;
+}
+
+void
+mp_account_set_timeout (MpAccount *self,
+                        guint      seconds)
+{
+  g_return_if_fail (MP_IS_ACCOUNT (self));
+  /* The schema has the same range; a value outside it could not be saved. */
+  g_return_if_fail (seconds >= MP_ACCOUNT_MIN_TIMEOUT && seconds <= MP_ACCOUNT_MAX_TIMEOUT);
+  if (self->timeout == seconds)
+    return;
+  self->timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+}
+
 gboolean
 mp_account_get_enabled (MpAccount *self)
 {
@@ -768,56 +810,15 @@ mp_account_dup_label (MpAccount *self)
                           mp_account_get_effective_port (self));
 }
 
-/* Letters, digits and a few punctuation marks stay, anything else (and a
- * leading dot, which would hide the file) becomes %XX, so no key can name
- * another directory or a hidden file. '@' is kept only for labels, so a
- * detached account's key (which always has an '@') never equals a stored
- * account's key.
- */
-static char *
-escape_key (const char *text,
-            gboolean    keep_at)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
-    {
-      gboolean safe = g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '+' ||
-                      (*p == '.' && p != (const guchar *) text) ||
-                      (*p == '@' && keep_at);
-
-      if (safe)
-        g_string_append_c (out, *p);
-      else
-        g_string_append_printf (out, "%%%02X", *p);
-    }
-
-  /* File names are limited to 255 bytes; ".state.corrupt-…" is appended. */
-  if (out->len > 128)
-    {
-      g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
-
-      g_string_truncate (out, 64);
-      /* Do not cut a %XX escape in half. */
-      for (guint i = out->len - 2; i < out->len; i++)
-        if (out->str[i] == '%')
-          {
-            g_string_truncate (out, i);
-            break;
-          }
-      g_string_append_printf (out, "-%.32s", hash);
-    }
-
-  return g_string_free (out, FALSE);
-}
-
 /**
  * mp_account_dup_state_key:
  *
  * Returns: (transfer full): the name under which the account's mailbox
  *   state is kept (see mp-mailbox-state.h): the id for a stored account,
- *   a sanitized form of the label for a detached one. Always a safe file
- *   name: no '/', no leading '.', at most a few hundred bytes.
+ *   the label for a detached one, escaped once by
+ *   mp_mailbox_state_escape_key(). Always a safe file name: no '/', no
+ *   leading '.', at most 160 bytes. A detached key keeps the label's '@'
+ *   and a valid id has none, so the two never meet.
  */
 char *
 mp_account_dup_state_key (MpAccount *self)
@@ -827,10 +828,10 @@ mp_account_dup_state_key (MpAccount *self)
   g_return_val_if_fail (MP_IS_ACCOUNT (self), NULL);
 
   if (self->id != NULL && *self->id != '\0')
-    return escape_key (self->id, FALSE);
+    return mp_mailbox_state_escape_key (self->id);
 
   label = mp_account_dup_label (self);
-  return escape_key (label, TRUE);
+  return mp_mailbox_state_escape_key (label);
 }
 
 /**

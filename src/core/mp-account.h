@@ -34,6 +34,11 @@ GQuark mp_account_error_quark (void);
 #define MP_ACCOUNT_MAX_INTERVAL     1440
 #define MP_ACCOUNT_DEFAULT_INTERVAL 10
 
+/* The range of the "timeout" key in the schema, in seconds. */
+#define MP_ACCOUNT_MIN_TIMEOUT      1
+#define MP_ACCOUNT_MAX_TIMEOUT      3600
+#define MP_ACCOUNT_DEFAULT_TIMEOUT  30
+
 #define MP_ACCOUNT_SCHEMA_ID   "io.github.mailpeek.Mailpeek.Account"
 
 #define MP_TYPE_ACCOUNT (mp_account_get_type ())
@@ -51,7 +56,7 @@ G_DECLARE_FINAL_TYPE (MpAccount, mp_account, MP, ACCOUNT, GObject)
  *
  * Properties: id (construct-only), name, host, port, security
  * (MpPop3Security as int), user, auth (MpPop3AuthMethod as int), interval
- * (minutes), enabled, pinned-fingerprint, cafile, notify, download-folder.
+ * (minutes), timeout (seconds), enabled, pinned-fingerprint, cafile, notify, download-folder.
  * A port of 0 stands for the default port of the security mode (995 for
  * TLS, 110 otherwise); see mp_account_get_effective_port().
  */
@@ -82,6 +87,9 @@ void              mp_account_set_auth             (MpAccount       *self,
 guint             mp_account_get_interval         (MpAccount       *self);
 void              mp_account_set_interval         (MpAccount       *self,
                                                    guint            minutes);
+guint             mp_account_get_timeout          (MpAccount       *self);
+void              mp_account_set_timeout          (MpAccount       *self,
+                                                   guint            seconds);
 gboolean          mp_account_get_enabled          (MpAccount       *self);
 void              mp_account_set_enabled          (MpAccount       *self,
                                                    gboolean         enabled);

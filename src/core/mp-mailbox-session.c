@@ -480,6 +480,7 @@ password_cb (GObject      *object,
   MpMailboxJob *job = request->job;
   MpMailboxJobStep next = request->next;
   g_autoptr(GError) error = NULL;
+  guint timeout;
 
   g_free (request);
   job->password = mp_poller_lookup_password_finish (MP_POLLER (object), result, &error);
@@ -489,9 +490,10 @@ password_cb (GObject      *object,
       return;
     }
 
-  job->client = mp_account_create_client (self->account,
-                                          mp_poller_get_session_timeout (MP_POLLER (object)),
-                                          &error);
+  timeout = mp_poller_get_session_timeout (MP_POLLER (object));
+  if (timeout == 0)
+    timeout = mp_account_get_timeout (self->account);
+  job->client = mp_account_create_client (self->account, timeout, &error);
   next (self, job, error);
 }
 

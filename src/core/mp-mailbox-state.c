@@ -7,120 +7,44 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
 
-#include "mp-mailbox-state.h"
+#include "mp-mailbox-state-private.h"
 
-/* The state of one maildrop, as a GVariant (GLib's binary serialization,
- * the one dconf and GSettings use) of type
+/* The in-memory model of the state. The file format is in
+ * mp-mailbox-state-file.c, the merge with what another process wrote in
+ * mp-mailbox-state-merge.c.
  *
- *   (suv)   "mailpeek-state", the format version, the payload
- *
- * whose payload in version 2 has the type
- *
- *   a(smstbxum(msmsmsmsmsmsmx))
- *
- * one element per message key, sorted by key:
- *
- *   s   key, never empty
- *   ms  uid; nothing for a key made from the header block (no UIDL)
- *   t   size in bytes
- *   b   announced
- *   x   first_seen, Unix seconds
- *   u   copies: how many messages of the last snapshot carried the key,
- *       more than 1 only on a server with duplicate UIDLs
- *   m(msmsmsmsmsmsmx)  the headers, nothing until they were fetched once:
- *       from, from_name, from_address, to, subject, message_id (nothing for
- *       a missing header) and the date as Unix seconds (nothing when the
- *       message has no usable date). Only the instant is kept, so a date
- *       read back is in UTC; every output shows UTC or the local zone.
- *
- * Loading is a single read and no parsing: GVariant reads its fields in
- * place, which is what keeps the steady-state check fast with thousands
- * of messages (JSON took over 100 ms for 10,000).
- *
- * The file is always little-endian (byte-swapped on big-endian machines),
- * so that a state directory can be copied between machines.
- *
- * The file is either exactly what this code writes or it is set aside:
- * data not in GVariant's normal form (which is also how GVariant checks
- * that strings are valid UTF-8), a wrong magic, a payload of another type,
- * an empty key, zero copies, a date out of range, or a key listed twice
- * all count as corrupt. The (suv) envelope never changes; a later format
- * bumps the version, and this code sets such a newer file aside instead of
- * misreading it. Version 1 was JSON in KEY.json (never released); such a
- * file is not read: the state is rebuilt, fetching every header once.
+ * Loading and saving run as a "job": what the worker needs is copied (a
+ * reference per entry) on the calling thread, the worker locks, reads,
+ * merges and writes, and the result is applied on the calling thread
+ * again. The synchronous functions run the same job in place.
  */
-
-#define STATE_MAGIC   "mailpeek-state"
-#define STATE_VERSION 2
-#define STATE_FILE_TYPE    "(suv)"
-#define STATE_PAYLOAD_TYPE "a(smstbxum(msmsmsmsmsmsmx))"
-#define STATE_HEADERS_TYPE "(msmsmsmsmsmsmx)"
-#define STATE_SUFFIX  ".state"
-
-/* Indexes into the tuples above. */
-enum {
-  ENTRY_KEY,
-  ENTRY_UID,
-  ENTRY_SIZE,
-  ENTRY_ANNOUNCED,
-  ENTRY_FIRST_SEEN,
-  ENTRY_COPIES,
-  ENTRY_HEADERS,
-};
-
-enum {
-  HEADER_FROM,
-  HEADER_FROM_NAME,
-  HEADER_FROM_ADDRESS,
-  HEADER_TO,
-  HEADER_SUBJECT,
-  HEADER_MESSAGE_ID,
-  HEADER_DATE,
-};
-
-/* A state file holds a few hundred bytes per message; 256 MiB is far more
- * than any real maildrop produces, and refusing more keeps a damaged or
- * hostile file from taking all memory.
- */
-#define MAX_STATE_FILE_SIZE ((goffset) 256 * 1024 * 1024)
-
-/* File names stay well below NAME_MAX (255) even with the
- * ".state.corrupt-YYYYMMDDTHHMMSS-N" suffix.
- */
-#define MAX_ESCAPED_KEY 160
-
-typedef struct
-{
-  char      *key;
-  char      *uid;
-  guint64    size;
-  MpHeaders *headers;
-  GDateTime *first_seen;
-  /* How many messages of the last snapshot carried this key; more than one
-   * only on a server with duplicate UIDLs.
-   */
-  guint      copies;
-  gboolean   announced;
-} Entry;
 
 struct _MpMailboxState
 {
-  GObject     parent_instance;
+  GObject          parent_instance;
 
-  GFile      *file;
-  GHashTable *entries;        /* key → Entry */
-  char       *recovered_from;
+  GFile           *file;
+  char            *recovered_from;
+
+  GHashTable      *entries;        /* key → MpStateEntry */
+  GHashTable      *tombstones;     /* key → gint64 * */
+  /* What the file had when this object last read or wrote it. */
+  MpStateContents *base;
+  MpStateFileId    file_id;
+  /* Bumped by every change in memory, so that a save finishing can tell
+   * whether memory moved on while it ran.
+   */
+  guint64          generation;
 
   /* Something changed since the file was read or written. */
-  guint       dirty : 1;
-  /* The file exists as this object last read or wrote it. */
-  guint       on_disk : 1;
+  guint            dirty : 1;
   /* A bad file could not be renamed aside; it must not be overwritten. */
-  guint       needs_set_aside : 1;
+  guint            needs_set_aside : 1;
 };
 
 G_DEFINE_FINAL_TYPE (MpMailboxState, mp_mailbox_state, G_TYPE_OBJECT)
@@ -131,24 +55,76 @@ enum {
   N_PROPS
 };
 
-static GParamSpec *properties [N_PROPS];
+enum {
+  CHANGED,
+  N_SIGNALS
+};
 
-static void
-entry_free (Entry *entry)
+static GParamSpec *properties [N_PROPS];
+static guint signals [N_SIGNALS];
+
+static gint64 (*clock_func) (void);
+
+/**
+ * mp_mailbox_state_set_clock: (skip)
+ *
+ * For tests: where first-seen and tombstone times come from.
+ */
+void
+mp_mailbox_state_set_clock (gint64 (*now) (void))
 {
-  g_free (entry->key);
-  g_free (entry->uid);
-  g_clear_pointer (&entry->headers, mp_headers_free);
-  g_clear_pointer (&entry->first_seen, g_date_time_unref);
-  g_free (entry);
+  clock_func = now;
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Entry, entry_free)
-
-static GDateTime *
-now_utc_seconds (void)
+gint64
+mp_mailbox_state_now (void)
 {
-  return g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC);
+  if (clock_func != NULL)
+    return clock_func ();
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+static GHashTable *
+new_entry_table (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                (GDestroyNotify) mp_state_entry_unref);
+}
+
+static GHashTable *
+new_tombstone_table (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static GHashTable *
+copy_entries (GHashTable *entries)
+{
+  GHashTable *copy = new_entry_table ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      MpStateEntry *entry = value;
+
+      g_hash_table_insert (copy, (gpointer) entry->key, mp_state_entry_ref (entry));
+    }
+  return copy;
+}
+
+static GHashTable *
+copy_tombstones (GHashTable *tombstones)
+{
+  GHashTable *copy = new_tombstone_table ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, tombstones);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy, g_strdup (key), g_memdup2 (value, sizeof (gint64)));
+  return copy;
 }
 
 static void
@@ -158,6 +134,8 @@ mp_mailbox_state_finalize (GObject *object)
 
   g_clear_object (&self->file);
   g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_pointer (&self->tombstones, g_hash_table_unref);
+  g_clear_pointer (&self->base, mp_state_contents_unref);
   g_clear_pointer (&self->recovered_from, g_free);
 
   G_OBJECT_CLASS (mp_mailbox_state_parent_class)->finalize (object);
@@ -218,363 +196,470 @@ mp_mailbox_state_class_init (MpMailboxStateClass *klass)
                           G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * MpMailboxState::changed:
+   * @keys: (array zero-terminated=1): the keys whose entry a save or an
+   *   asynchronous load brought in from disk: added, removed, or with
+   *   other flags, headers or snippet
+   */
+  signals [CHANGED] =
+    g_signal_new ("changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRV);
 }
 
 static void
 mp_mailbox_state_init (MpMailboxState *self)
 {
-  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal,
-                                         NULL, (GDestroyNotify) entry_free);
+  self->entries = new_entry_table ();
+  self->tombstones = new_tombstone_table ();
+  self->base = mp_state_contents_new ();
 }
 
-/* Reading */
-
-static gboolean
-read_limited (GFile   *file,
-              GBytes **out_bytes,
-              GError **error)
+/* Every change in memory goes through here. */
+static void
+touch (MpMailboxState *self)
 {
-  g_autoptr(GFileInfo) info = NULL;
-  g_autoptr(GFileInputStream) stream = NULL;
-  g_autoptr(GByteArray) buffer = NULL;
-  guint8 chunk[64 * 1024];
-
-  info = g_file_query_info (file,
-                            G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                            G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                            G_FILE_QUERY_INFO_NONE, NULL, error);
-  if (info == NULL)
-    return FALSE;
-
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                           "not a regular file");
-      return FALSE;
-    }
-
-  /* Checked before reading so that a huge (or sparse) file is refused
-   * without reading it; the read below stops at the limit too, in case the
-   * file grows meanwhile.
-   */
-  if (g_file_info_get_size (info) > MAX_STATE_FILE_SIZE)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                   "larger than %" G_GOFFSET_FORMAT " bytes",
-                   MAX_STATE_FILE_SIZE);
-      return FALSE;
-    }
-
-  stream = g_file_read (file, NULL, error);
-  if (stream == NULL)
-    return FALSE;
-
-  buffer = g_byte_array_sized_new ((guint) g_file_info_get_size (info));
-  for (;;)
-    {
-      gsize n_read = 0;
-
-      if (!g_input_stream_read_all (G_INPUT_STREAM (stream), chunk, sizeof chunk,
-                                    &n_read, NULL, error))
-        return FALSE;
-      if (n_read == 0)
-        break;
-      if ((goffset) buffer->len + (goffset) n_read > MAX_STATE_FILE_SIZE)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                       "larger than %" G_GOFFSET_FORMAT " bytes",
-                       MAX_STATE_FILE_SIZE);
-          return FALSE;
-        }
-      g_byte_array_append (buffer, chunk, (guint) n_read);
-    }
-
-  *out_bytes = g_byte_array_free_to_bytes (g_steal_pointer (&buffer));
-  return TRUE;
+  self->dirty = TRUE;
+  self->generation++;
 }
 
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...)
-{
-  va_list args;
-  g_autofree char *message = NULL;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, message);
-  return FALSE;
-}
-
-/* A copy of the string in the maybe at @index of @tuple, or NULL. */
-static char *
-dup_maybe_string (GVariant *tuple,
-                  gsize     index)
-{
-  g_autoptr(GVariant) maybe = g_variant_get_child_value (tuple, index);
-  g_autoptr(GVariant) value = g_variant_get_maybe (maybe);
-
-  return value != NULL ? g_variant_dup_string (value, NULL) : NULL;
-}
-
-static gint64
-get_int64 (GVariant *tuple,
-           gsize     index)
-{
-  g_autoptr(GVariant) value = g_variant_get_child_value (tuple, index);
-
-  return g_variant_get_int64 (value);
-}
-
-/* g_date_time_new_from_unix_utc() refuses instants outside years 1–9999. */
-static GDateTime *
-date_from_unix (gint64 seconds)
-{
-  return g_date_time_new_from_unix_utc (seconds);
-}
-
-static gboolean
-parse_headers (GVariant    *maybe,
-               guint        index,
-               MpHeaders  **out,
-               GError     **error)
-{
-  g_autoptr(GVariant) tuple = g_variant_get_maybe (maybe);
-  g_autoptr(MpHeaders) headers = NULL;
-  g_autoptr(GVariant) date = NULL;
-  g_autoptr(GVariant) date_value = NULL;
-
-  *out = NULL;
-  if (tuple == NULL)
-    return TRUE;
-
-  headers = mp_headers_new ();
-  headers->from = dup_maybe_string (tuple, HEADER_FROM);
-  headers->from_name = dup_maybe_string (tuple, HEADER_FROM_NAME);
-  headers->from_address = dup_maybe_string (tuple, HEADER_FROM_ADDRESS);
-  headers->to = dup_maybe_string (tuple, HEADER_TO);
-  headers->subject = dup_maybe_string (tuple, HEADER_SUBJECT);
-  headers->message_id = dup_maybe_string (tuple, HEADER_MESSAGE_ID);
-
-  date = g_variant_get_child_value (tuple, HEADER_DATE);
-  date_value = g_variant_get_maybe (date);
-  if (date_value != NULL)
-    {
-      headers->date = date_from_unix (g_variant_get_int64 (date_value));
-      if (headers->date == NULL)
-        return invalid (error, "the date of entry %u is out of range", index);
-    }
-
-  *out = g_steal_pointer (&headers);
-  return TRUE;
-}
-
-static Entry *
-parse_entry (GVariant  *tuple,
-             guint      index,
-             GError   **error)
-{
-  g_autoptr(Entry) entry = g_new0 (Entry, 1);
-  g_autoptr(GVariant) key = g_variant_get_child_value (tuple, ENTRY_KEY);
-  g_autoptr(GVariant) size = g_variant_get_child_value (tuple, ENTRY_SIZE);
-  g_autoptr(GVariant) announced = g_variant_get_child_value (tuple, ENTRY_ANNOUNCED);
-  g_autoptr(GVariant) copies = g_variant_get_child_value (tuple, ENTRY_COPIES);
-  g_autoptr(GVariant) headers = g_variant_get_child_value (tuple, ENTRY_HEADERS);
-
-  entry->key = g_variant_dup_string (key, NULL);
-  if (*entry->key == '\0')
-    {
-      invalid (error, "entry %u has an empty key", index);
-      return NULL;
-    }
-
-  entry->uid = dup_maybe_string (tuple, ENTRY_UID);
-  entry->size = g_variant_get_uint64 (size);
-  entry->announced = g_variant_get_boolean (announced);
-
-  entry->first_seen = date_from_unix (get_int64 (tuple, ENTRY_FIRST_SEEN));
-  if (entry->first_seen == NULL)
-    {
-      invalid (error, "the first-seen time of entry %u is out of range", index);
-      return NULL;
-    }
-
-  entry->copies = g_variant_get_uint32 (copies);
-  if (entry->copies == 0)
-    {
-      invalid (error, "entry %u has zero copies", index);
-      return NULL;
-    }
-
-  if (!parse_headers (headers, index, &entry->headers, error))
-    return NULL;
-
-  return g_steal_pointer (&entry);
-}
-
-static gboolean
-parse_state (MpMailboxState *self,
-             GBytes         *bytes,
-             gboolean       *out_newer,
-             GError        **error)
-{
-  g_autoptr(GVariant) file = NULL;
-  g_autoptr(GVariant) magic = NULL;
-  g_autoptr(GVariant) version = NULL;
-  g_autoptr(GVariant) payload = NULL;
-  guint32 number;
-  gsize n_entries;
-
-  *out_newer = FALSE;
-
-  if (g_bytes_get_size (bytes) == 0)
-    return invalid (error, "empty");
-
-  /* Untrusted data: GVariant reads any bytes safely, but only data in
-   * normal form is exactly what g_variant_get_data() of this code gave;
-   * anything else (including invalid UTF-8) is refused here, in one
-   * linear pass.
-   */
-  file = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (STATE_FILE_TYPE),
-                                                       bytes, FALSE));
-  if (!g_variant_is_normal_form (file))
-    return invalid (error, "not a Mailpeek state file");
-  /* Normal form does not depend on the byte order; the numbers do. */
-  if (G_BYTE_ORDER == G_BIG_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (file);
-
-      g_variant_unref (file);
-      file = swapped;
-    }
-
-  magic = g_variant_get_child_value (file, 0);
-  if (strcmp (g_variant_get_string (magic, NULL), STATE_MAGIC) != 0)
-    return invalid (error, "not a Mailpeek state file");
-
-  version = g_variant_get_child_value (file, 1);
-  number = g_variant_get_uint32 (version);
-  if (number > STATE_VERSION)
-    {
-      *out_newer = TRUE;
-      return invalid (error,
-                      "from a newer version of Mailpeek (format %u, this version reads %d)",
-                      number, STATE_VERSION);
-    }
-  if (number != STATE_VERSION)
-    return invalid (error, "of unknown format %u", number);
-
-  payload = g_variant_get_child_value (file, 2);
-  {
-    g_autoptr(GVariant) inner = g_variant_get_variant (payload);
-
-    g_clear_pointer (&payload, g_variant_unref);
-    payload = g_steal_pointer (&inner);
-  }
-  if (!g_variant_is_of_type (payload, G_VARIANT_TYPE (STATE_PAYLOAD_TYPE)))
-    return invalid (error, "with entries of type %s", g_variant_get_type_string (payload));
-
-  n_entries = g_variant_n_children (payload);
-  for (gsize i = 0; i < n_entries; i++)
-    {
-      g_autoptr(GVariant) child = g_variant_get_child_value (payload, i);
-      Entry *entry = parse_entry (child, (guint) i, error);
-
-      if (entry == NULL)
-        return FALSE;
-
-      /* This code never writes a key twice, so a repeated key means the
-       * file is not what it wrote.
-       */
-      if (g_hash_table_contains (self->entries, entry->key))
-        {
-          invalid (error, "listing the key “%s” twice", entry->key);
-          entry_free (entry);
-          return FALSE;
-        }
-      g_hash_table_insert (self->entries, entry->key, entry);
-    }
-
-  return TRUE;
-}
-
-/* Renames the file to NAME.corrupt-YYYYMMDDTHHMMSS (with -2, -3… if that
- * name is taken; g_file_move() without OVERWRITE never replaces a file).
- * Returns the new path.
+/* The entry for @key, copied to be changed (entries are shared with
+ * saves running in a worker and never changed in place), and put in the
+ * table instead of the old one. What the old one built on first use is
+ * kept, so headers handed out stay valid.
  */
-static char *
-move_aside (GFile   *file,
-            GError **error)
+static MpStateEntry *
+writable_entry (MpMailboxState *self,
+                MpStateEntry   *entry)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%S");
-  g_autofree char *basename = g_file_get_basename (file);
-  g_autoptr(GFile) parent = g_file_get_parent (file);
+  MpStateEntry *copy = mp_state_entry_copy (entry);
 
-  for (guint attempt = 1; attempt <= 100; attempt++)
-    {
-      g_autofree char *name = NULL;
-      g_autoptr(GFile) dest = NULL;
-      g_autoptr(GError) local_error = NULL;
-
-      if (attempt == 1)
-        name = g_strdup_printf ("%s.corrupt-%s", basename, stamp);
-      else
-        name = g_strdup_printf ("%s.corrupt-%s-%u", basename, stamp, attempt);
-      dest = g_file_get_child (parent, name);
-
-      if (g_file_move (file, dest, G_FILE_COPY_NOFOLLOW_SYMLINKS,
-                       NULL, NULL, NULL, &local_error))
-        return g_file_get_path (dest);
-
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return NULL;
-        }
-    }
-
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                       _("too many files set aside already"));
-  return NULL;
+  if (entry->file_headers && entry->headers != NULL)
+    copy->headers = mp_headers_ref (entry->headers);
+  if (entry->first_seen_time != NULL)
+    copy->first_seen_time = g_date_time_ref (entry->first_seen_time);
+  g_hash_table_replace (self->entries, (gpointer) copy->key, copy);
+  touch (self);
+  return copy;
 }
+
+/* Jobs */
+
+typedef struct
+{
+  GFile           *file;
+  char            *state_key;     /* load: for files under older names */
+  GPtrArray       *memory;        /* save: MpStateEntry */
+  GHashTable      *tombstones;    /* save: a copy */
+  MpStateContents *base;
+  MpStateFileId    file_id;
+  guint64          generation;
+  gint64           now;
+  gboolean         dirty;
+  gboolean         needs_set_aside;
+
+  /* Results */
+  MpStateContents *result;        /* NULL: nothing to apply */
+  GHashTable      *result_entries;    /* a table of @result to own */
+  GHashTable      *result_tombstones;
+  GPtrArray       *changed;
+  MpStateFileId    new_id;
+  char            *recovered_from;
+  gboolean         set_aside_failed;
+  gboolean         wrote;
+  GError          *error;
+} Job;
 
 static void
-set_aside (MpMailboxState *self,
-           const char     *why)
+job_free (Job *job)
 {
-  g_autofree char *path = g_file_get_parse_name (self->file);
+  g_clear_object (&job->file);
+  g_free (job->state_key);
+  g_clear_pointer (&job->memory, g_ptr_array_unref);
+  g_clear_pointer (&job->tombstones, g_hash_table_unref);
+  g_clear_pointer (&job->base, mp_state_contents_unref);
+  g_clear_pointer (&job->result, mp_state_contents_unref);
+  g_clear_pointer (&job->result_entries, g_hash_table_unref);
+  g_clear_pointer (&job->result_tombstones, g_hash_table_unref);
+  g_clear_pointer (&job->changed, g_ptr_array_unref);
+  g_free (job->recovered_from);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
+
+/* Sets a bad file aside; the warnings are those users and tests see. */
+static void
+job_set_aside (Job        *job,
+               const char *why)
+{
+  g_autofree char *path = g_file_get_parse_name (job->file);
   g_autoptr(GError) error = NULL;
-  g_autofree char *dest = NULL;
+  g_autofree char *dest = mp_state_file_move_aside (job->file, &error);
 
-  g_hash_table_remove_all (self->entries);
-  self->dirty = TRUE;
-  self->on_disk = FALSE;
-
-  dest = move_aside (self->file, &error);
   if (dest == NULL)
     {
       g_warning ("Mail state %s is %s, and it could not be moved aside (%s); "
                  "starting with an empty state that will not overwrite it",
                  path, why, error->message);
-      self->needs_set_aside = TRUE;
+      job->set_aside_failed = TRUE;
       return;
     }
 
   g_warning ("Mail state %s is %s; moved it to %s and starting with an empty state",
              path, why, dest);
-  g_free (self->recovered_from);
-  self->recovered_from = g_steal_pointer (&dest);
-  self->needs_set_aside = FALSE;
+  g_free (job->recovered_from);
+  job->recovered_from = g_steal_pointer (&dest);
 }
+
+static void
+job_take_result (Job             *job,
+                 MpStateContents *result)
+{
+  job->result = result;
+  job->result_entries = copy_entries (result->entries);
+  job->result_tombstones = copy_tombstones (result->tombstones);
+}
+
+/* Any thread. */
+static void
+load_job_run (Job *job)
+{
+  g_autofree char *path = g_file_get_path (job->file);
+  g_autofree char *dir = path != NULL ? g_path_get_dirname (path) : NULL;
+  g_autofree char *why = NULL;
+  MpStateContents *contents = NULL;
+  int fd = -1;
+
+  /* Renaming (an older name, a bad file) must not race a writer; an
+   * absent folder has nothing to lock or rename.
+   */
+  if (dir != NULL && g_file_test (dir, G_FILE_TEST_IS_DIR))
+    fd = mp_state_file_lock (job->file);
+
+  if (job->state_key != NULL)
+    mp_state_file_rename_legacy (job->file, job->state_key);
+
+  switch (mp_state_file_read (job->file, &contents, &why))
+    {
+    case MP_STATE_READ_OK:
+      mp_state_file_id_query (path, &job->new_id);
+      break;
+
+    case MP_STATE_READ_MISSING:
+      break;
+
+    case MP_STATE_READ_BAD:
+    default:
+      job_set_aside (job, why);
+      job->dirty = TRUE;
+      break;
+    }
+
+  mp_state_file_unlock (job->file, fd);
+
+  job_take_result (job, contents != NULL ? contents : mp_state_contents_new ());
+}
+
+/* Any thread: lock, read, merge, write. */
+static void
+save_job_run (Job *job)
+{
+  g_autofree char *path = g_file_get_path (job->file);
+  g_autofree char *dir = NULL;
+  g_autoptr(MpStateContents) disk = NULL;
+  g_autoptr(MpStateContents) merged = NULL;
+  g_autoptr(GBytes) data = NULL;
+  MpStateFileId now_id;
+  gboolean differs = FALSE;
+  int fd;
+
+  if (path == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (job->file);
+
+      g_set_error (&job->error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   _("Could not save the mail state to %s: not a local file"), uri);
+      return;
+    }
+
+  dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (&job->error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Could not save the mail state: cannot create the folder %s: %s"),
+                   dir, g_strerror (saved_errno));
+      return;
+    }
+
+  fd = mp_state_file_lock (job->file);
+
+  /* A bad file that could not be renamed when it was read is renamed now,
+   * or nothing is written: it may be the only copy of something a person
+   * can still rescue.
+   */
+  if (job->needs_set_aside)
+    {
+      g_autoptr(GError) local_error = NULL;
+      g_autofree char *dest = mp_state_file_move_aside (job->file, &local_error);
+
+      if (dest == NULL && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_set_error (&job->error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                       _("Could not save the mail state to %s: the damaged file "
+                         "there could not be moved aside (%s)"),
+                       path, local_error->message);
+          mp_state_file_unlock (job->file, fd);
+          return;
+        }
+      job->recovered_from = g_steal_pointer (&dest);
+      job->needs_set_aside = FALSE;
+      mp_state_file_id_query (path, &now_id);
+    }
+  else
+    {
+      mp_state_file_id_query (path, &now_id);
+
+      if (now_id.exists && mp_state_file_id_equal (&now_id, &job->file_id))
+        {
+          /* Nobody wrote since: the file is base. */
+          if (!job->dirty)
+            {
+              job->new_id = now_id;
+              mp_state_file_unlock (job->file, fd);
+              return;
+            }
+          disk = mp_state_contents_ref (job->base);
+        }
+      else if (now_id.exists)
+        {
+          g_autofree char *why = NULL;
+
+          switch (mp_state_file_read (job->file, &disk, &why))
+            {
+            case MP_STATE_READ_OK:
+            case MP_STATE_READ_MISSING:
+              break;
+
+            case MP_STATE_READ_BAD:
+            default:
+              /* Damaged since it was read: set aside, memory is kept. */
+              job_set_aside (job, why);
+              if (job->set_aside_failed)
+                {
+                  g_set_error (&job->error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                               _("Could not save the mail state to %s: the damaged file "
+                                 "there could not be moved aside"), path);
+                  mp_state_file_unlock (job->file, fd);
+                  return;
+                }
+              break;
+            }
+        }
+    }
+
+  g_clear_pointer (&job->changed, g_ptr_array_unref);
+  merged = mp_state_merge_three_way (job->memory, job->tombstones, job->base, disk,
+                                     job->now, &job->changed, &differs);
+
+  if (disk != NULL && !differs)
+    {
+      job->new_id = now_id;
+      mp_state_file_unlock (job->file, fd);
+      job_take_result (job, g_steal_pointer (&merged));
+      return;
+    }
+
+  data = mp_state_file_serialize (merged);
+  if (!mp_state_file_write (job->file, data, &job->error))
+    {
+      mp_state_file_unlock (job->file, fd);
+      return;
+    }
+  mp_state_file_id_query (path, &job->new_id);
+  job->wrote = TRUE;
+  mp_state_file_unlock (job->file, fd);
+
+  job_take_result (job, g_steal_pointer (&merged));
+}
+
+static Job *
+save_job_new (MpMailboxState *self)
+{
+  Job *job = g_new0 (Job, 1);
+  GHashTableIter iter;
+  gpointer value;
+
+  job->file = g_object_ref (self->file);
+  job->memory = g_ptr_array_new_full (g_hash_table_size (self->entries),
+                                      (GDestroyNotify) mp_state_entry_unref);
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (job->memory, mp_state_entry_ref (value));
+  job->tombstones = copy_tombstones (self->tombstones);
+  job->base = mp_state_contents_ref (self->base);
+  job->file_id = self->file_id;
+  job->generation = self->generation;
+  job->now = mp_mailbox_state_now ();
+  job->dirty = self->dirty || !self->file_id.exists;
+  job->needs_set_aside = self->needs_set_aside;
+  return job;
+}
+
+static void
+free_in_thread_cb (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  g_hash_table_unref (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Dropping 10,000 entries costs milliseconds; a big table is freed by a
+ * worker instead of the main loop.
+ */
+static void
+unref_table_later (GHashTable *table)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (g_hash_table_size (table) < 1000)
+    {
+      g_hash_table_unref (table);
+      return;
+    }
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (task, unref_table_later);
+  g_task_set_task_data (task, table, NULL);
+  g_task_run_in_thread (task, free_in_thread_cb);
+}
+
+static void
+emit_changed (MpMailboxState *self,
+              GPtrArray      *changed)
+{
+  if (changed == NULL || changed->len == 0)
+    return;
+  g_ptr_array_add (changed, NULL);
+  g_signal_emit (self, signals [CHANGED], 0, (const char * const *) changed->pdata);
+  g_ptr_array_remove_index (changed, changed->len - 1);
+}
+
+/* On the calling thread again: what the job found becomes memory. */
+static gboolean
+save_job_apply (MpMailboxState  *self,
+                Job             *job,
+                GError         **error)
+{
+  if (job->recovered_from != NULL)
+    {
+      g_free (self->recovered_from);
+      self->recovered_from = g_steal_pointer (&job->recovered_from);
+    }
+  self->needs_set_aside = job->needs_set_aside;
+
+  if (job->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&job->error));
+      return FALSE;
+    }
+
+  self->file_id = job->new_id;
+  if (job->result == NULL)
+    {
+      if (self->generation == job->generation)
+        self->dirty = FALSE;
+      return TRUE;
+    }
+
+  g_clear_pointer (&self->base, mp_state_contents_unref);
+  self->base = mp_state_contents_ref (job->result);
+
+  if (self->generation == job->generation)
+    {
+      unref_table_later (self->entries);
+      self->entries = g_steal_pointer (&job->result_entries);
+      g_clear_pointer (&self->tombstones, g_hash_table_unref);
+      self->tombstones = g_steal_pointer (&job->result_tombstones);
+      self->dirty = FALSE;
+      emit_changed (self, job->changed);
+    }
+  else
+    {
+      /* Memory moved on while the job ran: merge the result in as if it
+       * were disk, with the job's snapshot as base. Memory stays dirty.
+       */
+      g_autoptr(MpStateContents) snapshot = mp_state_contents_new ();
+      g_autoptr(MpStateContents) merged = NULL;
+      g_autoptr(GPtrArray) memory = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_state_entry_unref);
+      g_autoptr(GPtrArray) changed = NULL;
+      GHashTableIter iter;
+      gpointer value;
+      gboolean differs;
+
+      for (guint i = 0; i < job->memory->len; i++)
+        {
+          MpStateEntry *entry = g_ptr_array_index (job->memory, i);
+
+          g_hash_table_insert (snapshot->entries, (gpointer) entry->key, mp_state_entry_ref (entry));
+        }
+      g_hash_table_unref (snapshot->tombstones);
+      snapshot->tombstones = g_hash_table_ref (job->tombstones);
+
+      g_hash_table_iter_init (&iter, self->entries);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        g_ptr_array_add (memory, mp_state_entry_ref (value));
+
+      merged = mp_state_merge_three_way (memory, self->tombstones, snapshot, job->result,
+                                         mp_mailbox_state_now (), &changed, &differs);
+      unref_table_later (self->entries);
+      self->entries = copy_entries (merged->entries);
+      g_clear_pointer (&self->tombstones, g_hash_table_unref);
+      self->tombstones = copy_tombstones (merged->tombstones);
+      self->dirty = TRUE;
+      emit_changed (self, changed);
+    }
+  return TRUE;
+}
+
+static MpMailboxState *
+load_job_finish (Job *job)
+{
+  MpMailboxState *self = g_object_new (MP_TYPE_MAILBOX_STATE, "file", job->file, NULL);
+
+  g_clear_pointer (&self->entries, g_hash_table_unref);
+  self->entries = g_steal_pointer (&job->result_entries);
+  g_clear_pointer (&self->tombstones, g_hash_table_unref);
+  self->tombstones = g_steal_pointer (&job->result_tombstones);
+  g_clear_pointer (&self->base, mp_state_contents_unref);
+  self->base = g_steal_pointer (&job->result);
+  self->file_id = job->new_id;
+  self->recovered_from = g_steal_pointer (&job->recovered_from);
+  self->needs_set_aside = job->set_aside_failed;
+  self->dirty = job->dirty;
+  return self;
+}
+
+static Job *
+load_job_new (GFile      *file,
+              const char *state_key)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->file = g_object_ref (file);
+  job->state_key = g_strdup (state_key);
+  return job;
+}
+
+/* Loading */
 
 /**
  * mp_mailbox_state_load_from_file:
@@ -584,187 +669,114 @@ set_aside (MpMailboxState *self,
  * that cannot be read or is not a valid state of this version (corrupt,
  * truncated, too large, a directory, written by a newer Mailpeek) is
  * renamed aside with a warning and the state starts empty; see
- * mp_mailbox_state_get_recovered_from().
+ * mp_mailbox_state_get_recovered_from(). Blocks: the main loop uses
+ * mp_mailbox_state_load_async().
  *
  * Returns: (transfer full): the state, never %NULL
  */
 MpMailboxState *
 mp_mailbox_state_load_from_file (GFile *file)
 {
-  g_autoptr(MpMailboxState) self = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *why = NULL;
-  gboolean newer = FALSE;
+  g_autoptr(Job) job = NULL;
 
   g_return_val_if_fail (G_IS_FILE (file), NULL);
 
-  self = g_object_new (MP_TYPE_MAILBOX_STATE, "file", file, NULL);
-
-  if (!read_limited (file, &bytes, &error))
-    {
-      /* Nothing there to lose; a path through a regular file fails again,
-       * clearly, when saving.
-       */
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
-          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY))
-        return g_steal_pointer (&self);
-
-      why = g_strdup_printf ("unreadable (%s)", error->message);
-      set_aside (self, why);
-      return g_steal_pointer (&self);
-    }
-
-  if (!parse_state (self, bytes, &newer, &error))
-    {
-      if (newer)
-        why = g_strdup (error->message);
-      else
-        why = g_strdup_printf ("corrupt (%s)", error->message);
-      set_aside (self, why);
-      return g_steal_pointer (&self);
-    }
-
-  self->on_disk = TRUE;
-  return g_steal_pointer (&self);
-}
-
-/* Account names and "user@host:port" become file names: anything outside
- * a conservative set, and a leading dot, is %-escaped; a very long key is
- * cut and made unique by a hash of the whole key.
- */
-static char *
-escape_state_key (const char *state_key)
-{
-  GString *name = g_string_new (NULL);
-
-  for (const guchar *p = (const guchar *) state_key; *p != '\0'; p++)
-    {
-      if (g_ascii_isalnum (*p) ||
-          (strchr ("@_-+:", *p) != NULL) ||
-          (*p == '.' && p != (const guchar *) state_key))
-        g_string_append_c (name, (char) *p);
-      else
-        g_string_append_printf (name, "%%%02X", *p);
-    }
-
-  if (name->len > MAX_ESCAPED_KEY)
-    {
-      g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, state_key, -1);
-
-      g_string_truncate (name, MAX_ESCAPED_KEY - 17);
-      g_string_append_c (name, '-');
-      g_string_append_len (name, hash, 16);
-    }
-
-  return g_string_free (name, FALSE);
+  job = load_job_new (file, NULL);
+  load_job_run (job);
+  return load_job_finish (job);
 }
 
 /**
  * mp_mailbox_state_load:
- * @state_key: identifies the maildrop: the account id, or "user@host:port"
+ * @state_key: identifies the maildrop: an escaped key
+ *   (mp_account_dup_state_key(), mp_mailbox_state_escape_key()); any
+ *   other string is escaped first
  *
- * Loads g_get_user_state_dir()/mailpeek/STATE_KEY.state (with @state_key
- * escaped into a safe file name) like mp_mailbox_state_load_from_file().
+ * Loads g_get_user_state_dir()/mailpeek/KEY.state like
+ * mp_mailbox_state_load_from_file(); a state kept under the name an older
+ * version gave it is renamed first.
  *
  * Returns: (transfer full): the state, never %NULL
  */
 MpMailboxState *
 mp_mailbox_state_load (const char *state_key)
 {
-  g_autofree char *escaped = NULL;
-  g_autofree char *basename = NULL;
   g_autoptr(GFile) file = NULL;
+  g_autoptr(Job) job = NULL;
 
   g_return_val_if_fail (state_key != NULL && *state_key != '\0', NULL);
 
-  escaped = escape_state_key (state_key);
-  basename = g_strconcat (escaped, STATE_SUFFIX, NULL);
-  file = g_file_new_build_filename (g_get_user_state_dir (), "mailpeek", basename, NULL);
-
-  return mp_mailbox_state_load_from_file (file);
+  file = mp_mailbox_state_file_for_key (state_key);
+  job = load_job_new (file, state_key);
+  load_job_run (job);
+  return load_job_finish (job);
 }
 
-/* Writing */
-
-static int
-compare_keys (gconstpointer a,
-              gconstpointer b)
+static void
+load_thread_cb (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
 {
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  load_job_run (task_data);
+  g_task_return_boolean (task, TRUE);
 }
 
-static GVariant *
-headers_to_variant (const MpHeaders *headers)
+/**
+ * mp_mailbox_state_load_async:
+ * @state_key: as for mp_mailbox_state_load()
+ *
+ * Loads the state like mp_mailbox_state_load(), in a worker thread.
+ */
+void
+mp_mailbox_state_load_async (const char          *state_key,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
 {
-  GVariant *tuple;
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GFile) file = NULL;
 
-  if (headers == NULL)
-    return g_variant_new_maybe (G_VARIANT_TYPE (STATE_HEADERS_TYPE), NULL);
+  g_return_if_fail (state_key != NULL && *state_key != '\0');
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  tuple = g_variant_new (STATE_HEADERS_TYPE,
-                         headers->from,
-                         headers->from_name,
-                         headers->from_address,
-                         headers->to,
-                         headers->subject,
-                         headers->message_id,
-                         headers->date != NULL,
-                         headers->date != NULL ? g_date_time_to_unix (headers->date) : 0);
-  return g_variant_new_maybe (NULL, tuple);
+  file = mp_mailbox_state_file_for_key (state_key);
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_mailbox_state_load_async);
+  g_task_set_task_data (task, load_job_new (file, state_key), (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, load_thread_cb);
 }
 
-static GBytes *
-serialize (MpMailboxState *self)
+/**
+ * mp_mailbox_state_load_finish:
+ *
+ * Returns: (transfer full): the state, or %NULL only when cancelled
+ */
+MpMailboxState *
+mp_mailbox_state_load_finish (GAsyncResult  *result,
+                              GError       **error)
 {
-  g_autoptr(GVariant) file = NULL;
-  g_autofree gpointer *keys = NULL;
-  GVariantBuilder builder;
-  guint n_keys;
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mp_mailbox_state_load_async, NULL);
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE (STATE_PAYLOAD_TYPE));
-
-  /* Sorted so that the same state always gives the same bytes. */
-  keys = g_hash_table_get_keys_as_array (self->entries, &n_keys);
-  qsort (keys, n_keys, sizeof (gpointer), compare_keys);
-
-  for (guint i = 0; i < n_keys; i++)
-    {
-      const Entry *entry = g_hash_table_lookup (self->entries, keys[i]);
-
-      g_variant_builder_add (&builder, "(smstbxu@m" STATE_HEADERS_TYPE ")",
-                             entry->key,
-                             entry->uid,
-                             entry->size,
-                             entry->announced,
-                             entry->first_seen != NULL ? g_date_time_to_unix (entry->first_seen) : 0,
-                             entry->copies > 0 ? entry->copies : 1,
-                             headers_to_variant (entry->headers));
-    }
-
-  file = g_variant_ref_sink (g_variant_new ("(suv)", STATE_MAGIC, (guint32) STATE_VERSION,
-                                            g_variant_builder_end (&builder)));
-  if (G_BYTE_ORDER == G_BIG_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (file);
-
-      g_variant_unref (file);
-      file = swapped;
-    }
-
-  return g_variant_get_data_as_bytes (file);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+  return load_job_finish (g_task_get_task_data (G_TASK (result)));
 }
+
+/* Saving */
 
 /**
  * mp_mailbox_state_save:
  * @self: a state
  * @error: return location for an error
  *
- * Writes the state if it changed since it was read or last written: to a
- * temporary file next to it, flushed to disk, then renamed over the old
- * one, so that the file is always either the old or the new state. On
- * failure (a full disk, a read-only or missing folder) the old file stays
- * as it was. The folder is created with mode 0700, the file 0600.
+ * Saves like mp_mailbox_state_save_async() (merging with what another
+ * process wrote meanwhile, under the same lock), blocking. For the
+ * command line; the main loop of a long-running process uses the
+ * asynchronous call.
  *
  * Returns: %TRUE if the state is on disk
  */
@@ -772,77 +784,84 @@ gboolean
 mp_mailbox_state_save (MpMailboxState  *self,
                        GError         **error)
 {
-  g_autofree char *path = NULL;
-  g_autofree char *dir = NULL;
-  g_autoptr(GBytes) data = NULL;
+  g_autoptr(Job) job = NULL;
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!self->dirty && self->on_disk)
-    return TRUE;
+  job = save_job_new (self);
+  save_job_run (job);
+  return save_job_apply (self, job, error);
+}
 
-  path = g_file_get_path (self->file);
-  if (path == NULL)
+static void
+save_thread_cb (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  save_job_run (task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+save_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  MpMailboxState *self = MP_MAILBOX_STATE (object);
+  g_autoptr(GTask) task = user_data;
+  Job *job = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+
+  if (!save_job_apply (self, job, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * mp_mailbox_state_save_async:
+ *
+ * See mp-mailbox-state.h. The copy of memory the worker merges is taken
+ * here; changes made while it runs are kept (and leave the state
+ * dirty for the next save). A cancelled save that already started
+ * writing finishes; one cancelled before it starts writes nothing.
+ */
+void
+mp_mailbox_state_save_async (MpMailboxState      *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) inner = NULL;
+
+  g_return_if_fail (MP_IS_MAILBOX_STATE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_mailbox_state_save_async);
+  if (g_cancellable_is_cancelled (cancellable))
     {
-      g_autofree char *uri = g_file_get_uri (self->file);
-
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("Could not save the mail state to %s: not a local file"), uri);
-      return FALSE;
+      g_task_return_error_if_cancelled (task);
+      return;
     }
 
-  /* A bad file that could not be renamed when it was read is renamed now,
-   * or nothing is written: it may be the only copy of something a person
-   * can still rescue.
-   */
-  if (self->needs_set_aside)
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autofree char *dest = move_aside (self->file, &local_error);
+  inner = g_task_new (self, NULL, save_done_cb, g_steal_pointer (&task));
+  g_task_set_task_data (inner, save_job_new (self), (GDestroyNotify) job_free);
+  g_task_run_in_thread (inner, save_thread_cb);
+}
 
-      if (dest == NULL && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                       _("Could not save the mail state to %s: the damaged file "
-                         "there could not be moved aside (%s)"),
-                       path, local_error->message);
-          return FALSE;
-        }
-      if (dest != NULL)
-        {
-          g_free (self->recovered_from);
-          self->recovered_from = g_steal_pointer (&dest);
-        }
-      self->needs_set_aside = FALSE;
-    }
+gboolean
+mp_mailbox_state_save_finish (MpMailboxState  *self,
+                              GAsyncResult    *result,
+                              GError         **error)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  dir = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   _("Could not save the mail state: cannot create the folder %s: %s"),
-                   dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  data = serialize (self);
-
-  if (!g_file_set_contents_full (path, g_bytes_get_data (data, NULL),
-                                 (gssize) g_bytes_get_size (data),
-                                 G_FILE_SET_CONTENTS_CONSISTENT |
-                                 G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, error))
-    {
-      g_prefix_error (error, "%s: ", _("Could not save the mail state"));
-      return FALSE;
-    }
-
-  self->dirty = FALSE;
-  self->on_disk = TRUE;
-  return TRUE;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -897,13 +916,41 @@ mp_mailbox_state_dup_known_uids (MpMailboxState *self)
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      const Entry *entry = value;
+      const MpStateEntry *entry = value;
 
-      if (entry->uid != NULL && entry->headers != NULL && entry->copies <= 1)
+      if (entry->uid != NULL && mp_state_entry_has_headers (entry) && entry->copies <= 1)
         g_hash_table_add (uids, g_strdup (entry->uid));
     }
 
   return uids;
+}
+
+/* Tombstones a poll proved useless: the server no longer lists the key
+ * (and none of its messages is keyless, which might be it), and the
+ * tombstone is past its grace time; or it is too old anyway.
+ */
+static void
+expire_tombstones (MpMailboxState *self,
+                   GHashTable     *listed,
+                   gboolean        keyless,
+                   gint64          now)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->tombstones);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      gint64 age = now - *(const gint64 *) value;
+
+      if (age > MP_STATE_TOMBSTONE_MAX_AGE ||
+          (listed != NULL && !keyless && !g_hash_table_contains (listed, key) &&
+           age >= MP_STATE_TOMBSTONE_GRACE))
+        {
+          g_hash_table_iter_remove (&iter);
+          touch (self);
+        }
+    }
 }
 
 /**
@@ -916,9 +963,14 @@ mp_mailbox_state_dup_known_uids (MpMailboxState *self)
  *
  * - a message already known gets its cached headers copied into its
  *   #MpMessageInfo when the check did not fetch them, and its size updated;
- * - a new message gets an entry with a copy of its headers, not announced;
+ * - a new message gets an entry with a copy of its headers, not announced
+ *   and unseen;
  * - an entry whose key is not in the snapshot is dropped: the message is
- *   gone from the server.
+ *   gone from the server;
+ * - a message forgotten as deleted (mp_mailbox_state_forget_deleted())
+ *   gets no entry even if the snapshot still lists it (a poll that began
+ *   before the delete); its tombstone goes once a poll no longer lists it
+ *   (and it is some minutes old, for other processes to see it).
  *
  * Messages without a key (neither UIDL nor headers) are skipped, and while
  * the snapshot has any, no entry is dropped: one of them may be the message
@@ -928,8 +980,8 @@ mp_mailbox_state_dup_known_uids (MpMailboxState *self)
  * entry; since the state cannot tell those messages apart, none of them
  * gets headers from the cache (the check fetches theirs, see
  * mp_mailbox_state_dup_known_uids()), and when more of them appear than
- * before, the entry counts as not announced again, so a new message is
- * never hidden behind an old one's UIDL.
+ * before, the entry counts as not announced (and unseen) again, so a new
+ * message is never hidden behind an old one's UIDL.
  *
  * Returns: the number of entries not announced yet
  */
@@ -939,18 +991,21 @@ mp_mailbox_state_merge (MpMailboxState    *self,
 {
   g_autoptr(GHashTable) copies = NULL;
   g_autoptr(GHashTable) handled = NULL;
-  g_autoptr(GDateTime) now = NULL;
   gboolean keyless = FALSE;
   GHashTableIter iter;
   gpointer key, value;
   guint unannounced = 0;
+  gint64 now;
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), 0);
   g_return_val_if_fail (snapshot != NULL, 0);
 
-  now = now_utc_seconds ();
+  now = mp_mailbox_state_now ();
   copies = g_hash_table_new (g_str_hash, g_str_equal);
   handled = g_hash_table_new (g_str_hash, g_str_equal);
+
+  /* Tombstones past their maximum age keep nothing out any more. */
+  expire_tombstones (self, NULL, FALSE, now);
 
   /* Count first, so that already the first of several messages with one
    * key is known to be ambiguous.
@@ -973,7 +1028,8 @@ mp_mailbox_state_merge (MpMailboxState    *self,
     {
       MpMessageInfo *info = g_ptr_array_index (snapshot->messages, i);
       gboolean ambiguous;
-      Entry *entry;
+      MpStateEntry *entry;
+      gboolean take_headers;
       guint n;
 
       if (info->key == NULL)
@@ -981,6 +1037,10 @@ mp_mailbox_state_merge (MpMailboxState    *self,
 
       /* Later messages with a repeated key leave the entry alone. */
       if (!g_hash_table_add (handled, info->key))
+        continue;
+
+      /* Deleted by us or another process; the poll began before. */
+      if (g_hash_table_contains (self->tombstones, info->key))
         continue;
 
       n = GPOINTER_TO_UINT (g_hash_table_lookup (copies, info->key));
@@ -993,16 +1053,10 @@ mp_mailbox_state_merge (MpMailboxState    *self,
                      "entry and their headers are fetched every time",
                      n, info->key);
 
-          entry = g_new0 (Entry, 1);
-          entry->key = g_strdup (info->key);
-          entry->uid = g_strdup (info->uid);
-          entry->size = info->size;
-          entry->headers = mp_headers_ref (info->headers);
-          entry->first_seen = g_date_time_ref (now);
+          entry = mp_state_entry_new (info->key, info->uid, info->size, info->headers, now);
           entry->copies = n;
-          entry->announced = FALSE;
-          g_hash_table_insert (self->entries, entry->key, entry);
-          self->dirty = TRUE;
+          g_hash_table_replace (self->entries, (gpointer) entry->key, entry);
+          touch (self);
           continue;
         }
 
@@ -1011,54 +1065,51 @@ mp_mailbox_state_merge (MpMailboxState    *self,
        * ones if there are any.
        */
       ambiguous = entry->copies != n;
-      if (ambiguous)
-        {
-          g_debug ("%u messages share the key “%s” (%u before)",
-                   n, info->key, entry->copies);
-          if (n > entry->copies)
-            entry->announced = FALSE;
-          entry->copies = n;
-          self->dirty = TRUE;
-        }
+      take_headers = info->headers != NULL && (!mp_state_entry_has_headers (entry) || ambiguous);
 
-      if (info->headers != NULL && (entry->headers == NULL || ambiguous))
+      if (ambiguous || take_headers || entry->size != info->size ||
+          g_strcmp0 (entry->uid, info->uid) != 0)
         {
-          g_clear_pointer (&entry->headers, mp_headers_free);
-          entry->headers = mp_headers_ref (info->headers);
-          self->dirty = TRUE;
-        }
-      else if (info->headers == NULL && entry->headers != NULL && n == 1 && !ambiguous)
-        info->headers = mp_headers_ref (entry->headers);
-
-      if (entry->size != info->size)
-        {
+          entry = writable_entry (self, entry);
+          if (ambiguous)
+            {
+              g_debug ("%u messages share the key “%s” (%u before)",
+                       n, info->key, entry->copies);
+              if (n > entry->copies)
+                {
+                  entry->announced = FALSE;
+                  entry->unseen = TRUE;
+                }
+              entry->copies = n;
+            }
+          if (take_headers)
+            mp_state_entry_set_headers (entry, info->headers);
           entry->size = info->size;
-          self->dirty = TRUE;
+          if (g_strcmp0 (entry->uid, info->uid) != 0)
+            mp_state_entry_set_uid (entry, info->uid);
         }
 
-      if (g_strcmp0 (entry->uid, info->uid) != 0)
-        {
-          g_free (entry->uid);
-          entry->uid = g_strdup (info->uid);
-          self->dirty = TRUE;
-        }
+      if (info->headers == NULL && n == 1 && !ambiguous)
+        info->headers = mp_headers_ref ((MpHeaders *) mp_state_entry_get_headers (entry));
     }
 
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      Entry *entry = value;
+      MpStateEntry *entry = value;
 
       if (!keyless && !g_hash_table_contains (copies, key))
         {
           g_hash_table_iter_remove (&iter);
-          self->dirty = TRUE;
+          touch (self);
           continue;
         }
 
       if (!entry->announced)
         unannounced++;
     }
+
+  expire_tombstones (self, copies, keyless, now);
 
   return unannounced;
 }
@@ -1088,7 +1139,7 @@ gboolean
 mp_mailbox_state_is_announced (MpMailboxState *self,
                                const char     *key)
 {
-  const Entry *entry;
+  const MpStateEntry *entry;
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -1107,17 +1158,14 @@ void
 mp_mailbox_state_mark_announced (MpMailboxState *self,
                                  const char     *key)
 {
-  Entry *entry;
+  MpStateEntry *entry;
 
   g_return_if_fail (MP_IS_MAILBOX_STATE (self));
   g_return_if_fail (key != NULL);
 
   entry = g_hash_table_lookup (self->entries, key);
   if (entry != NULL && !entry->announced)
-    {
-      entry->announced = TRUE;
-      self->dirty = TRUE;
-    }
+    writable_entry (self, entry)->announced = TRUE;
 }
 
 /**
@@ -1128,28 +1176,134 @@ mp_mailbox_state_mark_announced (MpMailboxState *self,
 void
 mp_mailbox_state_mark_all_announced (MpMailboxState *self)
 {
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
   GHashTableIter iter;
   gpointer value;
 
   g_return_if_fail (MP_IS_MAILBOX_STATE (self));
 
+  /* Not while iterating: replacing an entry changes the table. */
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Entry *entry = value;
+    if (!((MpStateEntry *) value)->announced)
+      g_ptr_array_add (keys, value);
 
-      if (!entry->announced)
-        {
-          entry->announced = TRUE;
-          self->dirty = TRUE;
-        }
+  for (guint i = 0; i < keys->len; i++)
+    writable_entry (self, g_ptr_array_index (keys, i))->announced = TRUE;
+}
+
+/**
+ * mp_mailbox_state_is_unseen:
+ *
+ * Returns: whether the message with @key arrived since the user last
+ *   looked (mp_mailbox_state_mark_seen()); %FALSE for a key the state
+ *   does not have. Messages of a format-2 file count as seen.
+ */
+gboolean
+mp_mailbox_state_is_unseen (MpMailboxState *self,
+                            const char     *key)
+{
+  const MpStateEntry *entry;
+
+  g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  entry = g_hash_table_lookup (self->entries, key);
+  return entry != NULL && entry->unseen;
+}
+
+/**
+ * mp_mailbox_state_mark_seen:
+ *
+ * Records that the user looked at the message with @key. Does nothing
+ * for a key the state does not have.
+ */
+void
+mp_mailbox_state_mark_seen (MpMailboxState *self,
+                            const char     *key)
+{
+  MpStateEntry *entry;
+
+  g_return_if_fail (MP_IS_MAILBOX_STATE (self));
+  g_return_if_fail (key != NULL);
+
+  entry = g_hash_table_lookup (self->entries, key);
+  if (entry != NULL && entry->unseen)
+    writable_entry (self, entry)->unseen = FALSE;
+}
+
+/**
+ * mp_mailbox_state_get_snippet:
+ *
+ * Returns: (nullable): the cached body snippet of the message with @key,
+ *   or %NULL if none was fetched (or for a key the state does not have)
+ */
+const char *
+mp_mailbox_state_get_snippet (MpMailboxState *self,
+                              const char     *key)
+{
+  const MpStateEntry *entry;
+
+  g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  entry = g_hash_table_lookup (self->entries, key);
+  return entry != NULL ? entry->snippet : NULL;
+}
+
+/**
+ * mp_mailbox_state_set_snippet:
+ * @snippet: (nullable): valid UTF-8, or %NULL to drop the cached one
+ *
+ * Caches the body snippet of the message with @key. Does nothing for a
+ * key the state does not have.
+ */
+void
+mp_mailbox_state_set_snippet (MpMailboxState *self,
+                              const char     *key,
+                              const char     *snippet)
+{
+  MpStateEntry *entry;
+
+  g_return_if_fail (MP_IS_MAILBOX_STATE (self));
+  g_return_if_fail (key != NULL);
+  g_return_if_fail (snippet == NULL || g_utf8_validate (snippet, -1, NULL));
+
+  entry = g_hash_table_lookup (self->entries, key);
+  if (entry != NULL && g_strcmp0 (entry->snippet, snippet) != 0)
+    mp_state_entry_set_snippet (writable_entry (self, entry), snippet);
+}
+
+/**
+ * mp_mailbox_state_forget_deleted:
+ *
+ * Drops the entry for @key, for a message whose deletion the server
+ * confirmed (QUIT answered +OK), and keeps a tombstone of the key so
+ * that a merge with another process that still has it, or a poll that
+ * began before the delete, does not bring it back.
+ */
+void
+mp_mailbox_state_forget_deleted (MpMailboxState *self,
+                                 const char     *key)
+{
+  g_return_if_fail (MP_IS_MAILBOX_STATE (self));
+  g_return_if_fail (key != NULL && *key != '\0');
+
+  g_hash_table_remove (self->entries, key);
+  if (!g_hash_table_contains (self->tombstones, key))
+    {
+      gint64 now = mp_mailbox_state_now ();
+
+      g_hash_table_insert (self->tombstones, g_strdup (key), g_memdup2 (&now, sizeof now));
     }
+  touch (self);
 }
 
 /**
  * mp_mailbox_state_remove:
  *
- * Drops the entry for @key, for a message the server confirmed deleted.
+ * Drops the entry for @key, for a message the server confirmed deleted:
+ * mp_mailbox_state_forget_deleted(), which also keeps its tombstone.
  *
  * Returns: whether there was such an entry
  */
@@ -1157,14 +1311,15 @@ gboolean
 mp_mailbox_state_remove (MpMailboxState *self,
                          const char     *key)
 {
+  gboolean had;
+
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  if (!g_hash_table_remove (self->entries, key))
-    return FALSE;
-
-  self->dirty = TRUE;
-  return TRUE;
+  had = g_hash_table_contains (self->entries, key);
+  if (had)
+    mp_mailbox_state_forget_deleted (self, key);
+  return had;
 }
 
 /**
@@ -1184,19 +1339,20 @@ mp_mailbox_state_get_n_messages (MpMailboxState *self)
  * mp_mailbox_state_get_headers:
  *
  * Returns: (transfer none) (nullable): the cached headers of the message
- *   with @key, or %NULL if the state has none
+ *   with @key, or %NULL if the state has none; valid until a merge or a
+ *   save replaces the entry (take a reference to keep them)
  */
 const MpHeaders *
 mp_mailbox_state_get_headers (MpMailboxState *self,
                               const char     *key)
 {
-  const Entry *entry;
+  MpStateEntry *entry;
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
   entry = g_hash_table_lookup (self->entries, key);
-  return entry != NULL ? entry->headers : NULL;
+  return entry != NULL ? mp_state_entry_get_headers (entry) : NULL;
 }
 
 /**
@@ -1209,11 +1365,11 @@ GDateTime *
 mp_mailbox_state_get_first_seen (MpMailboxState *self,
                                  const char     *key)
 {
-  const Entry *entry;
+  MpStateEntry *entry;
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
   entry = g_hash_table_lookup (self->entries, key);
-  return entry != NULL ? entry->first_seen : NULL;
+  return entry != NULL ? mp_state_entry_get_first_seen (entry) : NULL;
 }

@@ -650,7 +650,7 @@ mp_poller_init (MpPoller *self)
   self->from_store = g_hash_table_new (NULL, NULL);
   self->max_sessions = DEFAULT_MAX_SESSIONS;
   self->scheduling = TRUE;
-  self->session_timeout = MP_POP3_DEFAULT_TIMEOUT;
+  self->session_timeout = 0;
   self->clock = mp_clock_new ();
   self->online = TRUE;
   g_queue_init (&self->waiting);
@@ -906,7 +906,8 @@ mp_poller_set_time_scale (MpPoller *self,
 
 /**
  * mp_poller_set_session_timeout:
- * @seconds: of silence after which a session gives up
+ * @seconds: of silence after which a session gives up; 0 (the default)
+ *   for each account's own timeout (mp_account_get_timeout())
  */
 void
 mp_poller_set_session_timeout (MpPoller *self,
@@ -914,7 +915,7 @@ mp_poller_set_session_timeout (MpPoller *self,
 {
   g_return_if_fail (MP_IS_POLLER (self));
 
-  self->session_timeout = seconds > 0 ? seconds : MP_POP3_DEFAULT_TIMEOUT;
+  self->session_timeout = seconds;
 }
 
 /**
