@@ -27,6 +27,9 @@ packages=(
   # UI tests and the demo: the accessibility bus and its client library,
   # xwininfo, a font with Cyrillic for the rendered screenshots
   at-spi2-core gir1.2-atspi-2.0 x11-utils fonts-dejavu-core
+  # tray tests: an XEmbed system tray (stalonetray is not in Debian 12;
+  # trayer is) and the SVG renderer that checks the status icons
+  trayer librsvg2-bin
   imagemagick
 )
 
