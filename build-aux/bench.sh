@@ -11,7 +11,9 @@
 # tests/bench/bench-steady.py: 10,000 messages behind the same 10 ms round
 # trip, the first `mailpeek --check` (every header fetched) and the
 # steady-state one of the unchanged mailbox (seen-state reused: no TOP),
-# with the TOP counts from Dovecot's log.  Prints wall times and ratios;
+# with the TOP counts from Dovecot's log.  Then tests/bench/bench-window.c
+# under Xvfb: the preview window's message list opening and sorting a
+# 10,000-message mailbox (targets 0.5 s and 0.2 s).  Prints wall times and ratios;
 # exits non-zero only if a run fails functionally or the steady-state poll
 # sends a TOP.  About a minute and a half.
 #
@@ -36,4 +38,12 @@ status=0
 /usr/bin/python3 tests/bench/bench-headers.py --mailpeek "$dir/src/mailpeek" "$@" || status=1
 echo
 /usr/bin/python3 tests/bench/bench-steady.py --mailpeek "$dir/src/mailpeek" || status=1
+# The preview window (built with -Dapplet=true): a 10,000-message mailbox
+# opened and sorted in the message list, drawn on a private Xvfb.
+if [[ -x $dir/tests/bench-window ]]; then
+  echo
+  xvfb-run -a -s '-screen 0 1280x1024x24 -nolisten tcp' \
+    env NO_AT_BRIDGE=1 GSETTINGS_BACKEND=memory GSETTINGS_SCHEMA_DIR="$dir/data" \
+    "$dir/tests/bench-window" || status=1
+fi
 exit $status

@@ -24,6 +24,7 @@
 #include "mp-mailbox.h"
 #include "mp-message-private.h"
 #include "mp-poller.h"
+#include "mp-secrets.h"
 #include "mp-test-server.h"
 #include "mp-test-util.h"
 
@@ -799,6 +800,111 @@ test_delete_behind_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "");
 }
 
+typedef struct
+{
+  guint   calls;
+  guint   done;
+  guint   total;
+  guint64 bytes;
+  guint64 total_bytes;
+} Progress;
+
+static void
+record_progress_cb (guint    done,
+                    guint    total,
+                    guint64  bytes,
+                    guint64  total_bytes,
+                    gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  g_assert_cmpuint (done, >=, progress->done);
+  g_assert_cmpuint (bytes, >=, progress->bytes);
+  progress->calls++;
+  progress->done = done;
+  progress->total = total;
+  progress->bytes = bytes;
+  progress->total_bytes = total_bytes;
+}
+
+static void
+test_download_and_delete (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "downloads", NULL);
+  g_autoptr(GPtrArray) wanted = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *contents = NULL;
+  Progress progress = { 0 };
+  MpMailbox *mailbox;
+  guint64 size;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  g_free (take_changes (fixture));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 0)));
+  g_ptr_array_add (wanted, g_object_ref (item (mailbox, 2)));
+  size = mp_message_get_size (item (mailbox, 0)) + mp_message_get_size (item (mailbox, 2));
+
+  mp_mailbox_download_async (mailbox, wanted, dir, MP_DOWNLOAD_DELETE_AFTER,
+                             record_progress_cb, &progress, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  outcomes = mp_mailbox_download_finish (mailbox, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_assert_no_error (outcome->error);
+      g_assert_nonnull (outcome->path);
+      g_assert_true (outcome->deleted);
+    }
+  g_assert_true (g_file_get_contents (((MpTransferOutcome *) g_ptr_array_index (outcomes, 0))->path,
+                                      &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "Subject: Message 1"));
+
+  /* Progress: from nothing to everything, in bytes too. */
+  g_assert_cmpuint (progress.calls, >=, 2);
+  g_assert_cmpuint (progress.done, ==, 2);
+  g_assert_cmpuint (progress.total, ==, 2);
+  g_assert_cmpuint (progress.bytes, ==, size);
+  g_assert_cmpuint (progress.total_bytes, ==, size);
+
+  /* Deleted after the download: two runs left the list. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "2,1,0 0,1,0");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+  g_assert_cmpstr (mp_message_get_key (item (mailbox, 0)), ==, "uid-00000002");
+  g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+  wait_not_busy (mailbox);
+
+  /* A cancelled download waits in the queue no more and touches nothing. */
+  {
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr(GAsyncResult) cancelled = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+
+    g_ptr_array_add (one, g_object_ref (item (mailbox, 0)));
+    g_cancellable_cancel (cancellable);
+    mp_mailbox_delete_async (mailbox, one, NULL, NULL, cancellable, mp_test_result_cb, &cancelled);
+    mp_test_await (&cancelled, GUARD_SECONDS);
+    g_clear_error (&error);
+    none = mp_mailbox_delete_finish (mailbox, cancelled, &error);
+    g_assert_null (none);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    wait_not_busy (mailbox);
+    g_assert_cmpuint (mp_test_server_get_n_messages (fixture->server), ==, 1);
+    g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 2);
+  }
+}
+
 /* ---- snippets ---------------------------------------------------------- */
 
 static char *
@@ -987,6 +1093,69 @@ test_needs_password (Fixture       *fixture,
   g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_LOGIN_DELAY);
 }
 
+static void
+test_delete_account (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) state_file = NULL;
+  g_autoptr(GFile) aside = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *aside_path = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  check_ok (mailbox);
+  state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
+  g_assert_true (g_file_query_exists (state_file, NULL));
+  /* A copy set aside from a corrupt file goes too. */
+  aside_path = g_strconcat (g_file_peek_path (state_file), ".corrupt-20260101T000000", NULL);
+  g_assert_true (g_file_set_contents (aside_path, "junk", -1, NULL));
+  aside = g_file_new_for_path (aside_path);
+  g_free (take_changes (fixture));
+
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  /* Gone from the store, and so from the poller, at once. */
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+  g_assert_null (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)));
+  mp_test_await (&result, GUARD_SECONDS);
+  if (!mp_account_store_delete_finish (store, result, &error))
+    {
+      /* No keyring in this test: only the password may be left. */
+      g_test_message ("delete: %s", error->message);
+      g_assert_true (error->domain == MP_SECRETS_ERROR);
+    }
+  g_assert_false (g_file_query_exists (state_file, NULL));
+  g_assert_false (g_file_query_exists (aside, NULL));
+  g_assert_null (mp_account_store_find (store, mp_account_get_id (added)));
+
+  /* Deleting it again changes nothing and says so. */
+  g_clear_object (&result);
+  g_clear_error (&error);
+  mp_account_store_delete_async (store, added, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_account_store_delete_finish (store, result, &error));
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_NOT_FOUND);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1004,10 +1173,12 @@ main (int   argc,
   ADD ("/mailbox/arrived-once", test_arrived_once);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
+  ADD ("/mailbox/download-and-delete", test_download_and_delete);
   ADD ("/mailbox/snippet-cached", test_snippet_cached);
   ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
   ADD ("/mailbox/needs-password", test_needs_password);
+  ADD ("/mailbox/delete-account", test_delete_account);
 
 #undef ADD
 

@@ -3,9 +3,12 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The poller (mp-poller.h): first its pure retry policy, then the poller
- * itself against the in-process test server, with the schedule sped up
- * (mp_poller_set_time_scale(): a minute passes in 60 ms) and a fake
- * GNetworkMonitor the test switches on and off.
+ * itself against the in-process test server, with the schedule on a fake
+ * clock (mp_clock_new_fake()) and a fake GNetworkMonitor the test switches
+ * on and off. The clock moves only when the test says so: waiting for a
+ * poll jumps to the next timeout whenever no session runs, and "nothing
+ * happens for several intervals" moves the clock that far and then waits
+ * for any session it started, so neither can fail on a slow machine.
  */
 
 #define G_LOG_DOMAIN "test-poller"
@@ -22,10 +25,8 @@
 #define GUARD_MSEC 20000
 #define USER       "alice"
 #define PASSWORD   "secret"
-/* A minute of the poller's schedule takes 60 ms. */
-#define TIME_SCALE 1000.0
 /* Long enough for several polls at one-minute intervals to come due. */
-#define QUIET_MSEC 400
+#define QUIET_SECONDS 400
 
 /* ---- a network monitor the test controls ------------------------------- */
 
@@ -148,6 +149,7 @@ typedef struct
 {
   MpTestServer *server;
   MpPoller     *poller;
+  MpClock      *clock;
   FakeMonitor  *monitor;
   GPtrArray    *accounts;
   const char   *password;
@@ -219,7 +221,8 @@ fixture_set_up (Fixture       *fixture,
   fixture->monitor = g_initable_new (FAKE_TYPE_MONITOR, NULL, NULL, NULL);
   fixture->poller = mp_poller_new ();
   mp_poller_set_network_monitor (fixture->poller, G_NETWORK_MONITOR (fixture->monitor));
-  mp_poller_set_time_scale (fixture->poller, TIME_SCALE);
+  fixture->clock = mp_clock_new_fake ();
+  mp_poller_set_clock (fixture->poller, fixture->clock);
   mp_poller_set_password_func (fixture->poller, password_func, fixture);
   g_signal_connect (fixture->poller, "account-polled", G_CALLBACK (account_polled_cb), fixture);
   g_signal_connect (fixture->poller, "account-changed", G_CALLBACK (account_changed_cb), fixture);
@@ -252,6 +255,7 @@ fixture_tear_down (Fixture       *fixture,
   mp_test_server_assert_no_failures (fixture->server);
   g_clear_object (&fixture->server);
   g_clear_object (&fixture->monitor);
+  g_clear_object (&fixture->clock);
   g_clear_pointer (&fixture->accounts, g_ptr_array_unref);
   g_clear_error (&fixture->last_error);
   g_clear_pointer (&fixture->polled_ids, g_hash_table_unref);
@@ -308,12 +312,37 @@ typedef struct
   guint    count;
 } Count;
 
+/* Time passes only while nothing runs: then the clock jumps to the next
+ * timeout of the schedule.
+ */
+static void
+advance_if_idle (Fixture *fixture)
+{
+  if (mp_poller_get_active_sessions (fixture->poller) == 0)
+    mp_clock_advance_to_next (fixture->clock);
+}
+
 static gboolean
 polled_at_least (gpointer data)
 {
   Count *count = data;
 
-  return count->fixture->n_polled >= count->count;
+  if (count->fixture->n_polled >= count->count)
+    return TRUE;
+  advance_if_idle (count->fixture);
+  return FALSE;
+}
+
+/* @seconds of the schedule go by; whatever they started has ended when
+ * this returns, so the test sees its effects.
+ */
+static void
+let_time_pass (Fixture *fixture,
+               guint    seconds)
+{
+  mp_clock_advance (fixture->clock, seconds);
+  mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the sessions the time started");
+  g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
 }
 
 static void
@@ -454,6 +483,60 @@ test_next_delay (void)
   /* The user must act: no timer at all. */
   g_assert_cmpuint (mp_poller_next_delay (MP_RETRY_NEVER, 1, 60, 0), ==, 0);
   g_assert_cmpuint (mp_poller_next_delay (MP_RETRY_NEVER, 5, 60, 900), ==, 0);
+}
+
+/* ---- the fake clock ---------------------------------------------------- */
+
+static gboolean
+record_cb (gpointer data)
+{
+  GString *fired = data;
+
+  g_string_append_c (fired, 'x');
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+record_a_cb (gpointer data)
+{
+  g_string_append_c (data, 'a');
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+record_b_cb (gpointer data)
+{
+  g_string_append_c (data, 'b');
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_fake_clock (void)
+{
+  g_autoptr(MpClock) clock = mp_clock_new_fake ();
+  g_autoptr(GString) fired = g_string_new (NULL);
+  g_autoptr(GDateTime) start = mp_clock_dup_now (clock);
+  g_autoptr(GDateTime) later = NULL;
+  guint removed;
+
+  g_assert_true (mp_clock_is_fake (clock));
+  mp_clock_add_timeout (clock, 60, record_b_cb, fired);
+  mp_clock_add_timeout (clock, 30, record_a_cb, fired);
+  removed = mp_clock_add_timeout (clock, 10, record_cb, fired);
+  g_assert_cmpuint (removed, !=, 0);
+  mp_clock_remove (clock, removed);
+  g_assert_cmpuint (mp_clock_get_n_pending (clock), ==, 2);
+
+  mp_clock_advance (clock, 29);
+  g_assert_cmpstr (fired->str, ==, "");
+  mp_clock_advance (clock, 1);
+  g_assert_cmpstr (fired->str, ==, "a");
+  g_assert_true (mp_clock_advance_to_next (clock));
+  g_assert_cmpstr (fired->str, ==, "ab");
+  g_assert_false (mp_clock_advance_to_next (clock));
+
+  later = mp_clock_dup_now (clock);
+  g_assert_cmpint (g_date_time_difference (later, start), ==, 60 * G_TIME_SPAN_SECOND);
 }
 
 /* ---- the poller -------------------------------------------------------- */
@@ -610,7 +693,7 @@ test_login_delay_on_success (Fixture       *fixture,
   g_assert_no_error (fixture->last_error);
   /* The interval is a minute, the server wants a quarter of an hour. */
   g_assert_cmpuint (mp_poller_get_next_delay (fixture->poller, account), ==, 900);
-  mp_test_run_for (QUIET_MSEC);
+  let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
 }
 
@@ -633,7 +716,7 @@ test_auth (Fixture       *fixture,
   /* Retrying a wrong password can lock the account: no more sessions
    * until the user acts.
    */
-  mp_test_run_for (QUIET_MSEC);
+  let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
   g_assert_cmpuint (fixture->n_polled, ==, 1);
 
@@ -701,7 +784,7 @@ test_offline (Fixture       *fixture,
   add_account (fixture, "first");
   add_account (fixture, "second");
 
-  mp_test_run_for (QUIET_MSEC);
+  let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
   g_assert_cmpuint (fixture->n_polled, ==, 0);
 
@@ -719,7 +802,7 @@ test_offline (Fixture       *fixture,
     guint connections = mp_test_server_get_n_connections (fixture->server);
     guint polled = fixture->n_polled;
 
-    mp_test_run_for (QUIET_MSEC);
+    let_time_pass (fixture, QUIET_SECONDS);
     g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, connections);
     g_assert_cmpuint (fixture->n_polled, ==, polled);
 
@@ -813,7 +896,7 @@ test_remove_mid_poll (Fixture       *fixture,
   mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the cancelled session to end");
   /* The cancelled session closed its connection and reported nothing. */
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
-  mp_test_run_for (QUIET_MSEC);
+  let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (fixture->n_polled, ==, 0);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
   g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "QUIT"), ==, 0);
@@ -845,7 +928,7 @@ test_disable (Fixture       *fixture,
   mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of the running session");
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   polled = fixture->n_polled;
-  mp_test_run_for (QUIET_MSEC);
+  let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (fixture->n_polled, ==, polled);
 
   mp_account_set_enabled (account, TRUE);
@@ -890,7 +973,7 @@ test_disable_offline (Fixture       *fixture,
   fake_monitor_set_available (fixture->monitor, FALSE);
   add_account (fixture, "first");
   second = add_account (fixture, "second");
-  mp_test_run_for (QUIET_MSEC / 4);
+  let_time_pass (fixture, QUIET_SECONDS / 4);
   mp_account_set_enabled (second, FALSE);
   fake_monitor_set_available (fixture->monitor, TRUE);
 
@@ -909,6 +992,7 @@ main (int   argc,
 
   g_test_add_func ("/poller/policy/classify", test_classify);
   g_test_add_func ("/poller/policy/next-delay", test_next_delay);
+  g_test_add_func ("/poller/clock/fake", test_fake_clock);
 
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

@@ -11,6 +11,8 @@
 
 #include "mp-account-private.h"
 #include "mp-account-store.h"
+#include "mp-mailbox-state-shim.h"
+#include "mp-secrets.h"
 
 /* The list of accounts is the `accounts` key of the main schema; each id
  * names a relocatable io.github.mailpeek.Mailpeek.Account at
@@ -530,4 +532,124 @@ mp_account_store_find (MpAccountStore *self,
 
   account = lookup_id (self->accounts, name_or_id);
   return account != NULL ? g_object_ref (account) : NULL;
+}
+
+/* Deleting an account with everything kept about it */
+
+typedef struct
+{
+  MpAccount *account;
+  char      *state_key;
+  GError    *password_error;
+} DeleteData;
+
+static void
+delete_data_free (DeleteData *data)
+{
+  g_clear_object (&data->account);
+  g_free (data->state_key);
+  g_clear_error (&data->password_error);
+  g_free (data);
+}
+
+static void
+delete_files_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  DeleteData *data = task_data;
+  GError *error = NULL;
+
+  if (!mp_mailbox_state_shim_delete_files (data->state_key, &error))
+    {
+      /* The password's error first: it is the more serious leftover. */
+      if (data->password_error != NULL)
+        {
+          g_clear_error (&error);
+          g_task_return_error (task, g_steal_pointer (&data->password_error));
+        }
+      else
+        g_task_return_error (task, error);
+      return;
+    }
+
+  if (data->password_error != NULL)
+    g_task_return_error (task, g_steal_pointer (&data->password_error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+clear_password_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  DeleteData *data = g_task_get_task_data (task);
+
+  mp_secrets_clear_password_finish (result, &data->password_error);
+  /* The files go even if the password could not: the account is gone. */
+  g_task_run_in_thread (task, delete_files_thread);
+}
+
+/**
+ * mp_account_store_delete_async:
+ * @account: an account of the store
+ *
+ * Removes @account from the store (at once, so a poller following the
+ * store stops its mailbox and cancels its work), then its password (the
+ * keyring's and this process's) and its state files (KEY.state, copies
+ * set aside from it, and files of older formats), off the main thread.
+ */
+void
+mp_account_store_delete_async (MpAccountStore      *self,
+                               MpAccount           *account,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  DeleteData *data;
+
+  g_return_if_fail (MP_IS_ACCOUNT_STORE (self));
+  g_return_if_fail (MP_IS_ACCOUNT (account));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_account_store_delete_async);
+
+  data = g_new0 (DeleteData, 1);
+  data->account = g_object_ref (account);
+  /* Before removal, while the account still has its values. */
+  data->state_key = mp_account_dup_state_key (account);
+  g_task_set_task_data (task, data, (GDestroyNotify) delete_data_free);
+
+  if (!mp_account_store_remove (self, account, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_settings_sync ();
+
+  mp_secrets_clear_password_async (account, cancellable, clear_password_cb, g_steal_pointer (&task));
+}
+
+/**
+ * mp_account_store_delete_finish:
+ *
+ * Returns: %TRUE when everything is gone. %FALSE with
+ *   %MP_ACCOUNT_ERROR_NOT_FOUND if the account was not in the store
+ *   (nothing was changed); otherwise the account is gone from the store
+ *   all the same, and the error says what was left behind: a
+ *   %MP_SECRETS_ERROR for the password (reported first), a %G_FILE_ERROR
+ *   for a state file.
+ */
+gboolean
+mp_account_store_delete_finish (MpAccountStore  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

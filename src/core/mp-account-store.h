@@ -37,5 +37,13 @@ gboolean        mp_account_store_remove           (MpAccountStore  *self,
                                                    GError         **error);
 MpAccount      *mp_account_store_find             (MpAccountStore  *self,
                                                    const char      *name_or_id);
+void            mp_account_store_delete_async     (MpAccountStore      *self,
+                                                   MpAccount           *account,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean        mp_account_store_delete_finish    (MpAccountStore      *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
 
 G_END_DECLS

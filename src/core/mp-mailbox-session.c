@@ -46,6 +46,14 @@
 #define AFTER_NETWORK      3
 
 
+/* May run in the thread that cancels the caller's cancellable. */
+static void
+forward_cancel_cb (GCancellable *caller,
+                   GCancellable *job_cancellable)
+{
+  g_cancellable_cancel (job_cancellable);
+}
+
 MpMailboxJob *
 mp_mailbox_job_new (MpMailboxJobKind  kind,
                     GTask            *task)
@@ -65,7 +73,7 @@ mp_mailbox_job_new (MpMailboxJobKind  kind,
         {
           job->caller_cancellable = g_object_ref (caller);
           job->caller_cancel_id = g_cancellable_connect (caller,
-                                                         G_CALLBACK (g_cancellable_cancel),
+                                                         G_CALLBACK (forward_cancel_cb),
                                                          g_object_ref (job->cancellable),
                                                          g_object_unref);
         }

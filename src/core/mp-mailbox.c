@@ -960,6 +960,12 @@ mp_mailbox_save (MpMailbox *self,
       return;
     }
 
+  /* A removed account's files are about to be deleted: only what the user
+   * marked explicitly is still written.
+   */
+  if (self->shut_down && task == NULL)
+    return;
+
   if (task != NULL)
     {
       if (self->save_queued == NULL)
