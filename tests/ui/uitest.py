@@ -62,6 +62,10 @@ def wait_for(what, predicate, timeout=TIMEOUT, context=None):
         if value:
             return value
         if time.monotonic() > deadline:
+            # MP_UI_FAILURE_SHOT=FILE.png: what the screen showed then
+            shot = os.environ.get("MP_UI_FAILURE_SHOT")
+            if shot and os.environ.get("DISPLAY"):
+                subprocess.run(["import", "-window", "root", shot], check=False)
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         while ctx.iteration(False):
             pass
@@ -153,6 +157,13 @@ class Desktop:
             raise AssertionError("Xvfb did not report a display")
         self.env["DISPLAY"] = ":" + number.decode().strip()
         os.environ["DISPLAY"] = self.env["DISPLAY"]
+        # The AT-SPI bus and registry are started by D-Bus activation, with
+        # the bus daemon's environment: without DISPLAY there, the registry
+        # cannot synthesize the key presses and clicks the tests send.
+        self.bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", "UpdateActivationEnvironment",
+                           GLib.Variant("(a{ss})", ({"DISPLAY": self.env["DISPLAY"]},)),
+                           None, Gio.DBusCallFlags.NONE, CALL_MS, None)
 
     def name_has_owner(self, name):
         reply = self.bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
