@@ -234,8 +234,9 @@ class WindowTest(unittest.TestCase):
             russian = wait_for("a Russian label", lambda: next(
                 (a for a in uitest.descendants(frame)
                  if any("\u0400" <= ch <= "\u04ff" for ch in (a.get_name() or ""))
-                 and a.get_role_name() in ("push button", "toggle button", "label",
-                                           "table", "tree table", "table column header")),
+                 # controls only: message cells hold Cyrillic mail text anyway
+                 and a.get_role_name() in ("push button", "toggle button",
+                                           "table column header")),
                 None))
             self.assertTrue(russian.get_name())
             d.stop_app()
