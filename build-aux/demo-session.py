@@ -196,6 +196,9 @@ def main():
     env["GSETTINGS_SCHEMA_DIR"] = args.schemas
     env.pop("MAILPEEK_PASSWORD", None)
 
+    # Ctrl+C (even when started with SIGINT ignored, as background jobs of
+    # a script are) and SIGTERM unwind through the finally below.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(130))
     harness = load_harness()
     dc = harness.Dovecot(os.path.join(demo, "dovecot"))
