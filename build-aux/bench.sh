@@ -11,11 +11,16 @@
 # tests/bench/bench-steady.py: 10,000 messages behind the same 10 ms round
 # trip, the first `mailpeek --check` (every header fetched) and the
 # steady-state one of the unchanged mailbox (seen-state reused: no TOP),
-# with the TOP counts from Dovecot's log.  Then tests/bench/bench-window.c
-# under Xvfb: the preview window's message list opening and sorting a
-# 10,000-message mailbox (targets 0.5 s and 0.2 s).  Prints wall times and ratios;
-# exits non-zero only if a run fails functionally or the steady-state poll
-# sends a TOP.  About a minute and a half.
+# with the TOP counts from Dovecot's log.  Then tests/bench/bench-state.c:
+# the seen-state of 10,000 messages saved, loaded, the steady cycle, and
+# the longest main-loop stall of an asynchronous save (target < 20 ms).
+# Then tests/bench/bench-download.c: the peak memory above
+# idle of a 200 MiB download (.eml and Maildir) and the longest main-loop
+# stall during a 20 MiB one.  Then tests/bench/bench-window.c under Xvfb:
+# the preview window's message list opening and sorting a 10,000-message
+# mailbox (targets 0.5 s and 0.2 s).  Prints wall times and ratios; exits non-zero
+# only if a run fails functionally or the steady-state poll sends a TOP.
+# About two minutes.
 #
 # Extra arguments go to bench-headers.py, e.g.  build-aux/bench.sh --messages 500
 
@@ -38,6 +43,12 @@ status=0
 /usr/bin/python3 tests/bench/bench-headers.py --mailpeek "$dir/src/mailpeek" "$@" || status=1
 echo
 /usr/bin/python3 tests/bench/bench-steady.py --mailpeek "$dir/src/mailpeek" || status=1
+echo
+"$dir/tests/bench-state" || status=1
+echo
+# A 200 MiB download's peak memory and a 20 MiB download's longest
+# main-loop stall, against the scripted server in a child process.
+"$dir/tests/bench-download" || status=1
 # The preview window (built with -Dapplet=true): a 10,000-message mailbox
 # opened and sorted in the message list, drawn on a private Xvfb.
 if [[ -x $dir/tests/bench-window ]]; then

@@ -91,6 +91,8 @@ struct _MpTestServer
   guint             reply_delay_msec;
   guint             drop_after;
   guint             max_errors;
+  char            **refused_logins;
+  guint             top_refused;
 
   GSocket          *listen_socket;
   guint16           port;
@@ -142,6 +144,7 @@ typedef struct
   guint              n_commands;
   guint              n_errors;
   gboolean           close_after_reply;
+  gboolean           utf8;
 } Conn;
 
 /* g_set_str() is GLib 2.76; we target 2.74. */
@@ -1074,6 +1077,8 @@ capabilities_for (Conn *c)
   g_ptr_array_add (caps, g_strdup ("AUTH-RESP-CODE"));
   if (self->quirks & MP_TEST_QUIRK_PIPELINING)
     g_ptr_array_add (caps, g_strdup ("PIPELINING"));
+  if (self->quirks & MP_TEST_QUIRK_UTF8)
+    g_ptr_array_add (caps, g_strdup ("UTF8"));
   if (self->sasl_mechanisms[0] != '\0' && !c->logged_in)
     g_ptr_array_add (caps, g_strdup_printf ("SASL %s", self->sasl_mechanisms));
   if (self->certificate != NULL && phase == MP_TEST_CAPA_CLEARTEXT)
@@ -1177,9 +1182,11 @@ decode_base64 (const char  *text,
   return TRUE;
 }
 
+/* @method: "USER", "APOP", or the SASL mechanism, for the refused ones */
 static gboolean
 session_login (Conn       *c,
                GString    *out,
+               const char *method,
                const char *user,
                const char *password)
 {
@@ -1188,6 +1195,16 @@ session_login (Conn       *c,
   if (g_strcmp0 (user, self->user) != 0 || g_strcmp0 (password, self->password) != 0)
     {
       reply_err (c, out, "[AUTH] Invalid user name or password");
+      return FALSE;
+    }
+
+  if (self->refused_logins != NULL &&
+      g_strv_contains ((const char * const *) self->refused_logins, method))
+    {
+      /* As GNU Mailutils answers APOP without APOP secrets, or Courier
+       * answers CRAM-MD5 with a PAM back end: right credentials, wrong
+       * method. */
+      reply_err (c, out, "[AUTH] Authentication failed");
       return FALSE;
     }
 
@@ -1329,7 +1346,7 @@ do_auth (Conn       *c,
             reply_err (c, out, "[AUTH] Authorization identity refused");
             return;
           }
-        session_login (c, out, s_authcid, s_passwd);
+        session_login (c, out, "PLAIN", s_authcid, s_passwd);
       }
     }
   else if (g_str_equal (mech, "LOGIN"))
@@ -1360,7 +1377,7 @@ do_auth (Conn       *c,
 
       user = g_strndup (g_bytes_get_data (user_bytes, NULL), g_bytes_get_size (user_bytes));
       pass = g_strndup (g_bytes_get_data (pass_bytes, NULL), g_bytes_get_size (pass_bytes));
-      session_login (c, out, user, pass);
+      session_login (c, out, "LOGIN", user, pass);
     }
   else if (g_str_equal (mech, "CRAM-MD5"))
     {
@@ -1405,7 +1422,7 @@ do_auth (Conn       *c,
             reply_err (c, out, "[AUTH] Authentication failed");
             return;
           }
-        session_login (c, out, user, self->password);
+        session_login (c, out, "CRAM-MD5", user, self->password);
       }
     }
   else
@@ -1441,7 +1458,36 @@ do_apop (Conn       *c,
       return;
     }
 
-  session_login (c, out, words[0], self->password);
+  session_login (c, out, "APOP", words[0], self->password);
+}
+
+static const char utf8_substitute[] =
+  "From: Mail Delivery Subsystem <postmaster@mailpeek.test>\r\n"
+  "Subject: Unicode content\r\n"
+  "\r\n"
+  "This message cannot be displayed because of its Unicode content.\r\n";
+
+/* RFC 6856 §3: a server that offers UTF8 may replace a message whose
+ * header holds raw 8-bit bytes for a client that did not send UTF8, as
+ * Courier does. */
+static gboolean
+needs_substitute (Conn    *c,
+                  Message *message)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (message->content, &len);
+  const char *end;
+
+  if (!(c->server->quirks & MP_TEST_QUIRK_UTF8) || c->utf8)
+    return FALSE;
+
+  end = g_strstr_len (data, len, "\r\n\r\n");
+  if (end == NULL)
+    end = data + len;
+  for (const char *p = data; p < end; p++)
+    if ((guchar) *p >= 0x80)
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -1452,8 +1498,9 @@ send_message_data (Conn    *c,
                    guint    body_lines,
                    gboolean drop_midway)
 {
-  gsize len;
-  const char *data = g_bytes_get_data (message->content, &len);
+  gboolean substitute = needs_substitute (c, message);
+  gsize len = substitute ? strlen (utf8_substitute) : 0;
+  const char *data = substitute ? utf8_substitute : g_bytes_get_data (message->content, &len);
   const char *end = data + len;
   const char *p = data;
   gboolean in_body = FALSE;
@@ -1571,6 +1618,12 @@ do_transaction_command (Conn       *c,
         }
       if ((message = session_message (c, out, words[0], &number)) == NULL)
         return;
+      if (self->top_refused != G_MAXUINT &&
+          (self->top_refused == 0 || self->top_refused == number))
+        {
+          reply_err (c, out, "TOP not available for this message");
+          return;
+        }
 
       reply_ok (c, out, "Top of message follows");
       send_message_data (c, out, message,
@@ -1661,13 +1714,18 @@ do_authorization_command (Conn       *c,
           reply_err (c, out, "USER first");
           return;
         }
-      session_login (c, out, c->user, args ? args : "");
+      session_login (c, out, "USER", c->user, args ? args : "");
       g_clear_pointer (&c->user, g_free);
     }
   else if (g_str_equal (verb, "APOP"))
     do_apop (c, out, args);
   else if (g_str_equal (verb, "AUTH"))
     do_auth (c, out, args);
+  else if (g_str_equal (verb, "UTF8") && (self->quirks & MP_TEST_QUIRK_UTF8))
+    {
+      c->utf8 = TRUE;
+      reply_ok (c, out, "UTF8 enabled");
+    }
   else if (g_str_equal (verb, "STLS"))
     {
       if (c->tls || self->certificate == NULL)
@@ -1704,6 +1762,11 @@ do_authorization_command (Conn       *c,
     }
   else
     reply_err (c, out, "Not allowed before login");
+
+  if ((self->quirks & MP_TEST_QUIRK_CLOSE_AFTER_LOGIN_ERR) && !c->logged_in &&
+      g_str_has_prefix (out->str, "-ERR") &&
+      (g_str_equal (verb, "PASS") || g_str_equal (verb, "APOP") || g_str_equal (verb, "AUTH")))
+    c->close_after_reply = TRUE;
 }
 
 static void
@@ -1881,6 +1944,7 @@ mp_test_server_finalize (GObject *object)
   for (guint i = 0; i < G_N_ELEMENTS (self->capabilities); i++)
     g_strfreev (self->capabilities[i]);
   g_free (self->sasl_mechanisms);
+  g_strfreev (self->refused_logins);
   g_free (self->greeting);
   g_free (self->apop_timestamp);
   g_free (self->sasl_challenge);
@@ -1922,6 +1986,7 @@ mp_test_server_init (MpTestServer *self)
   self->cancellable = g_cancellable_new ();
   self->io_timeout_msec = DEFAULT_IO_TIMEOUT_MSEC;
   self->sasl_mechanisms = g_strdup ("PLAIN LOGIN CRAM-MD5");
+  self->top_refused = G_MAXUINT;
 }
 
 /**
@@ -2308,6 +2373,38 @@ mp_test_server_set_login_error (MpTestServer *self,
   g_mutex_lock (&self->mutex);
   set_str (&self->login_error, line);
   g_mutex_unlock (&self->mutex);
+}
+
+/**
+ * mp_test_server_set_refused_logins:
+ * @methods: (nullable): space-separated methods ("USER", "APOP", "PLAIN",
+ *   "LOGIN", "CRAM-MD5") that answer "-ERR [AUTH]" even to the right
+ *   credentials, as servers do whose back end cannot do them
+ */
+void
+mp_test_server_set_refused_logins (MpTestServer *self,
+                                   const char   *methods)
+{
+  CHECK_NOT_STARTED (self);
+
+  g_clear_pointer (&self->refused_logins, g_strfreev);
+  if (methods != NULL)
+    self->refused_logins = g_strsplit (methods, " ", -1);
+}
+
+/**
+ * mp_test_server_set_top_refused:
+ * @number: the message whose TOP is answered "-ERR", or 0 for every
+ *   message; CAPA still lists TOP (use %MP_TEST_QUIRK_NO_TOP for a server
+ *   that does not)
+ */
+void
+mp_test_server_set_top_refused (MpTestServer *self,
+                                guint         number)
+{
+  CHECK_NOT_STARTED (self);
+
+  self->top_refused = number;
 }
 
 /**

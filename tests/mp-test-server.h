@@ -106,6 +106,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpTestScript, mp_test_script_unref)
  *   and deletes nothing
  * @MP_TEST_QUIRK_NO_CAPA: CAPA is an unknown command
  * @MP_TEST_QUIRK_NO_TOP: TOP is an unknown command and not advertised
+ * @MP_TEST_QUIRK_CLOSE_AFTER_LOGIN_ERR: a "-ERR" to PASS, APOP or AUTH is
+ *   followed by closing the connection
+ * @MP_TEST_QUIRK_UTF8: advertise UTF8 (RFC 6856) and accept the UTF8
+ *   command; until a session sends it, a message with raw 8-bit bytes in
+ *   its header is replaced by a "cannot be displayed" substitute
  *
  * Switches for the mailbox mode, combined with mp_test_server_set_quirks().
  */
@@ -124,6 +129,8 @@ typedef enum
   MP_TEST_QUIRK_QUIT_ERR        = 1 << 9,
   MP_TEST_QUIRK_NO_CAPA         = 1 << 10,
   MP_TEST_QUIRK_NO_TOP          = 1 << 11,
+  MP_TEST_QUIRK_CLOSE_AFTER_LOGIN_ERR = 1 << 12,
+  MP_TEST_QUIRK_UTF8            = 1 << 13,
 } MpTestQuirks;
 
 /**
@@ -190,6 +197,10 @@ void              mp_test_server_set_stls_reply      (MpTestServer     *self,
                                                       const char       *raw);
 void              mp_test_server_set_login_error     (MpTestServer     *self,
                                                       const char       *line);
+void              mp_test_server_set_refused_logins  (MpTestServer     *self,
+                                                      const char       *methods);
+void              mp_test_server_set_top_refused     (MpTestServer     *self,
+                                                      guint             number);
 void              mp_test_server_set_reply_delay     (MpTestServer     *self,
                                                       guint             msec);
 void              mp_test_server_set_drop_after      (MpTestServer     *self,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mp-headers.h"
+#include "mp-headers-private.h"
 
 /* Helpers */
 
@@ -710,6 +711,32 @@ test_from_several (void)
   g_assert_cmpstr (one->from_name, ==, "Alice");
 }
 
+/* The raw values the no-UIDL key is made of: undecoded, folding and runs
+ * of white space evened out, the first of repeated fields, NULL if absent.
+ */
+static void
+test_raw_values (void)
+{
+  static const char * const names[] = { "Subject", "From", "Message-ID", "Date", NULL };
+  const char *folded = "Subject: =?utf-8?B?0J/RgNC40LLQtdGC?=\r\n\t  again\r\n"
+                       "From:   A <a@example.org>  \r\n"
+                       "Subject: second\r\n"
+                       "\r\nDate: in the body\r\n";
+  const char *flat = "From: A <a@example.org>\nSubject: =?utf-8?B?0J/RgNC40LLQtdGC?= again\n\n";
+  g_autoptr(GPtrArray) a = mp_headers_dup_raw_values (folded, strlen (folded), names);
+  g_autoptr(GPtrArray) b = mp_headers_dup_raw_values (flat, strlen (flat), names);
+  g_autoptr(GPtrArray) junk = mp_headers_dup_raw_values ("\xff\xfe", 2, names);
+
+  g_assert_cmpuint (a->len, ==, 4);
+  g_assert_cmpstr (g_ptr_array_index (a, 0), ==, "=?utf-8?B?0J/RgNC40LLQtdGC?= again");
+  g_assert_cmpstr (g_ptr_array_index (a, 1), ==, "A <a@example.org>");
+  g_assert_null (g_ptr_array_index (a, 2));
+  g_assert_null (g_ptr_array_index (a, 3));
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpstr (g_ptr_array_index (a, i), ==, g_ptr_array_index (b, i));
+  g_assert_cmpuint (junk->len, ==, 4);
+}
+
 static void
 test_date_zones (void)
 {
@@ -1343,6 +1370,7 @@ main (int   argc,
   g_test_add_func ("/headers/from/odd", test_from_odd);
   g_test_add_func ("/headers/missing", test_missing);
   g_test_add_func ("/headers/subject/empty", test_subject_empty);
+  g_test_add_func ("/headers/raw-values", test_raw_values);
   g_test_add_func ("/headers/date/zones", test_date_zones);
   g_test_add_func ("/headers/date/bad", test_date_bad);
   g_test_add_func ("/headers/message-id", test_message_id);

@@ -654,6 +654,46 @@ test_corrupt_on_disk_at_save (void)
   g_assert_true (mp_mailbox_state_is_announced (check, "a"));
 }
 
+static void
+test_bad_tombstones (void)
+{
+  const char *cases[] = {
+    /* A key both kept and forgotten: never written by this code. */
+    "('mailpeek-state', uint32 3, <(@a(smstbxum(msmsmsmsmsmsmx)bms) "
+    "[('a', just 'a', uint64 1, false, int64 1764000000, uint32 1, nothing, true, nothing)], "
+    "@a(sx) [('a', int64 1764000000)])>)",
+    /* A time no clock gives. */
+    "('mailpeek-state', uint32 3, <(@a(smstbxum(msmsmsmsmsmsmx)bms) [], "
+    "@a(sx) [('a', int64 -9223372036854775808)])>)",
+    /* An empty key. */
+    "('mailpeek-state', uint32 3, <(@a(smstbxum(msmsmsmsmsmsmx)bms) [], "
+    "@a(sx) [('', int64 1764000000)])>)",
+  };
+  g_autofree char *path = state_path ("tombstones");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GVariant) file = g_variant_ref_sink (g_variant_new_parsed (cases[i]));
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(MpMailboxState) state = NULL;
+
+      if (G_BYTE_ORDER == G_BIG_ENDIAN)
+        {
+          GVariant *swapped = g_variant_byteswap (file);
+
+          g_variant_unref (file);
+          file = swapped;
+        }
+      bytes = g_variant_get_data_as_bytes (file);
+      write_file (path, bytes);
+      g_test_expect_message (STATE_DOMAIN, G_LOG_LEVEL_WARNING, "*corrupt (with a bad tombstone*");
+      state = mp_mailbox_state_load ("tombstones");
+      g_test_assert_expected_messages ();
+      g_assert_nonnull (mp_mailbox_state_get_recovered_from (state));
+      g_assert_cmpuint (mp_mailbox_state_get_n_messages (state), ==, 0);
+    }
+}
+
 /* Asynchronous load and save */
 
 static void
@@ -941,6 +981,7 @@ main (int   argc,
                    test_no_write_when_nothing_changed);
   g_test_add_func ("/mailbox-state/merge/duplicate-copies", test_duplicate_copies_merge);
   g_test_add_func ("/mailbox-state/merge/corrupt-on-disk-at-save", test_corrupt_on_disk_at_save);
+  g_test_add_func ("/mailbox-state/bad-tombstones", test_bad_tombstones);
   g_test_add_func ("/mailbox-state/async", test_async);
   g_test_add_func ("/mailbox-state/async-cancelled", test_async_cancelled);
   g_test_add_func ("/mailbox-state/escape-key", test_escape_key);

@@ -174,6 +174,8 @@ test_message_notify (void)
 
 typedef struct
 {
+  /* Weak pointers to every mailbox made, which must all go away. */
+  GPtrArray    *watched;
   MpTestServer *server;
   MpPoller     *poller;
   MpClock      *clock;
@@ -203,10 +205,36 @@ new_poller (Fixture *fixture)
   return poller;
 }
 
+/* Each mailbox ends once its last save and session are over; the test
+ * waits for that, so no work outlives the test's directories.
+ */
+static void
+watch_mailbox (Fixture   *fixture,
+               MpMailbox *mailbox)
+{
+  gpointer *slot = g_new0 (gpointer, 1);
+
+  *slot = mailbox;
+  g_object_add_weak_pointer (G_OBJECT (mailbox), slot);
+  g_ptr_array_add (fixture->watched, slot);
+}
+
+static gboolean
+all_mailboxes_gone (gpointer data)
+{
+  Fixture *fixture = data;
+
+  for (guint i = 0; i < fixture->watched->len; i++)
+    if (*(gpointer *) g_ptr_array_index (fixture->watched, i) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  fixture->watched = g_ptr_array_new_with_free_func (g_free);
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
   fixture->clock = mp_clock_new_fake ();
@@ -233,6 +261,8 @@ fixture_tear_down (Fixture       *fixture,
   g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
   g_object_unref (fixture->poller);
   g_assert_null (fixture->poller);
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the end of every mailbox");
+  g_clear_pointer (&fixture->watched, g_ptr_array_unref);
 
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   mp_test_server_assert_no_failures (fixture->server);
@@ -302,6 +332,8 @@ add_mailbox (Fixture    *fixture,
              const char *id)
 {
   MpMailbox *mailbox = mp_poller_add_account (poller, new_account (fixture, id));
+
+  watch_mailbox (fixture, mailbox);
 
   g_signal_connect (mailbox, "items-changed", G_CALLBACK (items_changed_cb), fixture);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
@@ -583,6 +615,47 @@ test_arrived_once (Fixture       *fixture,
   }
 }
 
+static void
+test_mark_seen (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(MpPoller) second = NULL;
+  const char *keys[] = { "uid-00000001", NULL };
+  MpMailbox *mailbox;
+  MpMessage *first;
+  guint notified = 0;
+
+  mp_test_server_fill (fixture->server, 2);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  check_ok (mailbox);
+  first = item (mailbox, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 2);
+  g_assert_true (mp_message_get_unseen (first));
+  g_signal_connect_swapped (first, "notify::unseen", G_CALLBACK (g_nullify_pointer), &notified);
+  notified = 1;
+
+  mp_mailbox_mark_seen_async (mailbox, keys, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_mark_seen_finish (mailbox, result, &error));
+  g_assert_no_error (error);
+  g_assert_false (mp_message_get_unseen (first));
+  g_assert_cmpuint (notified, ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
+  /* Seen is not announced: both are still new. */
+  g_assert_cmpuint (mp_mailbox_get_n_new (mailbox), ==, 2);
+
+  /* Saved: a new process agrees. */
+  second = new_poller (fixture);
+  mailbox = add_mailbox (fixture, second, "first");
+  check_ok (mailbox);
+  g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
+  g_assert_false (mp_message_get_unseen (item (mailbox, 0)));
+  g_assert_true (mp_message_get_unseen (item (mailbox, 1)));
+}
+
 /* ---- the summary ------------------------------------------------------ */
 
 static char *
@@ -632,7 +705,7 @@ test_summary (Fixture       *fixture,
   json = summary_json (mailbox, TRUE);
   expected = g_strdup_printf ("{\"account\":\"%s\",\"name\":null,\"status\":\"ok\",\"error\":null,"
                               "\"messages\":3,\"bytes\":%" G_GUINT64_FORMAT ",\"new\":3,"
-                              "\"pipelining\":false,\"uidl\":true,"
+                              "\"pipelining\":false,\"uidl\":true,\"top\":true,"
                               "\"headers\":["
                               "{\"number\":1,\"uidl\":\"uid-00000001\",\"size\":%" G_GUINT64_FORMAT ",\"new\":true,"
                               "\"from\":\"Sender 1 <sender1@example.com>\",\"from_name\":\"Sender 1\","
@@ -658,7 +731,7 @@ test_summary (Fixture       *fixture,
   /* Without headers, for the status interface. */
   json = summary_json (mailbox, FALSE);
   g_assert_null (strstr (json, "\"headers\""));
-  g_assert_nonnull (strstr (json, "\"new\":3,\"pipelining\":false,\"uidl\":true,\"unseen\":3,\"state\":\"ok\"}"));
+  g_assert_nonnull (strstr (json, "\"new\":3,\"pipelining\":false,\"uidl\":true,\"top\":true,\"unseen\":3,\"state\":\"ok\"}"));
   g_clear_pointer (&json, g_free);
 
   /* A failed check: status error, the message, and null counts. */
@@ -803,6 +876,7 @@ test_delete_behind_poll (Fixture       *fixture,
 typedef struct
 {
   guint   calls;
+  guint   partial;
   guint   done;
   guint   total;
   guint64 bytes;
@@ -821,6 +895,7 @@ record_progress_cb (guint    done,
   g_assert_cmpuint (done, >=, progress->done);
   g_assert_cmpuint (bytes, >=, progress->bytes);
   progress->calls++;
+  progress->partial += done > 0 && done < total;
   progress->done = done;
   progress->total = total;
   progress->bytes = bytes;
@@ -869,8 +944,11 @@ test_download_and_delete (Fixture       *fixture,
                                       &contents, NULL, NULL));
   g_assert_nonnull (strstr (contents, "Subject: Message 1"));
 
-  /* Progress: from nothing to everything, in bytes too. */
-  g_assert_cmpuint (progress.calls, >=, 2);
+  /* Progress: from nothing, message by message, to everything, in bytes
+   * too.
+   */
+  g_assert_cmpuint (progress.calls, >=, 3);
+  g_assert_cmpuint (progress.partial, ==, 1);
   g_assert_cmpuint (progress.done, ==, 2);
   g_assert_cmpuint (progress.total, ==, 2);
   g_assert_cmpuint (progress.bytes, ==, size);
@@ -993,6 +1071,7 @@ test_removed_mid_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "0,0,1");
   g_clear_pointer (&changes, g_free);
   mailbox = g_list_model_get_item (G_LIST_MODEL (poller), 0);
+  watch_mailbox (fixture, mailbox);
   g_assert_true (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)) == mailbox);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
   g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
@@ -1122,6 +1201,7 @@ test_delete_account (Fixture       *fixture,
   g_assert_no_error (error);
   mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
   g_assert_nonnull (mailbox);
+  watch_mailbox (fixture, mailbox);
   check_ok (mailbox);
   state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
   g_assert_true (g_file_query_exists (state_file, NULL));
@@ -1156,6 +1236,169 @@ test_delete_account (Fixture       *fixture,
   g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_NOT_FOUND);
 }
 
+/* `mailpeek --check`: a poller over the store that only polls when asked. */
+static void
+test_one_shot (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  added = mp_account_store_add (store, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_scheduling (poller, FALSE);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  watch_mailbox (fixture, mailbox);
+
+  /* The first poll the store's account got is dropped unsent. */
+  wait_not_busy (mailbox);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_IDLE);
+
+  check_ok (mailbox);
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 1);
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  g_assert_cmpuint (mp_clock_get_n_pending (fixture->clock), ==, 0);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
+
+  /* The settings backend outlives the test. */
+  g_assert_true (mp_account_store_remove (store, added, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+all_mailboxes_gone_or_one (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) == 1;
+}
+
+static gboolean
+no_mailboxes (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (data)) == 0;
+}
+
+static gboolean
+user_is_bob (gpointer data)
+{
+  return g_strcmp0 (mp_account_get_user (data), "bob") == 0;
+}
+
+static gboolean
+user_is_alice (gpointer data)
+{
+  return g_strcmp0 (mp_account_get_user (data), USER) == 0;
+}
+
+static gboolean
+is_disabled (gpointer data)
+{
+  return !mp_account_get_enabled (data);
+}
+
+static gboolean
+connections_at_least (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return mp_test_server_get_n_connections (fixture->server) >= GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (fixture->server), "want"));
+}
+
+static void
+wait_connections (Fixture *fixture,
+                  guint    n)
+{
+  g_object_set_data (G_OBJECT (fixture->server), "want", GUINT_TO_POINTER (n));
+  mp_test_wait_until (connections_at_least, fixture, GUARD_MSEC, "a connection");
+}
+
+/* Another store over the same settings stands for the CLI or a dialog in
+ * another process: the poller follows what it does.
+ */
+static void
+test_follow_store (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(MpAccountStore) store = mp_account_store_new ();
+  g_autoptr(MpAccountStore) other = mp_account_store_new ();
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpAccount) ours = NULL;
+  g_autoptr(MpPoller) poller = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  /* The settings backend lives as long as the process: start from none. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+
+  poller = mp_poller_new_for_store (store);
+  mp_poller_set_network_monitor (poller, NULL);
+  mp_poller_set_clock (poller, fixture->clock);
+  mp_poller_set_password_func (poller, password_func, fixture);
+  g_signal_connect (poller, "items-changed", G_CALLBACK (items_changed_cb), fixture);
+
+  /* Added elsewhere: it appears and is polled. */
+  added = mp_account_store_add (other, new_account (fixture, NULL), &error);
+  g_assert_no_error (error);
+  mp_test_wait_until (all_mailboxes_gone_or_one, poller, GUARD_MSEC, "the account to appear");
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,1");
+  g_clear_pointer (&changes, g_free);
+  mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
+  g_assert_nonnull (mailbox);
+  watch_mailbox (fixture, mailbox);
+  wait_connections (fixture, 1);
+  wait_not_busy (mailbox);
+  g_assert_nonnull (mp_mailbox_get_next_check (mailbox));
+
+  /* Changed elsewhere: polled again soon, before its interval is up. */
+  ours = mp_account_store_find (store, mp_account_get_id (added));
+  mp_account_set_user (added, "bob");
+  mp_test_wait_until (user_is_bob, ours, GUARD_MSEC, "the change to arrive");
+  mp_clock_advance (fixture->clock, 1);
+  wait_connections (fixture, 2);
+  wait_not_busy (mailbox);
+  /* bob is refused: the user must act, so no timer. */
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_NEEDS_PASSWORD);
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+
+  mp_account_set_user (added, USER);
+  mp_test_wait_until (user_is_alice, ours, GUARD_MSEC, "the change to arrive");
+  mp_clock_advance (fixture->clock, 1);
+  wait_connections (fixture, 3);
+  wait_not_busy (mailbox);
+  g_assert_cmpint (mp_mailbox_get_status (mailbox), ==, MP_MAILBOX_STATUS_OK);
+
+  /* Disabled elsewhere: it stays in the list but stops. */
+  mp_account_set_enabled (added, FALSE);
+  mp_test_wait_until (is_disabled, ours, GUARD_MSEC, "the change to arrive");
+  g_assert_null (mp_mailbox_get_next_check (mailbox));
+  mp_clock_advance (fixture->clock, 3600);
+  g_assert_false (mp_mailbox_get_busy (mailbox));
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
+
+  /* Removed elsewhere: gone. */
+  g_assert_true (mp_account_store_remove (other, added, &error));
+  g_assert_no_error (error);
+  mp_test_wait_until (no_mailboxes, poller, GUARD_MSEC, "the account to disappear");
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,1,0");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1171,6 +1414,7 @@ main (int   argc,
 
   ADD ("/mailbox/items-changed", test_items_changed);
   ADD ("/mailbox/arrived-once", test_arrived_once);
+  ADD ("/mailbox/mark-seen", test_mark_seen);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
   ADD ("/mailbox/download-and-delete", test_download_and_delete);
@@ -1179,6 +1423,8 @@ main (int   argc,
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
   ADD ("/mailbox/needs-password", test_needs_password);
   ADD ("/mailbox/delete-account", test_delete_account);
+  ADD ("/mailbox/one-shot", test_one_shot);
+  ADD ("/mailbox/follow-store", test_follow_store);
 
 #undef ADD
 

@@ -147,6 +147,8 @@ fake_monitor_set_available (FakeMonitor *self,
 
 typedef struct
 {
+  /* Weak pointers to every mailbox made, which must all go away. */
+  GPtrArray    *watched;
   MpTestServer *server;
   MpPoller     *poller;
   MpClock      *clock;
@@ -208,10 +210,36 @@ account_changed_cb (MpPoller  *poller,
   fixture->n_changed++;
 }
 
+/* Each mailbox ends once its last save and session are over; the test
+ * waits for that, so no work outlives the test's directories.
+ */
+static void
+watch_mailbox (Fixture   *fixture,
+               MpMailbox *mailbox)
+{
+  gpointer *slot = g_new0 (gpointer, 1);
+
+  *slot = mailbox;
+  g_object_add_weak_pointer (G_OBJECT (mailbox), slot);
+  g_ptr_array_add (fixture->watched, slot);
+}
+
+static gboolean
+all_mailboxes_gone (gpointer data)
+{
+  Fixture *fixture = data;
+
+  for (guint i = 0; i < fixture->watched->len; i++)
+    if (*(gpointer *) g_ptr_array_index (fixture->watched, i) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  fixture->watched = g_ptr_array_new_with_free_func (g_free);
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
   fixture->accounts = g_ptr_array_new_with_free_func (g_object_unref);
@@ -250,6 +278,8 @@ fixture_tear_down (Fixture       *fixture,
   g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
   g_object_unref (fixture->poller);
   g_assert_null (fixture->poller);
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the end of every mailbox");
+  g_clear_pointer (&fixture->watched, g_ptr_array_unref);
 
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
   mp_test_server_assert_no_failures (fixture->server);
@@ -295,7 +325,7 @@ add_account_full (Fixture    *fixture,
   mp_account_set_user (account, USER);
   mp_account_set_interval (account, 1);
   g_ptr_array_add (fixture->accounts, account);
-  mp_poller_add_account (fixture->poller, account);
+  watch_mailbox (fixture, mp_poller_add_account (fixture->poller, account));
   return account;
 }
 
@@ -787,12 +817,18 @@ test_offline (Fixture       *fixture,
   let_time_pass (fixture, QUIET_SECONDS);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 0);
   g_assert_cmpuint (fixture->n_polled, ==, 0);
+  /* The mailboxes say why. */
+  g_assert_cmpint (mp_mailbox_get_status (mp_poller_lookup_mailbox (fixture->poller, "first")),
+                   ==, MP_MAILBOX_STATUS_OFFLINE);
+  g_assert_null (mp_mailbox_get_next_check (mp_poller_lookup_mailbox (fixture->poller, "second")));
 
   /* Back online: both soon. */
   fake_monitor_set_available (fixture->monitor, TRUE);
   wait_polls (fixture, 2);
   g_assert_no_error (fixture->last_error);
   g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), >=, 2);
+  g_assert_cmpint (mp_mailbox_get_status (mp_poller_lookup_mailbox (fixture->poller, "first")),
+                   ==, MP_MAILBOX_STATUS_OK);
 
   /* Offline again: what runs may finish, nothing new starts. */
   fake_monitor_set_available (fixture->monitor, FALSE);

@@ -7,15 +7,12 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "mp-account-store.h"
 #include "mp-cli-private.h"
-#include "mp-mailbox-state.h"
 #include "mp-secrets.h"
 
 /* mailpeek --add-account / --list-accounts / --remove-account: the
@@ -111,7 +108,6 @@ int
 mp_cli_add_account (CliOptions *options)
 {
   guint64 interval = MP_ACCOUNT_DEFAULT_INTERVAL;
-  g_auto(CliTarget) target = { 0 };
   g_auto(MpCliWait) wait = { NULL, NULL };
   g_autoptr(MpAccountStore) store = NULL;
   g_autoptr(MpAccount) template = NULL;
@@ -160,7 +156,7 @@ mp_cli_add_account (CliOptions *options)
    * the account exists (see below).
    */
   id = mp_account_generate_id ();
-  status = mp_cli_account_from_url (options, id, &target, &template);
+  status = mp_cli_account_from_url (options, id, &template);
   if (status != MP_CLI_EXIT_OK)
     return status;
   mp_account_set_name (template, name);
@@ -259,9 +255,7 @@ static void
 print_accounts_json (GListModel *accounts)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "accounts");
@@ -296,9 +290,7 @@ print_accounts_json (GListModel *accounts)
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  mp_cli_print_json (root);
 }
 
 /* Appends @text padded with spaces to @width characters. */
@@ -394,7 +386,6 @@ mp_cli_remove_account (CliOptions *options)
   g_autoptr(MpAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *label = NULL;
-  g_autofree char *state_key = NULL;
   g_autofree char *name = NULL;
   int status = MP_CLI_EXIT_OK;
 
@@ -415,36 +406,29 @@ mp_cli_remove_account (CliOptions *options)
       return MP_CLI_EXIT_ERROR;
     }
 
-  if (!mp_account_store_remove (store, account, &error))
-    {
-      print_error (error->message);
-      return MP_CLI_EXIT_ERROR;
-    }
-  g_settings_sync ();
-
   /* The account object keeps its values after removal. */
   name = g_strdup (mp_account_get_name (account));
   label = mp_account_dup_label (account);
-  state_key = mp_account_dup_state_key (account);
 
-  /* The account is gone either way; what could not be cleaned up is
-   * reported and makes the exit status 1.
-   */
-  wait.loop = g_main_loop_new (NULL, FALSE);
-  mp_secrets_clear_password_async (account, NULL, mp_cli_wait_cb, &wait);
-  if (!mp_secrets_clear_password_finish (mp_cli_wait_for (&wait), &error))
+  mp_account_store_delete_async (store, account, NULL, mp_cli_wait_cb, &wait);
+  if (!mp_account_store_delete_finish (store, mp_cli_wait_for (&wait), &error))
     {
-      g_printerr (_("mailpeek: the account “%s” was removed, but not its password: %s\n"),
-                  name, error->message);
-      g_clear_error (&error);
-      status = MP_CLI_EXIT_ERROR;
-    }
+      /* Not removed at all. */
+      if (error->domain == MP_ACCOUNT_ERROR)
+        {
+          print_error (error->message);
+          return MP_CLI_EXIT_ERROR;
+        }
 
-  if (!mp_mailbox_state_delete_files (state_key, &error))
-    {
-      g_printerr (_("mailpeek: the account “%s” was removed, but not its saved state: %s\n"),
-                  name, error->message);
-      g_clear_error (&error);
+      /* The account is gone; what was left behind is reported and makes
+       * the exit status 1.
+       */
+      if (error->domain == MP_SECRETS_ERROR)
+        g_printerr (_("mailpeek: the account “%s” was removed, but not its password: %s\n"),
+                    name, error->message);
+      else
+        g_printerr (_("mailpeek: the account “%s” was removed, but not its saved state: %s\n"),
+                    name, error->message);
       status = MP_CLI_EXIT_ERROR;
     }
 

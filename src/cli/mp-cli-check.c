@@ -13,132 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mp-check.h"
 #include "mp-cli-private.h"
-#include "mp-headers.h"
-#include "mp-mailbox-state.h"
-#include "mp-poller.h"
 
-/* mailpeek --check and --watch. A message is "new" until one of these has
- * reported it; then the seen-state marks it announced.
+/* mailpeek --check and --watch: what they print is the mailbox's summary
+ * (mp_mailbox_dup_summary()), as JSON or as text; what is new, and that
+ * it is announced once printed, is the mailbox's business.
  */
-
-static void
-add_string_or_null (JsonBuilder *builder,
-                    const char  *member,
-                    const char  *value)
-{
-  json_builder_set_member_name (builder, member);
-  if (value != NULL)
-    json_builder_add_string_value (builder, value);
-  else
-    json_builder_add_null_value (builder);
-}
-
-static gboolean
-is_new (MpMailboxState      *state,
-        const MpMessageInfo *info)
-{
-  return state != NULL && info->key != NULL &&
-         mp_mailbox_state_contains (state, info->key) &&
-         !mp_mailbox_state_is_announced (state, info->key);
-}
-
-/* The per-account object of `--check --json`, also one line of `--watch`. */
-static void
-build_account_json (JsonBuilder             *builder,
-                    const char              *label,
-                    MpAccount               *account,
-                    const MpMailboxSnapshot *snapshot,
-                    MpMailboxState          *state,
-                    const GError            *error)
-{
-  const char *name = NULL;
-  guint n_new = 0;
-
-  if (account != NULL && mp_account_get_settings (account) != NULL)
-    name = mp_account_get_name (account);
-
-  json_builder_begin_object (builder);
-  add_string_or_null (builder, "account", label);
-  add_string_or_null (builder, "name", name);
-  add_string_or_null (builder, "status", error ? "error" : "ok");
-  add_string_or_null (builder, "error", error ? error->message : NULL);
-
-  if (snapshot == NULL)
-    {
-      const char * const null_members[] = { "messages", "bytes", "new" };
-
-      for (guint i = 0; i < G_N_ELEMENTS (null_members); i++)
-        {
-          json_builder_set_member_name (builder, null_members[i]);
-          json_builder_add_null_value (builder);
-        }
-      json_builder_set_member_name (builder, "headers");
-      json_builder_begin_array (builder);
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      return;
-    }
-
-  for (guint i = 0; i < snapshot->messages->len; i++)
-    n_new += is_new (state, g_ptr_array_index (snapshot->messages, i));
-
-  json_builder_set_member_name (builder, "messages");
-  json_builder_add_int_value (builder, snapshot->count);
-  json_builder_set_member_name (builder, "bytes");
-  json_builder_add_int_value (builder, snapshot->size);
-  json_builder_set_member_name (builder, "new");
-  json_builder_add_int_value (builder, n_new);
-  json_builder_set_member_name (builder, "pipelining");
-  json_builder_add_boolean_value (builder, snapshot->pipelining);
-  json_builder_set_member_name (builder, "uidl");
-  json_builder_add_boolean_value (builder, snapshot->uidl_supported);
-  json_builder_set_member_name (builder, "top");
-  json_builder_add_boolean_value (builder, snapshot->top_supported);
-
-  json_builder_set_member_name (builder, "headers");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < snapshot->messages->len; i++)
-    {
-      const MpMessageInfo *info = g_ptr_array_index (snapshot->messages, i);
-      const MpHeaders *h = info->headers;
-      g_autofree char *date = h ? mp_headers_format_date_iso8601 (h) : NULL;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "number");
-      json_builder_add_int_value (builder, info->number);
-      add_string_or_null (builder, "uidl", info->uid);
-      json_builder_set_member_name (builder, "size");
-      json_builder_add_int_value (builder, info->size);
-      json_builder_set_member_name (builder, "new");
-      json_builder_add_boolean_value (builder, is_new (state, info));
-      add_string_or_null (builder, "from", h ? h->from : NULL);
-      add_string_or_null (builder, "from_name", h ? h->from_name : NULL);
-      add_string_or_null (builder, "from_address", h ? h->from_address : NULL);
-      add_string_or_null (builder, "to", h ? h->to : NULL);
-      add_string_or_null (builder, "subject", h ? h->subject : NULL);
-      add_string_or_null (builder, "date", date);
-      add_string_or_null (builder, "message_id", h ? h->message_id : NULL);
-      if (info->error != NULL)
-        add_string_or_null (builder, "error", info->error->message);
-      json_builder_end_object (builder);
-    }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-}
-
-static void
-print_json_node (JsonBuilder *builder)
-{
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
-  g_autofree char *text = NULL;
-
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
-}
 
 /* Pads or cuts @text to @width terminal columns. */
 static char *
@@ -174,144 +54,210 @@ fit (const char *text,
   return g_string_free (out, FALSE);
 }
 
-static void
-print_human (const char              *label,
-             const MpMailboxSnapshot *snapshot,
-             MpMailboxState          *state,
-             const GError            *error)
+static const char *
+lookup_string (GVariant   *dict,
+               const char *key)
 {
-  g_autofree char *size = NULL;
-  guint n_new = 0;
+  g_autoptr(GVariant) value = g_variant_lookup_value (dict, key, NULL);
+  g_autoptr(GVariant) inner = NULL;
 
-  if (error != NULL)
+  if (value == NULL)
+    return NULL;
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_variant_get_string (value, NULL);
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE ("ms")))
+    return NULL;
+  inner = g_variant_get_maybe (value);
+  /* The string lives as long as @dict, which holds @value. */
+  return inner != NULL ? g_variant_get_string (inner, NULL) : NULL;
+}
+
+static guint64
+lookup_number (GVariant   *dict,
+               const char *key)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (dict, key, NULL);
+  g_autoptr(GVariant) inner = NULL;
+
+  if (value == NULL)
+    return 0;
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_MAYBE))
+    inner = g_variant_get_maybe (value);
+  else
+    inner = g_variant_ref (value);
+  if (inner == NULL)
+    return 0;
+  if (g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (inner);
+  if (g_variant_is_of_type (inner, G_VARIANT_TYPE_UINT64))
+    return g_variant_get_uint64 (inner);
+  if (g_variant_is_of_type (inner, G_VARIANT_TYPE_BOOLEAN))
+    return g_variant_get_boolean (inner);
+  return 0;
+}
+
+/* The text form of one summary. */
+static void
+print_human (GVariant *summary)
+{
+  const char *label = lookup_string (summary, "account");
+  const char *error = lookup_string (summary, "error");
+  g_autoptr(GVariant) headers = g_variant_lookup_value (summary, "headers",
+                                                        G_VARIANT_TYPE ("aa{sv}"));
+  g_autofree char *size = NULL;
+  guint count, n_new;
+  GVariantIter iter;
+  GVariant *header;
+
+  if (g_strcmp0 (lookup_string (summary, "status"), "error") == 0)
     {
-      g_print (_("%s: error: %s\n"), label, error->message);
+      g_print (_("%s: error: %s\n"), label, error ? error : "");
       return;
     }
 
-  for (guint i = 0; i < snapshot->messages->len; i++)
-    n_new += is_new (state, g_ptr_array_index (snapshot->messages, i));
-
-  size = g_format_size (snapshot->size);
-  g_print (ngettext ("%s: %u message, %s", "%s: %u messages, %s", snapshot->count),
-           label, snapshot->count, size);
+  count = lookup_number (summary, "messages");
+  n_new = lookup_number (summary, "new");
+  size = g_format_size (lookup_number (summary, "bytes"));
+  g_print (ngettext ("%s: %u message, %s", "%s: %u messages, %s", count),
+           label, count, size);
   if (n_new > 0)
     g_print (ngettext (" (%u new)", " (%u new)", n_new), n_new);
   g_print ("\n");
-  if (!snapshot->uidl_supported && snapshot->count > 0)
+  if (!lookup_number (summary, "uidl") && count > 0)
     g_print (_("  This server has no UIDL: messages are recognised by their headers, "
                "and download and delete are not possible.\n"));
-  if (!snapshot->top_supported && snapshot->count > 0)
+  if (!lookup_number (summary, "top") && count > 0)
     g_print (_("  This server has no TOP: headers of new messages are read from the whole "
                "message, and only up to a size limit.\n"));
 
-  for (guint i = 0; i < snapshot->messages->len; i++)
+  if (headers == NULL)
+    return;
+  g_variant_iter_init (&iter, headers);
+  while ((header = g_variant_iter_next_value (&iter)) != NULL)
     {
-      const MpMessageInfo *info = g_ptr_array_index (snapshot->messages, i);
-      const MpHeaders *h = info->headers;
+      const char *iso_date = lookup_string (header, "date");
+      const char *from = lookup_string (header, "from");
+      const char *subject = lookup_string (header, "subject");
+      const char *message_error = lookup_string (header, "error");
+      g_autoptr(GDateTime) when = NULL;
       g_autofree char *date = NULL;
-      g_autofree char *from = NULL;
-      const char *subject;
+      g_autofree char *fitted = NULL;
 
-      if (h != NULL && h->date != NULL)
+      if (iso_date != NULL)
+        when = g_date_time_new_from_iso8601 (iso_date, NULL);
+      if (when != NULL)
         {
-          g_autoptr(GDateTime) local = g_date_time_to_local (h->date);
+          g_autoptr(GDateTime) local = g_date_time_to_local (when);
 
           date = g_date_time_format (local, "%Y-%m-%d %H:%M");
         }
       else
         date = g_strdup ("                ");
 
-      from = fit (h && h->from ? h->from : _("(unknown sender)"), 32);
-      if (info->error != NULL)
-        subject = info->error->message;
-      else
-        subject = h && h->subject ? h->subject : _("(no subject)");
+      fitted = fit (from ? from : _("(unknown sender)"), 32);
+      if (message_error != NULL)
+        subject = message_error;
+      else if (subject == NULL)
+        subject = _("(no subject)");
 
-      g_print ("%c%5u  %s  %s  %s\n", is_new (state, info) ? '*' : ' ',
-               info->number, date, from, subject);
+      g_print ("%c%5u  %s  %s  %s\n", lookup_number (header, "new") ? '*' : ' ',
+               (guint) lookup_number (header, "number"), date, fitted, subject);
+      g_variant_unref (header);
     }
 }
 
-/* One account of a --check run. */
-typedef struct
+/* Everything listed was now shown to the user: never new again. */
+static GStrv
+dup_keys (MpMailbox *mailbox)
 {
-  CliTarget          target;
-  GError            *error;
-  MpMailboxState    *state;
-  MpMailboxSnapshot *snapshot;
-} AccountRun;
+  GListModel *model = G_LIST_MODEL (mailbox);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
 
-static void
-account_run_free (AccountRun *run)
-{
-  mp_cli_target_clear (&run->target);
-  g_clear_error (&run->error);
-  g_clear_object (&run->state);
-  g_clear_pointer (&run->snapshot, mp_mailbox_snapshot_free);
-  g_free (run);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(MpMessage) message = g_list_model_get_item (model, i);
+
+      g_strv_builder_add (builder, mp_message_get_key (message));
+    }
+  return g_strv_builder_end (builder);
 }
 
-typedef struct
+static void
+announced_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  GMainLoop *loop;
-  guint      pending;
-} CheckAll;
+  MpMailbox *mailbox = MP_MAILBOX (object);
+  guint *pending = user_data;
+  g_autoptr(GError) error = NULL;
 
-typedef struct
+  if (!mp_mailbox_mark_announced_finish (mailbox, result, &error))
+    {
+      g_autofree char *label = mp_account_dup_label (mp_mailbox_get_account (mailbox));
+
+      g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
+                  label, error->message);
+    }
+  if (pending != NULL)
+    (*pending)--;
+}
+
+static void
+mark_announced (MpMailbox *mailbox,
+                guint     *pending)
 {
-  CheckAll   *all;
-  AccountRun *run;
-} CheckItem;
+  g_auto(GStrv) keys = dup_keys (mailbox);
+
+  if (pending != NULL)
+    (*pending)++;
+  mp_mailbox_mark_announced_async (mailbox, (const char * const *) keys, NULL,
+                                   announced_cb, pending);
+}
 
 static void
 check_cb (GObject      *object,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  CheckItem *item = user_data;
-  AccountRun *run = item->run;
+  guint *pending = user_data;
 
-  run->snapshot = mp_check_mailbox_finish (MP_POP3_CLIENT (object), result, &run->error);
-  if (run->snapshot != NULL)
-    mp_mailbox_state_merge (run->state, run->snapshot);
-
-  if (--item->all->pending == 0)
-    g_main_loop_quit (item->all->loop);
-  g_free (item);
+  /* A failure is part of the summary. */
+  mp_mailbox_check_finish (MP_MAILBOX (object), result, NULL);
+  (*pending)--;
 }
 
-static int
-run_accounts (CliOptions *options,
-              GPtrArray  *runs)
+static gboolean
+succeeded (MpMailbox *mailbox)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  return mp_mailbox_get_status (mailbox) == MP_MAILBOX_STATUS_OK;
+}
+
+/**
+ * mp_cli_run_check:
+ *
+ * `--check`: with `--url` or `--account` that mailbox, else every enabled
+ * account, all at once (each is its own server).
+ */
+int
+mp_cli_run_check (CliOptions *options)
+{
+  g_auto(CliSession) session = { 0 };
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  CheckAll all = { loop, 0 };
-  int status = MP_CLI_EXIT_OK;
+  int status;
+  guint pending = 0;
 
-  /* All accounts at once: each is its own server. */
-  for (guint i = 0; i < runs->len; i++)
+  status = mp_cli_open_session (options, CLI_SCOPE_ENABLED, &session);
+  if (status != MP_CLI_EXIT_OK)
+    return status;
+
+  for (guint i = 0; i < session.mailboxes->len; i++)
     {
-      AccountRun *run = g_ptr_array_index (runs, i);
-      g_autoptr(GHashTable) known = NULL;
-      CheckItem *item;
-
-      if (run->error != NULL)
-        continue;
-      run->state = mp_mailbox_state_load (run->target.state_key);
-
-      known = mp_mailbox_state_dup_known_uids (run->state);
-      item = g_new0 (CheckItem, 1);
-      item->all = &all;
-      item->run = run;
-      all.pending++;
-      mp_check_mailbox_async (run->target.client, run->target.user, run->target.password,
-                              run->target.auth, known, NULL, check_cb, item);
+      pending++;
+      mp_mailbox_check_async (g_ptr_array_index (session.mailboxes, i), NULL,
+                              check_cb, &pending);
     }
-
-  if (all.pending > 0)
-    g_main_loop_run (loop);
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
 
   if (options->json)
     {
@@ -320,156 +266,70 @@ run_accounts (CliOptions *options,
       json_builder_begin_array (builder);
     }
 
-  for (guint i = 0; i < runs->len; i++)
+  for (guint i = 0; i < session.mailboxes->len; i++)
     {
-      AccountRun *run = g_ptr_array_index (runs, i);
-      g_autoptr(GError) save_error = NULL;
+      MpMailbox *mailbox = g_ptr_array_index (session.mailboxes, i);
+      g_autoptr(GVariant) summary = mp_mailbox_dup_summary (mailbox, TRUE);
 
       if (options->json)
-        build_account_json (builder, run->target.label, run->target.account,
-                            run->snapshot, run->state, run->error);
+        json_builder_add_value (builder, json_gvariant_serialize (summary));
       else
-        print_human (run->target.label, run->snapshot, run->state, run->error);
-
-      if (run->error != NULL)
+        print_human (summary);
+      if (!succeeded (mailbox))
         status = MP_CLI_EXIT_ERROR;
-
-      /* Reported now: the next run does not call these new again. */
-      if (run->snapshot != NULL)
-        {
-          mp_mailbox_state_mark_all_announced (run->state);
-          if (!mp_mailbox_state_save (run->state, &save_error))
-            g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
-                        run->target.label, save_error->message);
-        }
     }
 
   if (options->json)
     {
+      g_autoptr(JsonNode) root = NULL;
+
       json_builder_end_array (builder);
       json_builder_end_object (builder);
-      print_json_node (builder);
+      root = json_builder_get_root (builder);
+      mp_cli_print_json (root);
     }
   fflush (stdout);
 
-  /* The sessions' QUITs went out before the output was made; let them end
-   * cleanly rather than leave the servers a dropped connection.
-   */
-  for (guint i = 0; i < runs->len; i++)
+  /* Reported now: the next run does not call these new again. */
+  for (guint i = 0; i < session.mailboxes->len; i++)
     {
-      AccountRun *run = g_ptr_array_index (runs, i);
-      gint64 deadline = g_get_monotonic_time () + (options->timeout + 1) * G_USEC_PER_SEC;
+      MpMailbox *mailbox = g_ptr_array_index (session.mailboxes, i);
 
-      while (run->target.client != NULL &&
-             mp_pop3_client_is_connected (run->target.client) &&
-             g_get_monotonic_time () < deadline)
-        g_main_context_iteration (NULL, TRUE);
+      if (succeeded (mailbox))
+        mark_announced (mailbox, &pending);
     }
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
 
+  mp_cli_wait_until_idle (&session, options->timeout + 1);
   return status;
-}
-
-/**
- * mp_cli_run_check:
- *
- * `--check`: with `--url` or `--account` that mailbox, else every enabled
- * account.
- */
-int
-mp_cli_run_check (CliOptions *options)
-{
-  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func ((GDestroyNotify) account_run_free);
-  int status;
-
-  if (options->url != NULL || options->account != NULL)
-    {
-      AccountRun *run = g_new0 (AccountRun, 1);
-
-      g_ptr_array_add (runs, run);
-      status = mp_cli_prepare_target (options, &run->target);
-      if (status != MP_CLI_EXIT_OK)
-        return status;
-    }
-  else
-    {
-      g_autoptr(MpAccountStore) store = mp_cli_open_store ();
-      guint n;
-
-      if (store == NULL)
-        return MP_CLI_EXIT_ERROR;
-
-      n = g_list_model_get_n_items (G_LIST_MODEL (store));
-      for (guint i = 0; i < n; i++)
-        {
-          g_autoptr(MpAccount) account = g_list_model_get_item (G_LIST_MODEL (store), i);
-          AccountRun *run;
-
-          if (!mp_account_get_enabled (account))
-            continue;
-
-          run = g_new0 (AccountRun, 1);
-          g_ptr_array_add (runs, run);
-          mp_cli_prepare_account (options, account, &run->target, &run->error);
-        }
-
-      if (runs->len == 0)
-        {
-          mp_cli_usage_error (_("No account is configured: add one with --add-account, "
-                                "or name a mailbox with --url"));
-          return MP_CLI_EXIT_USAGE;
-        }
-    }
-
-  return run_accounts (options, runs);
 }
 
 /* --watch */
 
-typedef struct
-{
-  GMainLoop *loop;
-  char      *password;
-} WatchRun;
-
-static char *
-watch_password (MpAccount *account,
-                gpointer   user_data)
-{
-  WatchRun *run = user_data;
-
-  return g_strdup (run->password);
-}
-
 static void
 account_changed_cb (MpPoller  *poller,
                     MpAccount *account,
-                    WatchRun  *run)
+                    gpointer   user_data)
 {
-  const MpPollResult *result = mp_poller_get_last_result (poller, account);
-  MpMailboxState *state = mp_poller_get_state (poller, account);
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autofree char *label = mp_account_dup_label (account);
-  g_autoptr(GError) save_error = NULL;
+  MpMailbox *mailbox = mp_poller_find_mailbox (poller, account);
+  g_autoptr(GVariant) summary = NULL;
+  g_autoptr(JsonNode) node = NULL;
 
-  build_account_json (builder, label, account, result->snapshot, state, result->error);
-  print_json_node (builder);
-  fflush (stdout);
+  if (mailbox == NULL)
+    return;
+  summary = mp_mailbox_dup_summary (mailbox, TRUE);
+  node = json_gvariant_serialize (summary);
+  mp_cli_print_json (node);
 
-  if (result->snapshot != NULL)
-    {
-      mp_mailbox_state_mark_all_announced (state);
-      if (!mp_mailbox_state_save (state, &save_error))
-        g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
-                    label, save_error->message);
-    }
+  if (succeeded (mailbox))
+    mark_announced (mailbox, NULL);
 }
 
 static gboolean
 quit_cb (gpointer user_data)
 {
-  WatchRun *run = user_data;
-
-  g_main_loop_quit (run->loop);
+  g_main_loop_quit (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -483,69 +343,22 @@ int
 mp_cli_run_watch (CliOptions *options)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(MpPoller) poller = mp_poller_new ();
-  g_autoptr(MpAccountStore) store = NULL;
-  g_auto(CliTarget) target = { 0 };
-  WatchRun run = { loop, NULL };
+  g_auto(CliSession) session = { 0 };
   guint sigint, sigterm;
-  guint n_accounts = 0;
+  int status;
 
-  g_signal_connect (poller, "account-changed", G_CALLBACK (account_changed_cb), &run);
+  status = mp_cli_open_session (options, CLI_SCOPE_STORE, &session);
+  if (status != MP_CLI_EXIT_OK)
+    return status;
 
-  if (options->url != NULL)
-    {
-      int status = mp_cli_prepare_target (options, &target);
+  g_signal_connect (session.poller, "account-changed", G_CALLBACK (account_changed_cb), NULL);
 
-      if (status != MP_CLI_EXIT_OK)
-        return status;
-
-      /* The password typed or given for --url lives only in this process. */
-      run.password = g_strdup (target.password);
-      mp_poller_set_password_func (poller, watch_password, &run);
-      mp_poller_add_account (poller, target.account);
-      n_accounts = 1;
-    }
-  else
-    {
-      guint n;
-
-      store = mp_cli_open_store ();
-      if (store == NULL)
-        return MP_CLI_EXIT_ERROR;
-
-      n = g_list_model_get_n_items (G_LIST_MODEL (store));
-      for (guint i = 0; i < n; i++)
-        {
-          g_autoptr(MpAccount) account = g_list_model_get_item (G_LIST_MODEL (store), i);
-
-          if (options->account != NULL &&
-              g_strcmp0 (options->account, mp_account_get_name (account)) != 0 &&
-              g_strcmp0 (options->account, mp_account_get_id (account)) != 0)
-            continue;
-          mp_poller_add_account (poller, account);
-          n_accounts++;
-        }
-    }
-
-  if (n_accounts == 0)
-    {
-      if (options->account != NULL)
-        mp_cli_usage_error (_("There is no account named “%s” (see mailpeek --list-accounts)"),
-                            options->account);
-      else
-        mp_cli_usage_error (_("No account is configured: add one with --add-account, "
-                              "or name a mailbox with --url"));
-      return MP_CLI_EXIT_USAGE;
-    }
-
-  sigint = g_unix_signal_add (SIGINT, quit_cb, &run);
-  sigterm = g_unix_signal_add (SIGTERM, quit_cb, &run);
+  sigint = g_unix_signal_add (SIGINT, quit_cb, loop);
+  sigterm = g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
   g_source_remove (sigint);
   g_source_remove (sigterm);
 
-  if (run.password != NULL)
-    explicit_bzero (run.password, strlen (run.password));
-  g_free (run.password);
+  g_signal_handlers_disconnect_by_func (session.poller, account_changed_cb, NULL);
   return MP_CLI_EXIT_OK;
 }

@@ -5,8 +5,12 @@
 
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "mp-cli.h"
 #include "mp-account-store.h"
+#include "mp-mailbox.h"
+#include "mp-poller.h"
 #include "mp-pop3-client.h"
 
 G_BEGIN_DECLS
@@ -39,35 +43,36 @@ typedef struct
   char      *interval;
 } CliOptions;
 
-/* The mailbox a command works on, with a client ready to connect. */
+/* What a command works on: the core's poller and the mailboxes it made
+ * for the accounts named. The command line only asks them and prints.
+ */
 typedef struct
 {
-  char             *label;
-  char             *user;
-  char             *host;
-  guint16           port;
-  MpPop3AuthMethod  auth;
-  char             *state_key;
-  MpAccount        *account;
-  MpPop3Client     *client;
-  char             *password;
-} CliTarget;
+  MpPoller       *poller;
+  MpAccountStore *store;
+  GPtrArray      *mailboxes;
+  char           *password;
+} CliSession;
 
-void     mp_cli_target_clear    (CliTarget       *target);
+/* Which accounts mp_cli_open_session() takes without --account or --url. */
+typedef enum
+{
+  CLI_SCOPE_ONE,       /* none: one of them is required */
+  CLI_SCOPE_ENABLED,   /* every enabled account (--check) */
+  CLI_SCOPE_STORE,     /* the store, followed live (--watch) */
+} CliScope;
+
+void     mp_cli_session_clear   (CliSession      *session);
+int      mp_cli_open_session    (CliOptions      *options,
+                                 CliScope         scope,
+                                 CliSession      *session);
+void     mp_cli_wait_until_idle (CliSession      *session,
+                                 guint            seconds);
 void     mp_cli_usage_error     (const char      *format,
                                  ...) G_GNUC_PRINTF (1, 2);
-gboolean mp_cli_parse_url       (const char      *url,
-                                 MpPop3Security   security,
-                                 CliTarget       *target,
-                                 GError         **error);
 char    *mp_cli_read_password   (const char      *prompt,
                                  GError         **error);
-int      mp_cli_prepare_target  (CliOptions      *options,
-                                 CliTarget       *target);
-gboolean mp_cli_prepare_account (CliOptions      *options,
-                                 MpAccount       *account,
-                                 CliTarget       *target,
-                                 GError         **error);
+void     mp_cli_print_json      (JsonNode        *root);
 MpAccountStore *mp_cli_open_store (void);
 int      mp_cli_run_transfer    (CliOptions      *options);
 
@@ -80,7 +85,7 @@ int      mp_cli_add_account     (CliOptions      *options);
 int      mp_cli_list_accounts   (CliOptions      *options);
 int      mp_cli_remove_account  (CliOptions      *options);
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliTarget, mp_cli_target_clear)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSession, mp_cli_session_clear)
 
 /* Waiting for one async result on the default main context. */
 typedef struct
@@ -98,7 +103,6 @@ char         *mp_cli_get_password     (const char    *label,
                                        GError       **error);
 int           mp_cli_account_from_url (CliOptions    *options,
                                        const char    *id,
-                                       CliTarget     *target,
                                        MpAccount    **account);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MpCliWait, mp_cli_wait_clear)

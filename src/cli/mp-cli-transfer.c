@@ -11,17 +11,15 @@
 #include <json-glib/json-glib.h>
 
 #include "mp-cli-private.h"
-#include "mp-mailbox-state.h"
-#include "mp-transfer.h"
 
 /* mailpeek --download / --delete UID… */
 
 typedef struct
 {
-  GMainLoop *loop;
   GPtrArray *outcomes;
   GError    *error;
   gboolean   download;
+  gboolean   done;
 } TransferRun;
 
 static void
@@ -32,10 +30,10 @@ transfer_cb (GObject      *object,
   TransferRun *run = user_data;
 
   if (run->download)
-    run->outcomes = mp_download_messages_finish (MP_POP3_CLIENT (object), result, &run->error);
+    run->outcomes = mp_mailbox_download_finish (MP_MAILBOX (object), result, &run->error);
   else
-    run->outcomes = mp_delete_messages_finish (MP_POP3_CLIENT (object), result, &run->error);
-  g_main_loop_quit (run->loop);
+    run->outcomes = mp_mailbox_delete_finish (MP_MAILBOX (object), result, &run->error);
+  run->done = TRUE;
 }
 
 static gboolean
@@ -50,19 +48,17 @@ outcome_ok (const MpTransferOutcome *outcome,
 }
 
 static void
-print_json (const CliTarget *target,
+print_json (const char       *label,
             const CliOptions *options,
-            GPtrArray       *outcomes,
-            const GError    *error)
+            GPtrArray        *outcomes,
+            const GError     *error)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "account");
-  json_builder_add_string_value (builder, target->label);
+  json_builder_add_string_value (builder, label);
   json_builder_set_member_name (builder, "status");
   json_builder_add_string_value (builder, error ? "error" : "ok");
   json_builder_set_member_name (builder, "error");
@@ -100,20 +96,18 @@ print_json (const CliTarget *target,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  mp_cli_print_json (root);
 }
 
 static void
-print_human (const CliTarget  *target,
+print_human (const char       *label,
              const CliOptions *options,
              GPtrArray        *outcomes,
              const GError     *error)
 {
   if (error != NULL)
     {
-      g_print (_("%s: error: %s\n"), target->label, error->message);
+      g_print (_("%s: error: %s\n"), label, error->message);
       return;
     }
 
@@ -144,10 +138,10 @@ print_human (const CliTarget  *target,
 int
 mp_cli_run_transfer (CliOptions *options)
 {
-  g_auto(CliTarget) target = { 0 };
-  g_autoptr(GMainLoop) loop = NULL;
-  g_autofree char *directory = NULL;
-  g_autoptr(MpMailboxState) state = NULL;
+  g_auto(CliSession) session = { 0 };
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autofree char *label = NULL;
+  MpMailbox *mailbox;
   TransferRun run = { 0 };
   int status;
 
@@ -169,16 +163,18 @@ mp_cli_run_transfer (CliOptions *options)
       return MP_CLI_EXIT_USAGE;
     }
 
-  status = mp_cli_prepare_target (options, &target);
+  status = mp_cli_open_session (options, CLI_SCOPE_ONE, &session);
   if (status != MP_CLI_EXIT_OK)
     return status;
 
-  loop = g_main_loop_new (NULL, FALSE);
-  run.loop = loop;
+  mailbox = g_ptr_array_index (session.mailboxes, 0);
+  label = mp_account_dup_label (mp_mailbox_get_account (mailbox));
+  messages = mp_mailbox_dup_messages_for_uids (mailbox, (const char * const *) options->rest);
   run.download = options->download;
 
   if (options->download)
     {
+      g_autofree char *directory = NULL;
       MpDownloadFlags flags = MP_DOWNLOAD_NONE;
 
       if (options->to != NULL)
@@ -190,42 +186,32 @@ mp_cli_run_transfer (CliOptions *options)
       if (options->delete_after)
         flags |= MP_DOWNLOAD_DELETE_AFTER;
 
-      mp_download_messages_async (target.client, target.user, target.password, target.auth,
-                                  (const char * const *) options->rest, directory, flags,
-                                  NULL, transfer_cb, &run);
+      mp_mailbox_download_async (mailbox, messages, directory, flags, NULL, NULL,
+                                 NULL, transfer_cb, &run);
     }
   else
-    mp_delete_messages_async (target.client, target.user, target.password, target.auth,
-                              (const char * const *) options->rest,
-                              NULL, transfer_cb, &run);
+    mp_mailbox_delete_async (mailbox, messages, NULL, NULL, NULL, transfer_cb, &run);
 
-  g_main_loop_run (loop);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
 
-  /* The seen-state forgets a message only once the server confirmed its
-   * deletion; anything else it keeps, still announced.
+  /* What a confirmed deletion changed in the seen-state is on disk before
+   * the result is told.
    */
-  for (guint i = 0; run.outcomes != NULL && i < run.outcomes->len; i++)
-    {
-      const MpTransferOutcome *outcome = g_ptr_array_index (run.outcomes, i);
+  {
+    g_auto(MpCliWait) wait = { NULL, NULL };
+    g_autoptr(GError) save_error = NULL;
 
-      if (outcome->deleted && state == NULL)
-        state = mp_mailbox_state_load (target.state_key);
-      if (outcome->deleted)
-        mp_mailbox_state_remove (state, outcome->uid);
-    }
-  if (state != NULL)
-    {
-      g_autoptr(GError) save_error = NULL;
-
-      if (!mp_mailbox_state_save (state, &save_error))
-        g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
-                    target.label, save_error->message);
-    }
+    mp_mailbox_sync_async (mailbox, NULL, mp_cli_wait_cb, &wait);
+    if (!mp_mailbox_sync_finish (mailbox, mp_cli_wait_for (&wait), &save_error))
+      g_printerr (_("mailpeek: %s: could not save what was seen: %s\n"),
+                  label, save_error->message);
+  }
 
   if (options->json)
-    print_json (&target, options, run.outcomes, run.error);
+    print_json (label, options, run.outcomes, run.error);
   else
-    print_human (&target, options, run.outcomes, run.error);
+    print_human (label, options, run.outcomes, run.error);
 
   status = MP_CLI_EXIT_OK;
   if (run.error != NULL)
@@ -238,5 +224,6 @@ mp_cli_run_transfer (CliOptions *options)
 
   g_clear_pointer (&run.outcomes, g_ptr_array_unref);
   g_clear_error (&run.error);
+  mp_cli_wait_until_idle (&session, options->timeout + 1);
   return status;
 }

@@ -15,7 +15,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "mp-check.h"
 #include "mp-account-store.h"
 #include "mp-cli-private.h"
 #include "mp-secrets.h"
@@ -28,18 +27,15 @@
 
 
 void
-mp_cli_target_clear (CliTarget *target)
+mp_cli_session_clear (CliSession *session)
 {
-  g_free (target->label);
-  g_free (target->user);
-  g_free (target->host);
-  g_free (target->state_key);
-  g_clear_object (&target->account);
-  g_clear_object (&target->client);
-  /* A keyring password lives in libsecret's non-pageable pool, which
-   * g_free() must not touch; this wipes and frees either kind.
-   */
-  g_clear_pointer (&target->password, mp_secrets_free_password);
+  /* The mailboxes first: they belong to the poller. */
+  g_clear_pointer (&session->mailboxes, g_ptr_array_unref);
+  g_clear_object (&session->poller);
+  g_clear_object (&session->store);
+  if (session->password != NULL)
+    explicit_bzero (session->password, strlen (session->password));
+  g_clear_pointer (&session->password, g_free);
 }
 
 static void
@@ -77,11 +73,13 @@ mp_cli_usage_error (const char *format,
 /* pop3://USER@HOST[:PORT]; a password in the URL is refused because
  * command lines are visible to every user of the machine.
  */
-gboolean
-mp_cli_parse_url (const char      *url,
-                  MpPop3Security   security,
-                  CliTarget       *target,
-                  GError         **error)
+static gboolean
+parse_url (const char      *url,
+           MpPop3Security   security,
+           char           **user_out,
+           char           **host_out,
+           guint16         *port_out,
+           GError         **error)
 {
   g_autoptr(GUri) uri = NULL;
   const char *scheme;
@@ -132,13 +130,9 @@ mp_cli_parse_url (const char      *url,
       return FALSE;
     }
 
-  target->user = g_strdup (user);
-  target->host = g_strdup (host);
-  target->port = port > 0 ? port : mp_pop3_security_default_port (security);
-  if (strchr (host, ':') != NULL)
-    target->label = g_strdup_printf ("%s@[%s]:%u", user, host, target->port);
-  else
-    target->label = g_strdup_printf ("%s@%s:%u", user, host, target->port);
+  *user_out = g_strdup (user);
+  *host_out = g_strdup (host);
+  *port_out = port > 0 ? port : mp_pop3_security_default_port (security);
   return TRUE;
 }
 
@@ -245,24 +239,43 @@ mp_cli_get_password (const char  *label,
   return mp_cli_read_password (prompt, error);
 }
 
+static MpAccount *
+new_account (const char     *id,
+             const char     *user,
+             const char     *host,
+             guint16         port,
+             MpPop3Security  security,
+             const char     *pin)
+{
+  MpAccount *account = mp_account_new (id);
+
+  mp_account_set_host (account, host);
+  mp_account_set_port (account, port);
+  mp_account_set_security (account, security);
+  mp_account_set_user (account, user);
+  mp_account_set_pinned_fingerprint (account, pin);
+  return account;
+}
+
 /**
  * mp_cli_account_from_url:
  * @id: (nullable): the account id, or %NULL for user@host:port
  * @account: (out) (transfer full): a detached account
  *
- * Builds an account from `--url`, `--security`, `--cafile` and `--pin`,
- * and fills @target's label, user, host and port. Returns
- * %MP_CLI_EXIT_OK, or %MP_CLI_EXIT_USAGE after printing why not.
+ * Builds an account from `--url`, `--security`, `--cafile` and `--pin`.
+ * Returns %MP_CLI_EXIT_OK, or %MP_CLI_EXIT_USAGE after printing why not.
  */
 int
 mp_cli_account_from_url (CliOptions  *options,
                          const char  *id,
-                         CliTarget   *target,
                          MpAccount  **account)
 {
   MpPop3Security security = MP_POP3_SECURITY_TLS;
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *host = NULL;
+  guint16 port = 0;
 
   if (options->security != NULL &&
       !mp_pop3_security_from_string (options->security, &security))
@@ -271,7 +284,7 @@ mp_cli_account_from_url (CliOptions  *options,
       return MP_CLI_EXIT_USAGE;
     }
 
-  if (!mp_cli_parse_url (options->url, security, target, &error))
+  if (!parse_url (options->url, security, &user, &host, &port, &error))
     {
       mp_cli_usage_error (_("Invalid URL “%s”: %s"), options->url, error->message);
       return MP_CLI_EXIT_USAGE;
@@ -287,12 +300,16 @@ mp_cli_account_from_url (CliOptions  *options,
         }
     }
 
-  *account = mp_account_new (id ? id : target->label);
-  mp_account_set_host (*account, target->host);
-  mp_account_set_port (*account, target->port);
-  mp_account_set_security (*account, security);
-  mp_account_set_user (*account, target->user);
-  mp_account_set_pinned_fingerprint (*account, pin);
+  *account = new_account (id ? id : "", user, host, port, security, pin);
+  if (id == NULL)
+    {
+      /* A --url mailbox is named by its label, user@host:port. */
+      g_autofree char *label = mp_account_dup_label (*account);
+
+      g_clear_object (account);
+      *account = new_account (label, user, host, port, security, pin);
+    }
+
   /* Stored accounts are used from another working directory. */
   if (options->cafile != NULL)
     {
@@ -302,40 +319,6 @@ mp_cli_account_from_url (CliOptions  *options,
     }
 
   return MP_CLI_EXIT_OK;
-}
-
-/**
- * mp_cli_prepare_account:
- * @account: a configured account
- *
- * Fills @target for @account, with the password from the keyring.
- * Returns %FALSE with an error that belongs to this account alone (no
- * password stored, no keyring, a CA file gone missing).
- */
-gboolean
-mp_cli_prepare_account (CliOptions  *options,
-                        MpAccount   *account,
-                        CliTarget   *target,
-                        GError     **error)
-{
-  g_auto(MpCliWait) wait = { NULL, NULL };
-
-  g_set_object (&target->account, account);
-  target->label = mp_account_dup_label (account);
-  target->user = g_strdup (mp_account_get_user (account));
-  target->host = g_strdup (mp_account_get_host (account));
-  target->port = mp_account_get_effective_port (account);
-  target->auth = mp_account_get_auth (account);
-  target->state_key = mp_account_dup_state_key (account);
-
-  target->client = mp_account_create_client (account, options->timeout, error);
-  if (target->client == NULL)
-    return FALSE;
-  mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
-
-  mp_secrets_lookup_password_async (account, NULL, mp_cli_wait_cb, &wait);
-  target->password = mp_secrets_lookup_password_finish (mp_cli_wait_for (&wait), error);
-  return target->password != NULL;
 }
 
 /**
@@ -357,91 +340,211 @@ mp_cli_open_store (void)
   return mp_account_store_new ();
 }
 
-/**
- * mp_cli_prepare_target:
- *
- * Resolves `--account NAME` or `--url` into a client ready to connect and
- * a password. Returns %MP_CLI_EXIT_OK, or the exit status after printing
- * why not.
- */
-int
-mp_cli_prepare_target (CliOptions *options,
-                       CliTarget  *target)
+/* The password typed or given for --url lives only in this process. */
+static char *
+session_password (MpAccount *account,
+                  gpointer   user_data)
+{
+  CliSession *session = user_data;
+
+  return g_strdup (session->password);
+}
+
+static int
+open_url (CliOptions *options,
+          CliSession *session)
 {
   g_autoptr(MpAccount) account = NULL;
+  g_autoptr(MpPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *label = NULL;
   int status;
 
+  status = mp_cli_account_from_url (options, NULL, &account);
+  if (status != MP_CLI_EXIT_OK)
+    return status;
+
+  /* A CA file or pin that cannot be used is a mistake on the command
+   * line, found before a password is asked for.
+   */
+  client = mp_account_create_client (account, MP_POP3_DEFAULT_TIMEOUT, &error);
+  if (client == NULL)
+    {
+      mp_cli_usage_error ("%s", error->message);
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  label = mp_account_dup_label (account);
+  session->password = mp_cli_get_password (label, &error);
+  if (session->password == NULL)
+    {
+      mp_cli_usage_error ("%s", error->message);
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  mp_poller_set_password_func (session->poller, session_password, session);
+  g_ptr_array_add (session->mailboxes,
+                   g_object_ref (mp_poller_add_account (session->poller, account)));
+  return MP_CLI_EXIT_OK;
+}
+
+/**
+ * mp_cli_open_session:
+ * @scope: the accounts to take when neither --account nor --url is given
+ *
+ * Makes the poller and the mailboxes of `--account NAME`, `--url`, or the
+ * accounts of @scope. Only %CLI_SCOPE_STORE polls on a schedule; the
+ * others poll when asked. Returns %MP_CLI_EXIT_OK, or the exit status
+ * after printing why not.
+ */
+int
+mp_cli_open_session (CliOptions *options,
+                     CliScope    scope,
+                     CliSession *session)
+{
   if (options->timeout < 0)
     {
       mp_cli_usage_error (_("--timeout must not be negative"));
       return MP_CLI_EXIT_USAGE;
     }
 
+  if (options->account != NULL &&
+      (options->url != NULL || options->security != NULL ||
+       options->cafile != NULL || options->pin != NULL))
+    {
+      mp_cli_usage_error (_("--account takes its settings from the account; "
+                            "do not combine it with --url, --security, --cafile or --pin"));
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  if (options->url == NULL && options->account == NULL && scope == CLI_SCOPE_ONE)
+    {
+      mp_cli_usage_error (_("Name the mailbox with --account NAME or --url pop3://USER@HOST[:PORT]"));
+      return MP_CLI_EXIT_USAGE;
+    }
+
+  session->mailboxes = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (options->url == NULL)
+    {
+      session->store = mp_cli_open_store ();
+      if (session->store == NULL)
+        return MP_CLI_EXIT_ERROR;
+    }
+
+  if (options->url == NULL && options->account == NULL && scope == CLI_SCOPE_STORE)
+    session->poller = mp_poller_new_for_store (session->store);
+  else
+    session->poller = mp_poller_new ();
+  mp_poller_set_scheduling (session->poller, scope == CLI_SCOPE_STORE);
+  mp_poller_set_session_timeout (session->poller, options->timeout);
+  mp_poller_set_pipelining_allowed (session->poller, !options->no_pipelining);
+
+  if (options->url != NULL)
+    return open_url (options, session);
+
   if (options->account != NULL)
     {
-      g_autoptr(MpAccountStore) store = NULL;
+      g_autoptr(MpAccount) account = mp_account_store_find (session->store, options->account);
 
-      if (options->url != NULL || options->security != NULL ||
-          options->cafile != NULL || options->pin != NULL)
-        {
-          mp_cli_usage_error (_("--account takes its settings from the account; "
-                                "do not combine it with --url, --security, --cafile or --pin"));
-          return MP_CLI_EXIT_USAGE;
-        }
-
-      store = mp_cli_open_store ();
-      if (store == NULL)
-        return MP_CLI_EXIT_ERROR;
-
-      account = mp_account_store_find (store, options->account);
       if (account == NULL)
         {
           mp_cli_usage_error (_("There is no account named “%s” (see mailpeek --list-accounts)"),
                               options->account);
           return MP_CLI_EXIT_USAGE;
         }
-
-      if (!mp_cli_prepare_account (options, account, target, &error))
-        {
-          g_printerr (_("mailpeek: %s: %s\n"), target->label, error->message);
-          return MP_CLI_EXIT_ERROR;
-        }
+      g_ptr_array_add (session->mailboxes,
+                       g_object_ref (mp_poller_add_account (session->poller, account)));
       return MP_CLI_EXIT_OK;
     }
 
-  if (options->url == NULL)
+  if (scope == CLI_SCOPE_STORE)
     {
-      mp_cli_usage_error (_("Name the mailbox with --account NAME or --url pop3://USER@HOST[:PORT]"));
-      return MP_CLI_EXIT_USAGE;
+      GListModel *model = G_LIST_MODEL (session->poller);
+
+      for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+        g_ptr_array_add (session->mailboxes, g_list_model_get_item (model, i));
+    }
+  else
+    {
+      GListModel *model = G_LIST_MODEL (session->store);
+
+      for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+        {
+          g_autoptr(MpAccount) account = g_list_model_get_item (model, i);
+
+          if (mp_account_get_enabled (account))
+            g_ptr_array_add (session->mailboxes,
+                             g_object_ref (mp_poller_add_account (session->poller, account)));
+        }
     }
 
-  /* A detached account: nothing is saved but its seen-state, keyed by
-   * user@host:port.
-   */
-  status = mp_cli_account_from_url (options, NULL, target, &account);
-  if (status != MP_CLI_EXIT_OK)
-    return status;
-
-  target->account = g_object_ref (account);
-  target->auth = MP_POP3_AUTH_AUTO;
-  target->state_key = mp_account_dup_state_key (account);
-  target->client = mp_account_create_client (account, options->timeout, &error);
-  if (target->client == NULL)
+  if (session->mailboxes->len == 0)
     {
-      mp_cli_usage_error ("%s", error->message);
+      mp_cli_usage_error (_("No account is configured: add one with --add-account, "
+                            "or name a mailbox with --url"));
       return MP_CLI_EXIT_USAGE;
     }
-  mp_pop3_client_set_pipelining_allowed (target->client, !options->no_pipelining);
-
-  target->password = mp_cli_get_password (target->label, &error);
-  if (target->password == NULL)
-    {
-      mp_cli_usage_error ("%s", error->message);
-      return MP_CLI_EXIT_USAGE;
-    }
-
   return MP_CLI_EXIT_OK;
+}
+
+static gboolean
+any_busy (CliSession *session)
+{
+  for (guint i = 0; i < session->mailboxes->len; i++)
+    if (mp_mailbox_get_busy (g_ptr_array_index (session->mailboxes, i)))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * mp_cli_wait_until_idle:
+ * @seconds: the longest to wait
+ *
+ * Lets the sessions still running end (a QUIT sent after the result was
+ * known) rather than leave the servers a dropped connection.
+ */
+void
+mp_cli_wait_until_idle (CliSession *session,
+                        guint       seconds)
+{
+  gboolean expired = FALSE;
+  guint deadline;
+
+  if (session->mailboxes == NULL)
+    return;
+  deadline = g_timeout_add_seconds (seconds, deadline_cb, &expired);
+  while (!expired && any_busy (session))
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (deadline);
+}
+
+/**
+ * mp_cli_print_json:
+ * @root: (transfer none): what to print
+ *
+ * Prints @root as one line of JSON.
+ */
+void
+mp_cli_print_json (JsonNode *root)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+  fflush (stdout);
 }
 
 /**

@@ -11,7 +11,7 @@
 
 #include "mp-account-private.h"
 #include "mp-account-store.h"
-#include "mp-mailbox-state-shim.h"
+#include "mp-mailbox-state.h"
 #include "mp-secrets.h"
 
 /* The list of accounts is the `accounts` key of the main schema; each id
@@ -561,7 +561,7 @@ delete_files_thread (GTask        *task,
   DeleteData *data = task_data;
   GError *error = NULL;
 
-  if (!mp_mailbox_state_shim_delete_files (data->state_key, &error))
+  if (!mp_mailbox_state_delete_files (data->state_key, &error))
     {
       /* The password's error first: it is the more serious leftover. */
       if (data->password_error != NULL)

@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "mp-check.h"
+#include "mp-headers-private.h"
 
 /* One read-only session: connect, log in, STAT, LIST, UIDL, TOP for every
  * message not already known, QUIT. It never sends DELE, so QUIT changes
@@ -46,14 +47,9 @@ typedef struct
   GHashTable        *by_number;
   GArray            *list;
   GPtrArray         *uidl;
-  GArray            *rest;
   GError            *error;
   gint64             retr_header_limit;
   guint              pending;
-  guint              top_proven : 1;
-  guint              top_refused : 1;
-  guint              retr_succeeded : 1;
-  guint              too_large : 1;
 } CheckData;
 
 typedef struct
@@ -67,7 +63,6 @@ check_data_free (CheckData *data)
 {
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->by_number, g_hash_table_unref);
-  g_clear_pointer (&data->rest, g_array_unref);
   g_clear_pointer (&data->list, g_array_unref);
   g_clear_pointer (&data->uidl, g_ptr_array_unref);
   g_clear_error (&data->error);
@@ -100,54 +95,52 @@ quit_cb (GObject      *object,
 /* Servers without UIDL: like other clients, recognise a message by its
  * headers, but only by those that stay the same when a server rebuilds
  * the message for each session (some regenerate MIME boundaries, Received
- * or Status lines): Message-ID, Date, From, Subject and the size. Each
- * field is written with its length, and a missing one differently from an
- * empty one, so no two different sets can run together. A message with
- * none of the four falls back to its whole header block (only the part
- * before the first empty line, in case the server sent more than TOP n 0
- * asked for): it would otherwise share one key with every such message of
- * its size.
+ * or Status lines): Message-ID, Date, From, Subject and the size. Their
+ * raw values count, not the decoded ones, so that a better decoder in a
+ * later version does not make every message new again; only folding is
+ * evened out. Each field goes in with its length, and a missing one
+ * differently from an empty one, so no two different sets run together.
+ * A message with none of the four falls back to its whole header block
+ * (the part before the first empty line, in case the server sent more
+ * than TOP n 0 asked for): it would otherwise share one key with every
+ * such message of its size.
  */
-static void
-hash_field (GChecksum  *checksum,
-            const char *name,
-            const char *value)
-{
-  g_autofree char *field = NULL;
-
-  if (value != NULL)
-    field = g_strdup_printf ("%s=%zu:%s\n", name, strlen (value), value);
-  else
-    field = g_strdup_printf ("%s!\n", name);
-  g_checksum_update (checksum, (const guchar *) field, -1);
-}
-
 static char *
-header_hash_key (const char      *text,
-                 gsize            len,
-                 const MpHeaders *headers,
-                 guint64          size)
+header_hash_key (const char *text,
+                 gsize       len,
+                 guint64     size)
 {
+  static const char * const names[] = { "Message-ID", "Date", "From", "Subject", NULL };
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *date = headers ? mp_headers_format_date_iso8601 (headers) : NULL;
-  g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, size);
+  g_autoptr(GPtrArray) values = mp_headers_dup_raw_values (text, len, names);
+  gboolean any = FALSE;
 
-  if (headers == NULL ||
-      (headers->message_id == NULL && date == NULL &&
-       headers->from == NULL && headers->subject == NULL))
+  for (guint i = 0; i < values->len; i++)
+    any = any || g_ptr_array_index (values, i) != NULL;
+
+  if (any)
+    {
+      g_autofree char *size_text = g_strdup_printf ("size=%" G_GUINT64_FORMAT "\n", size);
+
+      for (guint i = 0; i < values->len; i++)
+        {
+          const char *value = g_ptr_array_index (values, i);
+          g_autofree char *field = NULL;
+
+          if (value != NULL)
+            field = g_strdup_printf ("%s=%zu:%s\n", names[i], strlen (value), value);
+          else
+            field = g_strdup_printf ("%s!\n", names[i]);
+          g_checksum_update (checksum, (const guchar *) field, -1);
+        }
+      g_checksum_update (checksum, (const guchar *) size_text, -1);
+    }
+  else
     {
       const char *end = g_strstr_len (text, len, "\r\n\r\n");
       gsize header_len = end ? (gsize) (end - text) + 2 : len;
 
       g_checksum_update (checksum, (const guchar *) text, header_len);
-    }
-  else
-    {
-      hash_field (checksum, "message-id", headers->message_id);
-      hash_field (checksum, "date", date);
-      hash_field (checksum, "from", headers->from);
-      hash_field (checksum, "subject", headers->subject);
-      hash_field (checksum, "size", size_text);
     }
 
   return g_strconcat ("sha256:", g_checksum_get_string (checksum), NULL);
@@ -189,7 +182,7 @@ set_headers (MpMessageInfo *info,
   g_clear_error (&info->error);
   info->headers = mp_headers_parse (text, len);
   if (info->key == NULL)
-    info->key = header_hash_key (text, len, info->headers, info->size);
+    info->key = header_hash_key (text, len, info->size);
 }
 
 static void
@@ -268,10 +261,7 @@ retr_cb (GObject      *object,
   bytes = mp_pop3_client_retr_finish (client, result, &error);
 
   if (bytes != NULL)
-    {
-      set_headers (info, bytes, TRUE);
-      data->retr_succeeded = TRUE;
-    }
+    set_headers (info, bytes, TRUE);
   else if (data->error == NULL && is_session_error (client, error))
     data->error = error;
   else
@@ -284,23 +274,13 @@ retr_cb (GObject      *object,
     return;
 
   if (data->error != NULL)
-    {
-      fail (task, g_steal_pointer (&data->error));
-      return;
-    }
-
-  /* A RETR that worked proves the message is there, so its TOP was
-   * refused; one too large to try is counted the same way. Only when every
-   * RETR failed as well were the messages themselves the problem (another
-   * session expunged them), not TOP.
-   */
-  if (data->retr_succeeded || data->too_large)
-    data->snapshot->top_supported = FALSE;
-  finish (task);
+    fail (task, g_steal_pointer (&data->error));
+  else
+    finish (task);
 }
 
-/* What TOP could not give: the headers from a RETR of the whole message
- * for those up to the limit (a RETR cannot be stopped halfway without
+/* A server without TOP: the headers from a RETR of the whole message for
+ * the messages up to the limit (a RETR cannot be stopped halfway without
  * dropping the session), an error for the larger ones.
  */
 static void
@@ -312,6 +292,7 @@ fetch_by_retr (GTask  *task,
   guint64 limit;
   guint queued = 0;
 
+  data->snapshot->top_supported = FALSE;
   if (numbers->len == 0)
     {
       finish (task);
@@ -319,6 +300,7 @@ fetch_by_retr (GTask  *task,
     }
 
   limit = get_retr_header_limit (data);
+  /* One extra count, so that a RETR failing at once cannot finish early. */
   data->pending = 1;
   for (guint i = 0; i < numbers->len; i++)
     {
@@ -331,7 +313,6 @@ fetch_by_retr (GTask  *task,
           g_clear_error (&info->error);
           info->error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
                                              _("headers not available: the server does not offer TOP"));
-          data->too_large = TRUE;
           continue;
         }
 
@@ -345,20 +326,12 @@ fetch_by_retr (GTask  *task,
                                  g_task_get_cancellable (task), retr_cb, item);
     }
 
-  g_debug ("TOP unavailable: %u message(s) fetched whole, %u too large",
+  g_debug ("no TOP: %u message(s) fetched whole, %u too large",
            queued, numbers->len - queued);
 
-  /* The extra count keeps a synchronous failure from finishing early. */
   if (--data->pending == 0)
-    {
-      if (data->too_large)
-        data->snapshot->top_supported = FALSE;
-      finish (task);
-    }
+    finish (task);
 }
-
-static void send_tops (GTask  *task,
-                       GArray *numbers);
 
 static void
 top_many_cb (GObject      *object,
@@ -369,8 +342,7 @@ top_many_cb (GObject      *object,
   MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GArray) refused = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GArray) rest = g_steal_pointer (&data->rest);
+  g_autoptr(GArray) failed = g_array_new (FALSE, FALSE, sizeof (guint));
   GError *error = NULL;
 
   results = mp_pop3_client_top_many_finish (client, result, &error);
@@ -389,63 +361,25 @@ top_many_cb (GObject      *object,
       if (res->error != NULL)
         {
           info->error = g_steal_pointer (&res->error);
-          g_array_append_val (refused, res->number);
+          g_array_append_val (failed, res->number);
         }
       else
         set_headers (info, res->data, FALSE);
     }
 
-  /* The first -ERR to TOP ends TOP for this session. */
-  if (refused->len > 0)
-    data->top_refused = TRUE;
-
-  if (rest != NULL && rest->len > 0)
-    {
-      if (!data->top_refused)
-        {
-          send_tops (task, rest);
-          return;
-        }
-      g_array_append_vals (refused, rest->data, rest->len);
-    }
-
-  fetch_by_retr (task, refused);
-}
-
-/* Where CAPA vouched for TOP, every TOP goes out at once (pipelined when
- * allowed). Where nothing did (no CAPA), the first one goes alone: a
- * server that refuses it then gets no more TOPs (some disconnect after a
- * few errors), and the rest follow together once it worked.
- */
-static void
-send_tops (GTask  *task,
-           GArray *numbers)
-{
-  MpPop3Client *client = g_task_get_source_object (task);
-  CheckData *data = g_task_get_task_data (task);
-  guint n = numbers->len;
-
-  if (!data->top_proven && n > 1)
-    {
-      data->rest = g_array_sized_new (FALSE, FALSE, sizeof (guint), n - 1);
-      g_array_append_vals (data->rest, &g_array_index (numbers, guint, 1), n - 1);
-      n = 1;
-    }
-  data->top_proven = TRUE;
-
-  mp_pop3_client_top_many_async (client,
-                                 (const guint *) (gpointer) numbers->data,
-                                 n,
-                                 0,
-                                 MP_CHECK_MAX_HEADER_BYTES,
-                                 g_task_get_cancellable (task),
-                                 top_many_cb,
-                                 task);
+  /* An -ERR to TOP for a message of the maildrop means TOP is refused
+   * (the engine then sent no more TOPs); other failures keep their error.
+   */
+  if (failed->len > 0 && mp_pop3_client_get_top_refused (client))
+    fetch_by_retr (task, failed);
+  else
+    finish (task);
 }
 
 static void
 fetch_headers (GTask *task)
 {
+  MpPop3Client *client = g_task_get_source_object (task);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
 
@@ -464,7 +398,14 @@ fetch_headers (GTask *task)
   else if (!data->snapshot->top_supported)
     fetch_by_retr (task, numbers);
   else
-    send_tops (task, numbers);
+    mp_pop3_client_top_many_async (client,
+                                   (const guint *) (gpointer) numbers->data,
+                                   numbers->len,
+                                   0,
+                                   MP_CHECK_MAX_HEADER_BYTES,
+                                   g_task_get_cancellable (task),
+                                   top_many_cb,
+                                   task);
 }
 
 /* STAT, LIST and UIDL go out together (pipelined when the server allows)
@@ -597,12 +538,10 @@ open_cb (GObject      *object,
 
   data->snapshot->pipelining = mp_pop3_client_get_pipelining (client);
 
-  /* TOP is optional (RFC 1939): a CAPA without it is believed, and no TOP
-   * is sent; without CAPA the first TOP finds out (see send_tops()).
+  /* TOP is optional (RFC 1939): after a CAPA without it no TOP is sent;
+   * without CAPA the first TOP finds out (see top_many_cb()).
    */
-  data->top_proven = mp_pop3_client_get_capa_supported (client);
-  data->snapshot->top_supported = (!data->top_proven ||
-                                   mp_pop3_client_has_capability (client, "TOP"));
+  data->snapshot->top_supported = !mp_pop3_client_get_top_refused (client);
 
   /* Without CAPA, a missing UIDL capability proves nothing: ask. */
   data->pending = 2;

@@ -30,7 +30,7 @@ G_BEGIN_DECLS
  * @uid: (nullable): the UIDL unique-id, or %NULL if the server has no UIDL
  * @key: (nullable): what identifies the message across sessions: @uid, or
  *   without UIDL "sha256:" and a hash of its stable headers (Message-ID,
- *   Date, From, Subject) and size; %NULL only when neither is known (no
+ *   Date, From, Subject, raw) and size; %NULL only when neither is known (no
  *   headers on a server without UIDL)
  * @size: the size LIST reported
  * @headers: (nullable): the decoded headers (from TOP, or from RETR when
@@ -55,7 +55,8 @@ typedef struct
  * @uidl_supported: whether the server answered UIDL
  * @pipelining: whether the session pipelined its commands
  * @top_supported: %FALSE when the server does not offer TOP (not in CAPA,
- *   or it refused TOP for a message it then sent with RETR)
+ *   or it refused TOP for a message that exists; see
+ *   mp_pop3_client_get_top_refused())
  * @messages: (element-type MpMessageInfo): one per LIST entry
  */
 typedef struct

@@ -23,5 +23,8 @@ GMimePart    *mp_headers_find_text_part   (GMimeObject *object,
                                            guint        depth);
 char         *mp_headers_clean_text_full  (const char  *text,
                                            gboolean     snippet);
+GPtrArray    *mp_headers_dup_raw_values   (const char         *data,
+                                           gsize               len,
+                                           const char * const *names);
 
 G_END_DECLS

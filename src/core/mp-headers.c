@@ -716,6 +716,65 @@ mp_headers_parse (const char *data,
 }
 
 /**
+ * mp_headers_dup_raw_values:
+ * @data: (array length=len): a header block (TOP n 0), maybe followed by
+ *   a body
+ * @len: length of @data in bytes
+ * @names: (array zero-terminated=1): header field names
+ *
+ * The raw values of the first field of each name, undecoded, with every
+ * run of white space (folding included) made one space and both ends
+ * trimmed: what identifies a message without depending on how this
+ * version decodes it.
+ *
+ * Returns: (transfer full) (element-type utf8): one entry per name in
+ *   order, %NULL where the field is missing
+ */
+GPtrArray *
+mp_headers_dup_raw_values (const char         *data,
+                           gsize               len,
+                           const char * const *names)
+{
+  GPtrArray *values = g_ptr_array_new_with_free_func (g_free);
+  GMimeMessage *message = mp_headers_parse_message (data, len);
+  GMimeHeaderList *list = NULL;
+
+  if (message != NULL)
+    list = g_mime_object_get_header_list (GMIME_OBJECT (message));
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *raw = list ? get_raw_header (list, names[i]) : NULL;
+      GString *value;
+
+      if (raw == NULL)
+        {
+          g_ptr_array_add (values, NULL);
+          continue;
+        }
+
+      value = g_string_new (NULL);
+      for (const char *p = raw; *p != '\0'; p++)
+        {
+          if (g_ascii_isspace (*p))
+            {
+              if (value->len > 0 && value->str[value->len - 1] != ' ')
+                g_string_append_c (value, ' ');
+              continue;
+            }
+          g_string_append_c (value, *p);
+        }
+      if (value->len > 0 && value->str[value->len - 1] == ' ')
+        g_string_truncate (value, value->len - 1);
+      g_ptr_array_add (values, g_string_free (value, FALSE));
+    }
+
+  g_clear_object (&message);
+
+  return values;
+}
+
+/**
  * mp_headers_text_to_utf8:
  * @data: (array length=len): text in an unknown or declared charset
  * @len: length of @data in bytes

@@ -22,6 +22,8 @@ void                mp_mailbox_detach              (MpMailbox    *self);
 void                mp_mailbox_run_session         (MpMailbox    *self);
 void                mp_mailbox_network_changed     (MpMailbox    *self,
                                                     gboolean      available);
+void                mp_mailbox_set_scheduled       (MpMailbox    *self,
+                                                    gboolean      scheduled);
 MpMailboxState     *mp_mailbox_get_state           (MpMailbox    *self);
 const MpPollResult *mp_mailbox_get_last_result     (MpMailbox    *self);
 guint               mp_mailbox_get_next_delay      (MpMailbox    *self);
@@ -30,9 +32,10 @@ G_END_DECLS
 
 G_BEGIN_DECLS
 
-/* The two halves of the class: mp-mailbox.c (properties, the list, the
- * summary, marking) and mp-mailbox-session.c (the queue of sessions, the
- * schedule, poll, snippet, download, delete).
+/* The class in parts: mp-mailbox.c (properties, the list and counts),
+ * mp-mailbox-mark.c (marking and saving), mp-mailbox-summary.c (the
+ * summary), mp-mailbox-session.c (the queue of sessions, the schedule,
+ * the poll) and mp-mailbox-transfer.c (snippet, download, delete).
  */
 
 typedef enum
@@ -54,6 +57,8 @@ struct _MpMailboxJob
   MpDownloadFlags     flags;
   MpTransferProgress  progress;
   gpointer            progress_data;
+  guint               progress_done;
+  guint64             progress_bytes;
   GCancellable       *cancellable;
   GCancellable       *caller_cancellable;
   gulong              caller_cancel_id;
@@ -92,6 +97,7 @@ struct _MpMailbox
   GTlsCertificate      *certificate;
   GTlsCertificateFlags  certificate_errors;
   gboolean              uidl_supported;
+  gboolean              top_supported;
   gboolean              pipelining;
   char                **capabilities;
   GDateTime            *last_checked;
@@ -121,6 +127,8 @@ struct _MpMailbox
 };
 
 /* mp-mailbox.c */
+gboolean  mp_mailbox_message_is_new      (MpMailbox          *self,
+                                          MpMessage          *message);
 void      mp_mailbox_apply_snapshot      (MpMailbox          *self,
                                           MpMailboxSnapshot  *snapshot);
 void      mp_mailbox_sync_flags          (MpMailbox          *self);
@@ -141,6 +149,8 @@ void      mp_mailbox_set_next_check      (MpMailbox          *self,
                                           GDateTime          *when);
 void      mp_mailbox_update_busy         (MpMailbox          *self);
 void      mp_mailbox_emit_arrived        (MpMailbox          *self);
+
+/* mp-mailbox-mark.c */
 void      mp_mailbox_save                (MpMailbox          *self,
                                           GTask              *task);
 

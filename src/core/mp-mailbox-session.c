@@ -12,7 +12,6 @@
 
 #include "mp-check.h"
 #include "mp-mailbox-private.h"
-#include "mp-mailbox-state-shim.h"
 #include "mp-message-private.h"
 #include "mp-poller-private.h"
 #include "mp-secrets.h"
@@ -136,7 +135,7 @@ load_cb (GObject      *object,
   MpMailboxJob *job = self->running;
 
   self->loading = FALSE;
-  state = mp_mailbox_state_shim_load_finish (result, &error);
+  state = mp_mailbox_state_load_finish (result, &error);
   if (state == NULL || self->shut_down)
     {
       if (error == NULL)
@@ -351,6 +350,56 @@ mp_mailbox_start (MpMailbox *self)
   mp_mailbox_poll_soon (self, NULL);
 }
 
+/* Polls of the schedule stop (the poller stopped scheduling); polls
+ * somebody waits for go on.
+ */
+static void
+drop_scheduled_polls (MpMailbox *self)
+{
+  GList *l = self->jobs.head;
+
+  while (l != NULL)
+    {
+      GList *next = l->next;
+      MpMailboxJob *job = l->data;
+
+      if (job->kind == MP_MAILBOX_JOB_POLL && job->tasks->len == 0)
+        {
+          g_queue_delete_link (&self->jobs, l);
+          mp_mailbox_job_free (job);
+        }
+      l = next;
+    }
+
+  if (self->running != NULL && self->running->kind == MP_MAILBOX_JOB_POLL &&
+      self->running->tasks->len == 0)
+    g_cancellable_cancel (self->running->cancellable);
+  mp_mailbox_update_busy (self);
+}
+
+/**
+ * mp_mailbox_set_scheduled:
+ *
+ * Follows mp_poller_set_scheduling(): off, the timer and the polls of the
+ * schedule stop; on, a poll soon.
+ */
+void
+mp_mailbox_set_scheduled (MpMailbox *self,
+                          gboolean   scheduled)
+{
+  if (self->shut_down)
+    return;
+
+  if (!scheduled)
+    {
+      clear_timer (self);
+      self->waiting_for_network = FALSE;
+      drop_scheduled_polls (self);
+      return;
+    }
+  mp_mailbox_poll_soon (self, NULL);
+}
+
 MpMailboxJob *
 mp_mailbox_queued_job (MpMailbox        *self,
             MpMailboxJobKind  kind)
@@ -449,19 +498,10 @@ mp_mailbox_account_changed (MpMailbox  *self,
   self->failures = 0;
   if (!mp_account_get_enabled (self->account))
     {
-      MpMailboxJob *job;
-
       clear_timer (self);
       self->waiting_for_network = FALSE;
       /* Polls stop; what the user asked for explicitly goes on. */
-      while ((job = mp_mailbox_queued_job (self, MP_MAILBOX_JOB_POLL)) != NULL && job->tasks->len == 0)
-        {
-          g_queue_remove (&self->jobs, job);
-          mp_mailbox_job_free (job);
-        }
-      if (self->running != NULL && self->running->kind == MP_MAILBOX_JOB_POLL)
-        g_cancellable_cancel (self->running->cancellable);
-      mp_mailbox_update_busy (self);
+      drop_scheduled_polls (self);
       return;
     }
   mp_mailbox_schedule_poll (self, AFTER_CHANGE);
@@ -502,6 +542,9 @@ password_cb (GObject      *object,
   if (timeout == 0)
     timeout = mp_account_get_timeout (self->account);
   job->client = mp_account_create_client (self->account, timeout, &error);
+  if (job->client != NULL)
+    mp_pop3_client_set_pipelining_allowed (job->client,
+                                           mp_poller_get_pipelining_allowed (MP_POLLER (object)));
   next (self, job, error);
 }
 
@@ -601,6 +644,101 @@ result_changed (const MpPollResult *old,
   return old->n_new != now->n_new || !same_messages (old->snapshot, now->snapshot);
 }
 
+typedef struct
+{
+  MpMailbox    *self;
+  MpMailboxJob *job;
+  MpPollResult *poll;
+  GPtrArray    *tasks;
+} PollDone;
+
+static void
+poll_complete (PollDone *done)
+{
+  g_autoptr(MpMailbox) self = done->self;
+  g_autoptr(GPtrArray) tasks = done->tasks;
+  g_autoptr(GDateTime) now = NULL;
+  MpMailboxJob *job = done->job;
+  MpPollResult *poll = done->poll;
+  const GError *error;
+  gboolean changed;
+  guint delay;
+
+  g_free (done);
+  error = poll->error;
+
+  if (self->shut_down)
+    {
+      /* Removed meanwhile: nothing to schedule or report. */
+      for (guint i = 0; i < tasks->len; i++)
+        {
+          GTask *task = g_ptr_array_index (tasks, i);
+
+          if (error != NULL)
+            g_task_return_error (task, g_error_copy (error));
+          else
+            g_task_return_boolean (task, TRUE);
+        }
+      mp_poll_result_free (poll);
+      mp_mailbox_end_job (self, job);
+      return;
+    }
+
+  delay = mp_poller_next_delay (mp_poller_classify_error (error), self->failures,
+                                mp_account_get_interval (self->account) * 60,
+                                poll->login_delay);
+  g_object_freeze_notify (G_OBJECT (self));
+  if (delay > 0 && mp_account_get_enabled (self->account))
+    mp_mailbox_schedule_poll (self, delay);
+  else
+    {
+      clear_timer (self);
+      self->next_delay = delay;
+    }
+
+  if (self->poller != NULL)
+    now = mp_clock_dup_now (mp_poller_get_clock (self->poller));
+  else
+    now = g_date_time_new_now_utc ();
+  mp_mailbox_set_last_checked (self, now);
+  g_object_thaw_notify (G_OBJECT (self));
+
+  changed = result_changed (self->last, poll);
+  g_clear_pointer (&self->last, mp_poll_result_free);
+  self->last = poll;
+
+  if (self->poller != NULL)
+    mp_poller_mailbox_polled (self->poller, self, poll, changed);
+
+  for (guint i = 0; i < tasks->len; i++)
+    {
+      GTask *task = g_ptr_array_index (tasks, i);
+
+      if (poll->error != NULL)
+        g_task_return_error (task, g_error_copy (poll->error));
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+
+  mp_mailbox_end_job (self, job);
+}
+
+static void
+poll_saved_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  PollDone *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A save that failed was reported by mp_mailbox_save(); the poll itself
+   * worked (the same messages may be announced again).
+   */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    done->poll->save_error = g_steal_pointer (&error);
+  poll_complete (done);
+}
+
 static void
 poll_finished (MpMailbox         *self,
                MpMailboxJob      *job,
@@ -609,10 +747,7 @@ poll_finished (MpMailbox         *self,
 {
   MpPollResult *poll = g_new0 (MpPollResult, 1);
   MpPop3Client *client = job->client;
-  g_autoptr(GDateTime) now = NULL;
-  MpRetryKind kind;
-  gboolean changed;
-  guint delay;
+  PollDone *done;
 
   poll->snapshot = snapshot;
   poll->error = error;
@@ -639,7 +774,6 @@ poll_finished (MpMailbox         *self,
     {
       poll->n_new = mp_mailbox_state_merge (self->state, snapshot);
       mp_mailbox_apply_snapshot (self, snapshot);
-      mp_mailbox_save (self, NULL);
     }
   if (client != NULL)
     mp_mailbox_set_session_info (self, client, snapshot);
@@ -651,6 +785,7 @@ poll_finished (MpMailbox         *self,
   else
     mp_mailbox_set_error (self, error, NULL, 0);
   mp_mailbox_set_status (self, status_for_error (self, error));
+  g_object_thaw_notify (G_OBJECT (self));
 
   if (error != NULL)
     {
@@ -661,48 +796,31 @@ poll_finished (MpMailbox         *self,
   else
     self->failures = 0;
 
-  kind = mp_poller_classify_error (error);
-  delay = mp_poller_next_delay (kind, self->failures,
-                                mp_account_get_interval (self->account) * 60,
-                                poll->login_delay);
-  if (delay > 0 && mp_account_get_enabled (self->account))
-    mp_mailbox_schedule_poll (self, delay);
-  else
-    {
-      clear_timer (self);
-      self->next_delay = delay;
-    }
+  done = g_new0 (PollDone, 1);
+  done->self = g_object_ref (self);
+  done->poll = poll;
+  done->tasks = g_steal_pointer (&job->tasks);
+  job->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  /* The job, and with it the account's queue and the session slot, lasts
+   * until the state is saved.
+   */
+  done->job = job;
 
-  if (self->poller != NULL)
-    now = mp_clock_dup_now (mp_poller_get_clock (self->poller));
-  else
-    now = g_date_time_new_now_utc ();
-  mp_mailbox_set_last_checked (self, now);
-  g_object_thaw_notify (G_OBJECT (self));
-
-  changed = result_changed (self->last, poll);
-  g_clear_pointer (&self->last, mp_poll_result_free);
-  self->last = poll;
-
-  g_object_ref (self);
-  if (self->poller != NULL)
-    mp_poller_mailbox_polled (self->poller, self, poll, changed);
+  /* Notifications need not wait for the disk. */
   if (snapshot != NULL)
     mp_mailbox_emit_arrived (self);
 
-  for (guint i = 0; i < job->tasks->len; i++)
+  /* The poll is over once the state is saved: a check that returned has
+   * its result on disk, and the next poll is scheduled from then.
+   */
+  if (snapshot != NULL)
     {
-      GTask *task = g_ptr_array_index (job->tasks, i);
+      g_autoptr(GTask) task = g_task_new (self, NULL, poll_saved_cb, done);
 
-      if (error != NULL)
-        g_task_return_error (task, g_error_copy (error));
-      else
-        g_task_return_boolean (task, TRUE);
+      mp_mailbox_save (self, task);
     }
-  g_ptr_array_set_size (job->tasks, 0);
-
-  mp_mailbox_end_job (self, job);
-  g_object_unref (self);
+  else
+    poll_complete (done);
 }
 
 static void
@@ -811,7 +929,7 @@ run_job (MpMailbox    *self,
   if (self->state == NULL)
     {
       self->loading = TRUE;
-      mp_mailbox_state_shim_load_async (self->state_key, self->cancellable,
+      mp_mailbox_state_load_async (self->state_key, self->cancellable,
                                         load_cb, g_object_ref (self));
       return;
     }

@@ -3,8 +3,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Between the in-memory model (mp-mailbox-state.c), the file format and
- * its locking (mp-mailbox-state-file.c) and the merge of two versions of
- * one state (mp-mailbox-state-merge.c). Not for use outside src/core but
+ * its locking (mp-mailbox-state-file.c), keys and file names
+ * (mp-mailbox-state-keys.c), the worker side of loads and saves
+ * (mp-mailbox-state-job.c) and the merge of two versions of one state
+ * (mp-mailbox-state-merge.c). Not for use outside src/core but
  * by the tests of the state.
  */
 
@@ -161,6 +163,45 @@ MpStateContents *mp_state_merge_three_way        (GPtrArray          *memory,
                                                   gint64              now,
                                                   GPtrArray         **out_changed,
                                                   gboolean           *out_differs);
+
+/* A load or a save between the calling thread and the worker
+ * (mp-mailbox-state-job.c).
+ */
+typedef struct
+{
+  GFile           *file;
+  char            *state_key;     /* load: for files under older names */
+  GPtrArray       *memory;        /* save: MpStateEntry */
+  GHashTable      *tombstones;    /* save: a copy */
+  MpStateContents *base;
+  MpStateFileId    file_id;
+  guint64          generation;
+  gint64           now;
+  gboolean         dirty;
+  gboolean         needs_set_aside;
+
+  /* Results */
+  MpStateContents *result;        /* NULL: nothing to apply */
+  GHashTable      *result_entries;    /* a table of @result to own */
+  GHashTable      *result_tombstones;
+  GPtrArray       *changed;
+  MpStateFileId    new_id;
+  char            *recovered_from;
+  gboolean         set_aside_failed;
+  gboolean         wrote;
+  GError          *error;
+} MpStateJob;
+
+void             mp_state_job_free               (MpStateJob         *job);
+void             mp_state_job_load               (MpStateJob         *job);
+void             mp_state_job_save               (MpStateJob         *job);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpStateJob, mp_state_job_free)
+
+GHashTable      *mp_state_entry_table_new        (void);
+GHashTable      *mp_state_tombstone_table_new    (void);
+GHashTable      *mp_state_entry_table_copy       (GHashTable         *entries);
+GHashTable      *mp_state_tombstone_table_copy   (GHashTable         *tombstones);
 
 /* For tests: the clock tombstones and first-seen times are read from
  * (Unix seconds); NULL for the real one.

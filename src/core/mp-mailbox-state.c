@@ -14,9 +14,10 @@
 
 #include "mp-mailbox-state-private.h"
 
-/* The in-memory model of the state. The file format is in
- * mp-mailbox-state-file.c, the merge with what another process wrote in
- * mp-mailbox-state-merge.c.
+/* The in-memory model of the state. The file format and its lock are in
+ * mp-mailbox-state-file.c, keys and file names in mp-mailbox-state-keys.c,
+ * the worker side of loads and saves in mp-mailbox-state-job.c, and the
+ * merge with what another process wrote in mp-mailbox-state-merge.c.
  *
  * Loading and saving run as a "job": what the worker needs is copied (a
  * reference per entry) on the calling thread, the worker locks, reads,
@@ -82,49 +83,6 @@ mp_mailbox_state_now (void)
   if (clock_func != NULL)
     return clock_func ();
   return g_get_real_time () / G_USEC_PER_SEC;
-}
-
-static GHashTable *
-new_entry_table (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                (GDestroyNotify) mp_state_entry_unref);
-}
-
-static GHashTable *
-new_tombstone_table (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-}
-
-static GHashTable *
-copy_entries (GHashTable *entries)
-{
-  GHashTable *copy = new_entry_table ();
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, entries);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      MpStateEntry *entry = value;
-
-      g_hash_table_insert (copy, (gpointer) entry->key, mp_state_entry_ref (entry));
-    }
-  return copy;
-}
-
-static GHashTable *
-copy_tombstones (GHashTable *tombstones)
-{
-  GHashTable *copy = new_tombstone_table ();
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, tombstones);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    g_hash_table_insert (copy, g_strdup (key), g_memdup2 (value, sizeof (gint64)));
-  return copy;
 }
 
 static void
@@ -214,8 +172,8 @@ mp_mailbox_state_class_init (MpMailboxStateClass *klass)
 static void
 mp_mailbox_state_init (MpMailboxState *self)
 {
-  self->entries = new_entry_table ();
-  self->tombstones = new_tombstone_table ();
+  self->entries = mp_state_entry_table_new ();
+  self->tombstones = mp_state_tombstone_table_new ();
   self->base = mp_state_contents_new ();
 }
 
@@ -247,253 +205,10 @@ writable_entry (MpMailboxState *self,
   return copy;
 }
 
-/* Jobs */
-
-typedef struct
-{
-  GFile           *file;
-  char            *state_key;     /* load: for files under older names */
-  GPtrArray       *memory;        /* save: MpStateEntry */
-  GHashTable      *tombstones;    /* save: a copy */
-  MpStateContents *base;
-  MpStateFileId    file_id;
-  guint64          generation;
-  gint64           now;
-  gboolean         dirty;
-  gboolean         needs_set_aside;
-
-  /* Results */
-  MpStateContents *result;        /* NULL: nothing to apply */
-  GHashTable      *result_entries;    /* a table of @result to own */
-  GHashTable      *result_tombstones;
-  GPtrArray       *changed;
-  MpStateFileId    new_id;
-  char            *recovered_from;
-  gboolean         set_aside_failed;
-  gboolean         wrote;
-  GError          *error;
-} Job;
-
-static void
-job_free (Job *job)
-{
-  g_clear_object (&job->file);
-  g_free (job->state_key);
-  g_clear_pointer (&job->memory, g_ptr_array_unref);
-  g_clear_pointer (&job->tombstones, g_hash_table_unref);
-  g_clear_pointer (&job->base, mp_state_contents_unref);
-  g_clear_pointer (&job->result, mp_state_contents_unref);
-  g_clear_pointer (&job->result_entries, g_hash_table_unref);
-  g_clear_pointer (&job->result_tombstones, g_hash_table_unref);
-  g_clear_pointer (&job->changed, g_ptr_array_unref);
-  g_free (job->recovered_from);
-  g_clear_error (&job->error);
-  g_free (job);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
-
-/* Sets a bad file aside; the warnings are those users and tests see. */
-static void
-job_set_aside (Job        *job,
-               const char *why)
-{
-  g_autofree char *path = g_file_get_parse_name (job->file);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dest = mp_state_file_move_aside (job->file, &error);
-
-  if (dest == NULL)
-    {
-      g_warning ("Mail state %s is %s, and it could not be moved aside (%s); "
-                 "starting with an empty state that will not overwrite it",
-                 path, why, error->message);
-      job->set_aside_failed = TRUE;
-      return;
-    }
-
-  g_warning ("Mail state %s is %s; moved it to %s and starting with an empty state",
-             path, why, dest);
-  g_free (job->recovered_from);
-  job->recovered_from = g_steal_pointer (&dest);
-}
-
-static void
-job_take_result (Job             *job,
-                 MpStateContents *result)
-{
-  job->result = result;
-  job->result_entries = copy_entries (result->entries);
-  job->result_tombstones = copy_tombstones (result->tombstones);
-}
-
-/* Any thread. */
-static void
-load_job_run (Job *job)
-{
-  g_autofree char *path = g_file_get_path (job->file);
-  g_autofree char *dir = path != NULL ? g_path_get_dirname (path) : NULL;
-  g_autofree char *why = NULL;
-  MpStateContents *contents = NULL;
-  int fd = -1;
-
-  /* Renaming (an older name, a bad file) must not race a writer; an
-   * absent folder has nothing to lock or rename.
-   */
-  if (dir != NULL && g_file_test (dir, G_FILE_TEST_IS_DIR))
-    fd = mp_state_file_lock (job->file);
-
-  if (job->state_key != NULL)
-    mp_state_file_rename_legacy (job->file, job->state_key);
-
-  switch (mp_state_file_read (job->file, &contents, &why))
-    {
-    case MP_STATE_READ_OK:
-      mp_state_file_id_query (path, &job->new_id);
-      break;
-
-    case MP_STATE_READ_MISSING:
-      break;
-
-    case MP_STATE_READ_BAD:
-    default:
-      job_set_aside (job, why);
-      job->dirty = TRUE;
-      break;
-    }
-
-  mp_state_file_unlock (job->file, fd);
-
-  job_take_result (job, contents != NULL ? contents : mp_state_contents_new ());
-}
-
-/* Any thread: lock, read, merge, write. */
-static void
-save_job_run (Job *job)
-{
-  g_autofree char *path = g_file_get_path (job->file);
-  g_autofree char *dir = NULL;
-  g_autoptr(MpStateContents) disk = NULL;
-  g_autoptr(MpStateContents) merged = NULL;
-  g_autoptr(GBytes) data = NULL;
-  MpStateFileId now_id;
-  gboolean differs = FALSE;
-  int fd;
-
-  if (path == NULL)
-    {
-      g_autofree char *uri = g_file_get_uri (job->file);
-
-      g_set_error (&job->error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("Could not save the mail state to %s: not a local file"), uri);
-      return;
-    }
-
-  dir = g_path_get_dirname (path);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (&job->error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   _("Could not save the mail state: cannot create the folder %s: %s"),
-                   dir, g_strerror (saved_errno));
-      return;
-    }
-
-  fd = mp_state_file_lock (job->file);
-
-  /* A bad file that could not be renamed when it was read is renamed now,
-   * or nothing is written: it may be the only copy of something a person
-   * can still rescue.
-   */
-  if (job->needs_set_aside)
-    {
-      g_autoptr(GError) local_error = NULL;
-      g_autofree char *dest = mp_state_file_move_aside (job->file, &local_error);
-
-      if (dest == NULL && !g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        {
-          g_set_error (&job->error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                       _("Could not save the mail state to %s: the damaged file "
-                         "there could not be moved aside (%s)"),
-                       path, local_error->message);
-          mp_state_file_unlock (job->file, fd);
-          return;
-        }
-      job->recovered_from = g_steal_pointer (&dest);
-      job->needs_set_aside = FALSE;
-      mp_state_file_id_query (path, &now_id);
-    }
-  else
-    {
-      mp_state_file_id_query (path, &now_id);
-
-      if (now_id.exists && mp_state_file_id_equal (&now_id, &job->file_id))
-        {
-          /* Nobody wrote since: the file is base. */
-          if (!job->dirty)
-            {
-              job->new_id = now_id;
-              mp_state_file_unlock (job->file, fd);
-              return;
-            }
-          disk = mp_state_contents_ref (job->base);
-        }
-      else if (now_id.exists)
-        {
-          g_autofree char *why = NULL;
-
-          switch (mp_state_file_read (job->file, &disk, &why))
-            {
-            case MP_STATE_READ_OK:
-            case MP_STATE_READ_MISSING:
-              break;
-
-            case MP_STATE_READ_BAD:
-            default:
-              /* Damaged since it was read: set aside, memory is kept. */
-              job_set_aside (job, why);
-              if (job->set_aside_failed)
-                {
-                  g_set_error (&job->error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                               _("Could not save the mail state to %s: the damaged file "
-                                 "there could not be moved aside"), path);
-                  mp_state_file_unlock (job->file, fd);
-                  return;
-                }
-              break;
-            }
-        }
-    }
-
-  g_clear_pointer (&job->changed, g_ptr_array_unref);
-  merged = mp_state_merge_three_way (job->memory, job->tombstones, job->base, disk,
-                                     job->now, &job->changed, &differs);
-
-  if (disk != NULL && !differs)
-    {
-      job->new_id = now_id;
-      mp_state_file_unlock (job->file, fd);
-      job_take_result (job, g_steal_pointer (&merged));
-      return;
-    }
-
-  data = mp_state_file_serialize (merged);
-  if (!mp_state_file_write (job->file, data, &job->error))
-    {
-      mp_state_file_unlock (job->file, fd);
-      return;
-    }
-  mp_state_file_id_query (path, &job->new_id);
-  job->wrote = TRUE;
-  mp_state_file_unlock (job->file, fd);
-
-  job_take_result (job, g_steal_pointer (&merged));
-}
-
-static Job *
+static MpStateJob *
 save_job_new (MpMailboxState *self)
 {
-  Job *job = g_new0 (Job, 1);
+  MpStateJob *job = g_new0 (MpStateJob, 1);
   GHashTableIter iter;
   gpointer value;
 
@@ -503,7 +218,7 @@ save_job_new (MpMailboxState *self)
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     g_ptr_array_add (job->memory, mp_state_entry_ref (value));
-  job->tombstones = copy_tombstones (self->tombstones);
+  job->tombstones = mp_state_tombstone_table_copy (self->tombstones);
   job->base = mp_state_contents_ref (self->base);
   job->file_id = self->file_id;
   job->generation = self->generation;
@@ -556,7 +271,7 @@ emit_changed (MpMailboxState *self,
 /* On the calling thread again: what the job found becomes memory. */
 static gboolean
 save_job_apply (MpMailboxState  *self,
-                Job             *job,
+                MpStateJob             *job,
                 GError         **error)
 {
   if (job->recovered_from != NULL)
@@ -621,9 +336,9 @@ save_job_apply (MpMailboxState  *self,
       merged = mp_state_merge_three_way (memory, self->tombstones, snapshot, job->result,
                                          mp_mailbox_state_now (), &changed, &differs);
       unref_table_later (self->entries);
-      self->entries = copy_entries (merged->entries);
+      self->entries = mp_state_entry_table_copy (merged->entries);
       g_clear_pointer (&self->tombstones, g_hash_table_unref);
-      self->tombstones = copy_tombstones (merged->tombstones);
+      self->tombstones = mp_state_tombstone_table_copy (merged->tombstones);
       self->dirty = TRUE;
       emit_changed (self, changed);
     }
@@ -631,7 +346,7 @@ save_job_apply (MpMailboxState  *self,
 }
 
 static MpMailboxState *
-load_job_finish (Job *job)
+load_job_finish (MpStateJob *job)
 {
   MpMailboxState *self = g_object_new (MP_TYPE_MAILBOX_STATE, "file", job->file, NULL);
 
@@ -648,11 +363,11 @@ load_job_finish (Job *job)
   return self;
 }
 
-static Job *
+static MpStateJob *
 load_job_new (GFile      *file,
               const char *state_key)
 {
-  Job *job = g_new0 (Job, 1);
+  MpStateJob *job = g_new0 (MpStateJob, 1);
 
   job->file = g_object_ref (file);
   job->state_key = g_strdup (state_key);
@@ -677,12 +392,12 @@ load_job_new (GFile      *file,
 MpMailboxState *
 mp_mailbox_state_load_from_file (GFile *file)
 {
-  g_autoptr(Job) job = NULL;
+  g_autoptr(MpStateJob) job = NULL;
 
   g_return_val_if_fail (G_IS_FILE (file), NULL);
 
   job = load_job_new (file, NULL);
-  load_job_run (job);
+  mp_state_job_load (job);
   return load_job_finish (job);
 }
 
@@ -702,13 +417,13 @@ MpMailboxState *
 mp_mailbox_state_load (const char *state_key)
 {
   g_autoptr(GFile) file = NULL;
-  g_autoptr(Job) job = NULL;
+  g_autoptr(MpStateJob) job = NULL;
 
   g_return_val_if_fail (state_key != NULL && *state_key != '\0', NULL);
 
   file = mp_mailbox_state_file_for_key (state_key);
   job = load_job_new (file, state_key);
-  load_job_run (job);
+  mp_state_job_load (job);
   return load_job_finish (job);
 }
 
@@ -720,7 +435,7 @@ load_thread_cb (GTask        *task,
 {
   if (g_task_return_error_if_cancelled (task))
     return;
-  load_job_run (task_data);
+  mp_state_job_load (task_data);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -745,7 +460,7 @@ mp_mailbox_state_load_async (const char          *state_key,
   file = mp_mailbox_state_file_for_key (state_key);
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, mp_mailbox_state_load_async);
-  g_task_set_task_data (task, load_job_new (file, state_key), (GDestroyNotify) job_free);
+  g_task_set_task_data (task, load_job_new (file, state_key), (GDestroyNotify) mp_state_job_free);
   g_task_run_in_thread (task, load_thread_cb);
 }
 
@@ -784,13 +499,13 @@ gboolean
 mp_mailbox_state_save (MpMailboxState  *self,
                        GError         **error)
 {
-  g_autoptr(Job) job = NULL;
+  g_autoptr(MpStateJob) job = NULL;
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   job = save_job_new (self);
-  save_job_run (job);
+  mp_state_job_save (job);
   return save_job_apply (self, job, error);
 }
 
@@ -800,7 +515,7 @@ save_thread_cb (GTask        *task,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  save_job_run (task_data);
+  mp_state_job_save (task_data);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -811,7 +526,7 @@ save_done_cb (GObject      *object,
 {
   MpMailboxState *self = MP_MAILBOX_STATE (object);
   g_autoptr(GTask) task = user_data;
-  Job *job = g_task_get_task_data (G_TASK (result));
+  MpStateJob *job = g_task_get_task_data (G_TASK (result));
   GError *error = NULL;
 
   if (!save_job_apply (self, job, &error))
@@ -849,7 +564,7 @@ mp_mailbox_state_save_async (MpMailboxState      *self,
     }
 
   inner = g_task_new (self, NULL, save_done_cb, g_steal_pointer (&task));
-  g_task_set_task_data (inner, save_job_new (self), (GDestroyNotify) job_free);
+  g_task_set_task_data (inner, save_job_new (self), (GDestroyNotify) mp_state_job_free);
   g_task_run_in_thread (inner, save_thread_cb);
 }
 

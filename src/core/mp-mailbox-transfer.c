@@ -10,7 +10,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "mp-mailbox-private.h"
-#include "mp-mailbox-state-shim.h"
 #include "mp-message-private.h"
 #include "mp-transfer.h"
 
@@ -53,7 +52,7 @@ snippets_done (MpMailbox    *self,
 
           if (g_strcmp0 (mp_message_get_uid (message), outcome->uid) == 0)
             {
-              mp_mailbox_state_shim_set_snippet (self->state, mp_message_get_key (message), snippet);
+              mp_mailbox_state_set_snippet (self->state, mp_message_get_key (message), snippet);
               mp_message_set_snippet (message, snippet);
               changed = TRUE;
             }
@@ -172,7 +171,7 @@ mp_mailbox_fetch_snippet_async (MpMailbox           *self,
   cached = mp_message_get_snippet (message);
   if (cached == NULL && self->state != NULL)
     {
-      cached = mp_mailbox_state_shim_get_snippet (self->state, mp_message_get_key (message));
+      cached = mp_mailbox_state_get_snippet (self->state, mp_message_get_key (message));
       if (cached != NULL)
         mp_message_set_snippet (message, cached);
     }
@@ -256,6 +255,30 @@ report_progress (MpMailboxJob *job,
   job->progress (done, job->messages->len, bytes, total_bytes, job->progress_data);
 }
 
+/* One message of a download is settled. */
+static void
+download_step_cb (const MpTransferOutcome *outcome,
+                  gpointer                 user_data)
+{
+  MpMailboxJob *job = user_data;
+  guint64 total_bytes = 0;
+
+  if (job->progress == NULL)
+    return;
+
+  for (guint k = 0; k < job->messages->len; k++)
+    {
+      MpMessage *message = g_ptr_array_index (job->messages, k);
+
+      total_bytes += mp_message_get_size (message);
+      if (outcome->path != NULL && g_strcmp0 (mp_message_get_uid (message), outcome->uid) == 0)
+        job->progress_bytes += mp_message_get_size (message);
+    }
+  job->progress_done++;
+  job->progress (MIN (job->progress_done, job->messages->len), job->messages->len,
+                 job->progress_bytes, total_bytes, job->progress_data);
+}
+
 /* Outcomes for the messages that cannot be named by UID, which no session
  * is asked about.
  */
@@ -312,7 +335,7 @@ transfer_done (MpMailbox    *self,
 
           if (g_strcmp0 (mp_message_get_uid (message), outcome->uid) == 0)
             {
-              mp_mailbox_state_shim_forget_deleted (self->state, mp_message_get_key (message));
+              mp_mailbox_state_forget_deleted (self->state, mp_message_get_key (message));
               g_hash_table_add (deleted, (gpointer) mp_message_get_key (message));
             }
         }
@@ -371,9 +394,10 @@ transfer_with_client (MpMailbox    *self,
                               mp_account_get_auth (self->account), (const char * const *) uids,
                               job->cancellable, transfer_cb, job);
   else
-    mp_download_messages_async (job->client, mp_account_get_user (self->account), job->password,
-                                mp_account_get_auth (self->account), (const char * const *) uids,
-                                job->directory, job->flags, job->cancellable, transfer_cb, job);
+    mp_download_messages_full_async (job->client, mp_account_get_user (self->account),
+                                     job->password, mp_account_get_auth (self->account),
+                                     (const char * const *) uids, job->directory, job->flags,
+                                     download_step_cb, job, job->cancellable, transfer_cb, job);
 }
 
 static gboolean

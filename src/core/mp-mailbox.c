@@ -11,12 +11,11 @@
 
 #include "mp-core-enums.h"
 #include "mp-mailbox-private.h"
-#include "mp-mailbox-state-shim.h"
 #include "mp-message-private.h"
 #include "mp-poller-private.h"
 
-/* The object, its list and counts, the summary and marking. The queue of
- * sessions and what runs in them is in mp-mailbox-session.c.
+/* The object, its list and counts (the other parts are named in
+ * mp-mailbox-private.h).
  *
  * The list is rebuilt after each poll from the snapshot's keys with the
  * smallest edit: POP3 never reorders a maildrop (messages go away, new
@@ -44,6 +43,7 @@ enum {
   PROP_CERTIFICATE,
   PROP_CERTIFICATE_ERRORS,
   PROP_UIDL_SUPPORTED,
+  PROP_TOP_SUPPORTED,
   PROP_PIPELINING,
   PROP_CAPABILITIES,
   PROP_LAST_CHECKED,
@@ -171,6 +171,9 @@ mp_mailbox_get_property (GObject    *object,
     case PROP_UIDL_SUPPORTED:
       g_value_set_boolean (value, self->uidl_supported);
       break;
+    case PROP_TOP_SUPPORTED:
+      g_value_set_boolean (value, self->top_supported);
+      break;
     case PROP_PIPELINING:
       g_value_set_boolean (value, self->pipelining);
       break;
@@ -243,6 +246,8 @@ mp_mailbox_class_init (MpMailboxClass *klass)
                         0, flags);
   properties[PROP_UIDL_SUPPORTED] =
     g_param_spec_boolean ("uidl-supported", NULL, NULL, FALSE, flags);
+  properties[PROP_TOP_SUPPORTED] =
+    g_param_spec_boolean ("top-supported", NULL, NULL, TRUE, flags);
   properties[PROP_PIPELINING] =
     g_param_spec_boolean ("pipelining", NULL, NULL, FALSE, flags);
   properties[PROP_CAPABILITIES] =
@@ -276,6 +281,7 @@ mp_mailbox_init (MpMailbox *self)
   self->messages = g_ptr_array_new_with_free_func (g_object_unref);
   self->cancellable = g_cancellable_new ();
   self->status = MP_MAILBOX_STATUS_IDLE;
+  self->top_supported = TRUE;
   g_queue_init (&self->jobs);
 }
 
@@ -382,6 +388,20 @@ mp_mailbox_get_certificate_errors (MpMailbox *self)
 {
   g_return_val_if_fail (MP_IS_MAILBOX (self), 0);
   return self->certificate_errors;
+}
+
+/**
+ * mp_mailbox_get_top_supported:
+ *
+ * Returns: %FALSE when the last session found that the server does not
+ *   offer TOP (headers of small new messages then come from RETR)
+ */
+gboolean
+mp_mailbox_get_top_supported (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), TRUE);
+
+  return self->top_supported;
 }
 
 gboolean
@@ -562,6 +582,11 @@ mp_mailbox_set_session_info (MpMailbox         *self,
       self->uidl_supported = snapshot->uidl_supported;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UIDL_SUPPORTED]);
     }
+  if (snapshot != NULL && self->top_supported != snapshot->top_supported)
+    {
+      self->top_supported = snapshot->top_supported;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOP_SUPPORTED]);
+    }
   if (snapshot != NULL && self->pipelining != snapshot->pipelining)
     {
       self->pipelining = snapshot->pipelining;
@@ -621,9 +646,9 @@ mp_mailbox_update_busy (MpMailbox *self)
  * (no UIDL, and TOP failed) is not in the state and cannot be marked, so
  * it is never new; otherwise it would be announced on every poll.
  */
-static gboolean
-message_is_new (MpMailbox *self,
-                MpMessage *message)
+gboolean
+mp_mailbox_message_is_new (MpMailbox *self,
+                           MpMessage *message)
 {
   return !mp_message_get_announced (message) && self->state != NULL &&
          mp_mailbox_state_contains (self->state, mp_message_get_key (message));
@@ -639,7 +664,7 @@ recount (MpMailbox *self,
     {
       MpMessage *message = g_ptr_array_index (self->messages, i);
 
-      n_new += message_is_new (self, message);
+      n_new += mp_mailbox_message_is_new (self, message);
       n_unseen += mp_message_get_unseen (message);
     }
 
@@ -684,9 +709,9 @@ sync_message_flags (MpMailbox *self,
       return;
     }
   mp_message_set_announced (message, mp_mailbox_state_is_announced (self->state, key));
-  mp_message_set_unseen (message, mp_mailbox_state_shim_is_unseen (self->state, key));
-  if (mp_mailbox_state_shim_get_snippet (self->state, key) != NULL)
-    mp_message_set_snippet (message, mp_mailbox_state_shim_get_snippet (self->state, key));
+  mp_message_set_unseen (message, mp_mailbox_state_is_unseen (self->state, key));
+  if (mp_mailbox_state_get_snippet (self->state, key) != NULL)
+    mp_message_set_snippet (message, mp_mailbox_state_get_snippet (self->state, key));
 }
 
 /**
@@ -891,313 +916,10 @@ mp_mailbox_emit_arrived (MpMailbox *self)
     {
       MpMessage *message = g_ptr_array_index (self->messages, i);
 
-      if (message_is_new (self, message))
+      if (mp_mailbox_message_is_new (self, message))
         g_ptr_array_add (arrived, g_object_ref (message));
     }
 
   if (arrived->len > 0)
     g_signal_emit (self, signals[MESSAGES_ARRIVED], 0, arrived);
-}
-
-/* Saving: one save at a time; what asks for one while it runs gets the
- * next, which then also carries every change made meanwhile.
- */
-
-static void start_save (MpMailbox *self);
-
-static void
-save_cb (GObject      *object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(MpMailbox) self = user_data;
-  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->save_waiters);
-  g_autoptr(GError) error = NULL;
-
-  self->saving = FALSE;
-  if (!mp_mailbox_state_shim_save_finish (MP_MAILBOX_STATE (object), result, &error))
-    g_warning ("Could not save what was seen on %s: %s",
-               mp_account_get_id (self->account), error->message);
-
-  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
-    {
-      GTask *task = g_ptr_array_index (waiters, i);
-
-      if (error != NULL)
-        g_task_return_error (task, g_error_copy (error));
-      else
-        g_task_return_boolean (task, TRUE);
-    }
-
-  if (self->save_again)
-    start_save (self);
-}
-
-static void
-start_save (MpMailbox *self)
-{
-  self->save_again = FALSE;
-  self->saving = TRUE;
-  self->save_waiters = g_steal_pointer (&self->save_queued);
-  /* Not self->cancellable: what was marked must reach the disk even when
-   * the account is being removed (its files go afterwards anyway).
-   */
-  mp_mailbox_state_shim_save_async (self->state, NULL, save_cb, g_object_ref (self));
-}
-
-/**
- * mp_mailbox_save:
- * @task: (nullable) (transfer none): completed with the save's outcome
- */
-void
-mp_mailbox_save (MpMailbox *self,
-                 GTask     *task)
-{
-  if (self->state == NULL)
-    {
-      if (task != NULL)
-        g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  /* A removed account's files are about to be deleted: only what the user
-   * marked explicitly is still written.
-   */
-  if (self->shut_down && task == NULL)
-    return;
-
-  if (task != NULL)
-    {
-      if (self->save_queued == NULL)
-        self->save_queued = g_ptr_array_new_with_free_func (g_object_unref);
-      g_ptr_array_add (self->save_queued, g_object_ref (task));
-    }
-
-  if (self->saving)
-    self->save_again = TRUE;
-  else
-    start_save (self);
-}
-
-/* Marking */
-
-typedef void (*MarkFunc) (MpMailbox  *self,
-                          const char *key);
-
-static void
-mark_announced_one (MpMailbox  *self,
-                    const char *key)
-{
-  mp_mailbox_state_mark_announced (self->state, key);
-}
-
-static void
-mark_seen_one (MpMailbox  *self,
-               const char *key)
-{
-  mp_mailbox_state_shim_mark_seen (self->state, key);
-}
-
-static void
-mark (MpMailbox           *self,
-      const char * const  *keys,
-      MarkFunc             func,
-      gpointer             source_tag,
-      GCancellable        *cancellable,
-      GAsyncReadyCallback  callback,
-      gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, source_tag);
-
-  if (self->state == NULL)
-    {
-      /* Nothing listed yet, so there is nothing to mark. */
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
-    func (self, keys[i]);
-
-  mp_mailbox_sync_flags (self);
-  mp_mailbox_save (self, task);
-}
-
-/**
- * mp_mailbox_mark_announced_async:
- * @keys: (array zero-terminated=1): keys of messages the user was told
- *   about
- *
- * Marks them announced (they stop counting as new and are not in
- * ::messages-arrived again) and saves the state.
- */
-void
-mp_mailbox_mark_announced_async (MpMailbox           *self,
-                                 const char * const  *keys,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_return_if_fail (MP_IS_MAILBOX (self));
-
-  mark (self, keys, mark_announced_one, mp_mailbox_mark_announced_async,
-        cancellable, callback, user_data);
-}
-
-gboolean
-mp_mailbox_mark_announced_finish (MpMailbox     *self,
-                                  GAsyncResult  *result,
-                                  GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/**
- * mp_mailbox_mark_seen_async:
- * @keys: (array zero-terminated=1): keys of messages the user looked at
- *
- * Clears their "unseen" flag and saves the state.
- */
-void
-mp_mailbox_mark_seen_async (MpMailbox           *self,
-                            const char * const  *keys,
-                            GCancellable        *cancellable,
-                            GAsyncReadyCallback  callback,
-                            gpointer             user_data)
-{
-  g_return_if_fail (MP_IS_MAILBOX (self));
-
-  mark (self, keys, mark_seen_one, mp_mailbox_mark_seen_async,
-        cancellable, callback, user_data);
-}
-
-gboolean
-mp_mailbox_mark_seen_finish (MpMailbox     *self,
-                             GAsyncResult  *result,
-                             GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* The summary */
-
-static GVariant *
-maybe_string (const char *value)
-{
-  return g_variant_new_maybe (G_VARIANT_TYPE_STRING,
-                              value ? g_variant_new_string (value) : NULL);
-}
-
-static GVariant *
-message_summary (MpMailbox *self,
-                 MpMessage *message)
-{
-  GVariantBuilder builder;
-  g_autofree char *date = NULL;
-  const MpHeaders *h = mp_message_get_headers (message);
-  const GError *error = mp_message_get_error (message);
-
-  if (h != NULL)
-    date = mp_headers_format_date_iso8601 (h);
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&builder, "{sv}", "number", g_variant_new_uint32 (mp_message_get_number (message)));
-  g_variant_builder_add (&builder, "{sv}", "uidl", maybe_string (mp_message_get_uid (message)));
-  g_variant_builder_add (&builder, "{sv}", "size", g_variant_new_uint64 (mp_message_get_size (message)));
-  g_variant_builder_add (&builder, "{sv}", "new", g_variant_new_boolean (message_is_new (self, message)));
-  g_variant_builder_add (&builder, "{sv}", "from", maybe_string (mp_message_get_from (message)));
-  g_variant_builder_add (&builder, "{sv}", "from_name", maybe_string (mp_message_get_from_name (message)));
-  g_variant_builder_add (&builder, "{sv}", "from_address", maybe_string (mp_message_get_from_address (message)));
-  g_variant_builder_add (&builder, "{sv}", "to", maybe_string (mp_message_get_to (message)));
-  g_variant_builder_add (&builder, "{sv}", "subject", maybe_string (mp_message_get_subject (message)));
-  g_variant_builder_add (&builder, "{sv}", "date", maybe_string (date));
-  g_variant_builder_add (&builder, "{sv}", "message_id", maybe_string (mp_message_get_message_id (message)));
-  if (error != NULL)
-    g_variant_builder_add (&builder, "{sv}", "error", maybe_string (error->message));
-  return g_variant_builder_end (&builder);
-}
-
-/**
- * mp_mailbox_dup_summary:
- * @with_headers: whether to include the "headers" array
- *
- * The per-account object of `mailpeek --check --json` as a `a{sv}`, for
- * json_gvariant_serialize() and the D-Bus status interface, so the two
- * never disagree. Members, in the order of the JSON: account (s, the
- * label user@host:port), name (ms, %NULL for a `--url` mailbox), status
- * (s, "ok" or "error"), error (ms), messages (mu, STAT's count), bytes
- * (mt, STAT's size), new (mu), and after a successful check pipelining
- * (b) and uidl (b); then headers (aa{sv}: number u, uidl ms, size t,
- * new b, from, from_name, from_address, to, subject ms, date ms in ISO
- * 8601 UTC, message_id ms, and error s only for a message whose headers
- * failed); and finally, not in the JSON of before, unseen (mu) and state
- * (s, the #MpMailboxStatus nick). messages, bytes, new and unseen are
- * nothing (JSON null) until a check succeeded and while the last one
- * failed; headers is then empty.
- *
- * Returns: (transfer full): a floating-free `a{sv}` variant
- */
-GVariant *
-mp_mailbox_dup_summary (MpMailbox *self,
-                        gboolean   with_headers)
-{
-  GVariantBuilder builder;
-  g_autofree char *label = NULL;
-  g_autoptr(GEnumClass) enum_class = NULL;
-  const GEnumValue *nick;
-  const char *name = NULL;
-  gboolean listed;
-
-  g_return_val_if_fail (MP_IS_MAILBOX (self), NULL);
-
-  label = mp_account_dup_label (self->account);
-  if (mp_account_get_settings (self->account) != NULL)
-    name = mp_account_get_name (self->account);
-  listed = self->have_listing && self->error == NULL;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (label));
-  g_variant_builder_add (&builder, "{sv}", "name", maybe_string (name));
-  g_variant_builder_add (&builder, "{sv}", "status",
-                         g_variant_new_string (self->error ? "error" : "ok"));
-  g_variant_builder_add (&builder, "{sv}", "error",
-                         maybe_string (self->error ? self->error->message : NULL));
-  g_variant_builder_add (&builder, "{sv}", "messages",
-                         g_variant_new_maybe (G_VARIANT_TYPE_UINT32,
-                                              listed ? g_variant_new_uint32 (self->stat_count) : NULL));
-  g_variant_builder_add (&builder, "{sv}", "bytes",
-                         g_variant_new_maybe (G_VARIANT_TYPE_UINT64,
-                                              listed ? g_variant_new_uint64 (self->size) : NULL));
-  g_variant_builder_add (&builder, "{sv}", "new",
-                         g_variant_new_maybe (G_VARIANT_TYPE_UINT32,
-                                              listed ? g_variant_new_uint32 (self->n_new) : NULL));
-  if (listed)
-    {
-      g_variant_builder_add (&builder, "{sv}", "pipelining", g_variant_new_boolean (self->pipelining));
-      g_variant_builder_add (&builder, "{sv}", "uidl", g_variant_new_boolean (self->uidl_supported));
-    }
-
-  if (with_headers)
-    {
-      GVariantBuilder headers;
-
-      g_variant_builder_init (&headers, G_VARIANT_TYPE ("aa{sv}"));
-      for (guint i = 0; listed && i < self->messages->len; i++)
-        g_variant_builder_add_value (&headers, message_summary (self, g_ptr_array_index (self->messages, i)));
-      g_variant_builder_add (&builder, "{sv}", "headers", g_variant_builder_end (&headers));
-    }
-
-  g_variant_builder_add (&builder, "{sv}", "unseen",
-                         g_variant_new_maybe (G_VARIANT_TYPE_UINT32,
-                                              listed ? g_variant_new_uint32 (self->n_unseen) : NULL));
-  enum_class = g_type_class_ref (MP_TYPE_MAILBOX_STATUS);
-  nick = g_enum_get_value (enum_class, self->status);
-  g_variant_builder_add (&builder, "{sv}", "state",
-                         g_variant_new_string (nick ? nick->value_nick : "idle"));
-
-  return g_variant_ref_sink (g_variant_builder_end (&builder));
 }

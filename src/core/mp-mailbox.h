@@ -50,13 +50,15 @@ G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
  * - certificate (GTlsCertificate, nullable): with status
  *   %MP_MAILBOX_STATUS_UNTRUSTED_CERTIFICATE, the server's certificate
  * - certificate-errors (GTlsCertificateFlags): why it was not trusted
- * - uidl-supported (boolean), pipelining (boolean): what the last session
- *   found
+ * - uidl-supported (boolean), top-supported (boolean), pipelining
+ *   (boolean): what the last session found
  * - capabilities (strv, nullable): the server's CAPA after login
  * - last-checked (GDateTime, nullable): when the last check ended
  * - next-check (GDateTime, nullable): when the poller checks again; %NULL
  *   when it waits for the user (or is not scheduling)
- * - busy (boolean): a session of this account is queued or running
+ * - busy (boolean): a session of this account is queued or running; a
+ *   session lasts until the server answered its QUIT (or the connection
+ *   ended), a poll also until its state was saved
  *
  * Signals:
  * - ::messages-arrived (GPtrArray of MpMessage): once per poll, with
@@ -64,6 +66,26 @@ G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
  *   nothing). Handlers that tell the user call
  *   mp_mailbox_mark_announced_async(); the signal is emitted again for the
  *   same messages on a later poll (or in a later process) until they do.
+ *   It comes after the list and counts are updated and before
+ *   mp_mailbox_check_async() completes.
+ *
+ * Methods:
+ * - mp_mailbox_check_now() polls soon (not a disabled account);
+ *   mp_mailbox_check_async() polls also a disabled account and while the
+ *   network monitor says offline, and completes once the list, the counts
+ *   and the saved state are up to date, with the poll's error (also in
+ *   #MpMailbox:error). A check asked for while another waits in the queue
+ *   joins it.
+ * - mp_mailbox_fetch_snippet_finish() gives "" for a message without
+ *   text; snippets asked for while one waits share its session.
+ * - mp_mailbox_download_finish() and mp_mailbox_delete_finish() give a
+ *   #GPtrArray of #MpTransferOutcome, one per distinct message (a message
+ *   without UID gets %MP_TRANSFER_ERROR_NO_UIDL and no session); %NULL and
+ *   an error only when no session could be set up (then nothing changed).
+ *   Messages the server confirmed deleted leave the list and the state.
+ * - mp_mailbox_dup_summary(): the JSON object of `--check --json` as
+ *   `a{sv}`, plus "unseen" and "state" (the status nick); see its
+ *   documentation in mp-mailbox.c for every member.
  */
 
 /**
@@ -73,7 +95,10 @@ G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
  * @bytes: bytes received (downloads) so far
  * @total_bytes: their LIST sizes added up
  *
- * Called on the main context while a download or delete runs.
+ * Called on the main context while a download or delete runs: when its
+ * session starts (0 done), after each message a download wrote (or
+ * failed), and when it ends (all settled; a delete is settled only by
+ * QUIT, so it has no steps in between).
  */
 typedef void (*MpTransferProgress) (guint    done,
                                     guint    total,
@@ -91,6 +116,7 @@ const GError       *mp_mailbox_get_error               (MpMailbox           *sel
 GTlsCertificate    *mp_mailbox_get_certificate         (MpMailbox           *self);
 GTlsCertificateFlags mp_mailbox_get_certificate_errors (MpMailbox           *self);
 gboolean            mp_mailbox_get_uidl_supported      (MpMailbox           *self);
+gboolean            mp_mailbox_get_top_supported       (MpMailbox           *self);
 gboolean            mp_mailbox_get_pipelining          (MpMailbox           *self);
 const char * const *mp_mailbox_get_capabilities        (MpMailbox           *self);
 GDateTime          *mp_mailbox_get_last_checked        (MpMailbox           *self);
@@ -159,5 +185,16 @@ GPtrArray          *mp_mailbox_delete_finish           (MpMailbox           *sel
 
 GVariant           *mp_mailbox_dup_summary             (MpMailbox           *self,
                                                         gboolean             with_headers);
+
+/* mp-mailbox-frontend.c: what a front end holding only UIDs needs */
+GPtrArray          *mp_mailbox_dup_messages_for_uids   (MpMailbox           *self,
+                                                        const char * const  *uids);
+void                mp_mailbox_sync_async              (MpMailbox           *self,
+                                                        GCancellable        *cancellable,
+                                                        GAsyncReadyCallback  callback,
+                                                        gpointer             user_data);
+gboolean            mp_mailbox_sync_finish             (MpMailbox           *self,
+                                                        GAsyncResult        *result,
+                                                        GError             **error);
 
 G_END_DECLS

@@ -300,6 +300,7 @@ struct _MpPoller
   gboolean         in_run_queue;
   gboolean         scheduling;
   guint            session_timeout;
+  gboolean         no_pipelining;
 
   MpClock         *clock;
   GNetworkMonitor *monitor;
@@ -406,6 +407,27 @@ gboolean
 mp_poller_is_online (MpPoller *self)
 {
   return self->online;
+}
+
+/**
+ * mp_poller_get_pipelining_allowed:
+ *
+ * Whether the sessions of its mailboxes may pipeline commands when the
+ * server offers PIPELINING (`mailpeek --no-pipelining` says no).
+ */
+gboolean
+mp_poller_get_pipelining_allowed (MpPoller *self)
+{
+  g_return_val_if_fail (MP_IS_POLLER (self), TRUE);
+  return !self->no_pipelining;
+}
+
+void
+mp_poller_set_pipelining_allowed (MpPoller *self,
+                                  gboolean  allowed)
+{
+  g_return_if_fail (MP_IS_POLLER (self));
+  self->no_pipelining = !allowed;
 }
 
 guint
@@ -833,7 +855,10 @@ mp_poller_check_now (MpPoller  *self,
 /**
  * mp_poller_set_scheduling:
  * @scheduling: %FALSE to poll only when asked: no first poll when an
- *   account is added, no timers afterwards (`mailpeek --check`)
+ *   account is added, no timers (`mailpeek --check`, which may call this
+ *   right after mp_poller_new_for_store(): the first polls it queued are
+ *   dropped before they reach the network); %TRUE again polls every
+ *   mailbox soon
  */
 void
 mp_poller_set_scheduling (MpPoller *self,
@@ -841,7 +866,12 @@ mp_poller_set_scheduling (MpPoller *self,
 {
   g_return_if_fail (MP_IS_POLLER (self));
 
-  self->scheduling = !!scheduling;
+  scheduling = !!scheduling;
+  if (self->scheduling == scheduling)
+    return;
+  self->scheduling = scheduling;
+  for (guint i = 0; i < self->mailboxes->len; i++)
+    mp_mailbox_set_scheduled (g_ptr_array_index (self->mailboxes, i), scheduling);
 }
 
 gboolean

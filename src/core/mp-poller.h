@@ -129,6 +129,9 @@ void          mp_poller_set_time_scale     (MpPoller            *self,
                                             double               scale);
 void          mp_poller_set_network_monitor (MpPoller           *self,
                                              GNetworkMonitor    *monitor);
+void          mp_poller_set_pipelining_allowed (MpPoller        *self,
+                                                gboolean         allowed);
+gboolean      mp_poller_get_pipelining_allowed (MpPoller        *self);
 void          mp_poller_set_session_timeout (MpPoller           *self,
                                              guint               seconds);
 void          mp_poller_set_password_func  (MpPoller            *self,

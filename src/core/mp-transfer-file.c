@@ -365,8 +365,19 @@ open_ready_cb (GObject      *object,
   MpTransferFile *self = g_task_get_task_data (task);
   GError *error = NULL;
 
+  /* Removed here and now, not whenever the last reference goes: the
+   * worker's may be dropped later on its own thread.
+   */
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_error (task, error);
+    {
+      mp_transfer_file_abort (self);
+      g_task_return_error (task, error);
+    }
+  else if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    {
+      mp_transfer_file_abort (self);
+      g_task_return_error (task, error);
+    }
   else
     g_task_return_pointer (task, g_object_ref (self), g_object_unref);
 }
@@ -402,9 +413,6 @@ mp_transfer_file_open_async (const char          *directory,
   g_task_set_source_tag (task, mp_transfer_file_open_async);
   g_task_set_task_data (task, g_object_ref (self), g_object_unref);
 
-  /* The worker returns to the main context before @task does, so that a
-   * file opened after a cancel is still aborted by the last unref here.
-   */
   worker = g_task_new (NULL, cancellable, open_ready_cb, g_steal_pointer (&task));
   g_task_set_task_data (worker, g_object_ref (self), g_object_unref);
   g_task_run_in_thread (worker, open_thread);

@@ -59,6 +59,8 @@ typedef struct
   GPtrArray        *marked;
   MpTransferFile   *file;
   GBytes           *message;
+  MpTransferStepFunc step;
+  gpointer          step_data;
 } TransferData;
 
 static void
@@ -69,6 +71,8 @@ transfer_data_free (TransferData *data)
   g_clear_pointer (&data->numbers, g_hash_table_unref);
   g_clear_pointer (&data->sizes, g_hash_table_unref);
   g_clear_pointer (&data->marked, g_ptr_array_unref);
+  if (data->file != NULL)
+    mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
   g_clear_pointer (&data->message, g_bytes_unref);
   g_free (data);
@@ -256,8 +260,12 @@ next_message (GTask *task)
   TransferData *data = g_task_get_task_data (task);
 
   /* Unless it was committed, this removes the temporary file. */
+  if (data->file != NULL)
+    mp_transfer_file_abort (data->file);
   g_clear_object (&data->file);
   g_clear_pointer (&data->message, g_bytes_unref);
+  if (data->step != NULL)
+    data->step (g_ptr_array_index (data->outcomes, data->next), data->step_data);
   data->next++;
   retr_next (task);
 }
@@ -321,6 +329,7 @@ retr_cb (GObject      *object,
       if (!mp_pop3_client_is_connected (MP_POP3_CLIENT (object)))
         {
           /* Nothing can be marked without a session; nothing was. */
+          mp_transfer_file_abort (data->file);
           g_clear_object (&data->file);
           settle_remaining (data, error);
           finish (task);
@@ -732,6 +741,32 @@ mp_download_messages_async (MpPop3Client        *client,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
+  mp_download_messages_full_async (client, user, password, auth, uids, directory, flags,
+                                   NULL, NULL, cancellable, callback, user_data);
+}
+
+/**
+ * mp_download_messages_full_async:
+ * @step: (nullable) (scope notified): called on the main context each time
+ *   a message is settled (written, or failed), before the next RETR
+ *
+ * mp_download_messages_async() with a report per message, for progress.
+ * Finish with mp_download_messages_finish().
+ */
+void
+mp_download_messages_full_async (MpPop3Client        *client,
+                                 const char          *user,
+                                 const char          *password,
+                                 MpPop3AuthMethod     auth,
+                                 const char * const  *uids,
+                                 const char          *directory,
+                                 MpDownloadFlags      flags,
+                                 MpTransferStepFunc   step,
+                                 gpointer             step_data,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
   TransferData *data;
 
   g_return_if_fail (MP_IS_POP3_CLIENT (client));
@@ -742,6 +777,8 @@ mp_download_messages_async (MpPop3Client        *client,
   data->download = TRUE;
   data->directory = g_strdup (directory);
   data->flags = flags;
+  data->step = step;
+  data->step_data = step_data;
   start (client, mp_download_messages_async, user, password, auth, uids, data,
          cancellable, callback, user_data);
 }

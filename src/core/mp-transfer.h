@@ -72,6 +72,15 @@ typedef enum
   MP_DOWNLOAD_DELETE_AFTER = 1 << 1,
 } MpDownloadFlags;
 
+/**
+ * MpTransferStepFunc:
+ * @outcome: the message just settled (its path or error is set)
+ *
+ * Reports one message of a download as it is done.
+ */
+typedef void (*MpTransferStepFunc) (const MpTransferOutcome *outcome,
+                                    gpointer                 user_data);
+
 void       mp_transfer_outcome_free   (MpTransferOutcome   *outcome);
 
 void       mp_delete_messages_async   (MpPop3Client        *client,
@@ -95,6 +104,18 @@ void       mp_download_messages_async (MpPop3Client        *client,
                                        GCancellable        *cancellable,
                                        GAsyncReadyCallback  callback,
                                        gpointer             user_data);
+void       mp_download_messages_full_async (MpPop3Client    *client,
+                                           const char      *user,
+                                           const char      *password,
+                                           MpPop3AuthMethod auth,
+                                           const char * const *uids,
+                                           const char      *directory,
+                                           MpDownloadFlags  flags,
+                                           MpTransferStepFunc step,
+                                           gpointer         step_data,
+                                           GCancellable    *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer         user_data);
 GPtrArray *mp_download_messages_finish (MpPop3Client       *client,
                                         GAsyncResult       *result,
                                         GError            **error);

@@ -17,21 +17,76 @@
 #include "mp-pop3-client-private.h"
 #include "mp-pop3-sasl.h"
 
-/* Logging in */
+/* Logging in
+ *
+ * MP_POP3_AUTH_AUTO tries the methods the server offers one after the
+ * other, in a fixed order, until one works:
+ *
+ *   inside TLS:  SASL PLAIN, USER/PASS, SASL LOGIN, SASL CRAM-MD5, APOP
+ *   cleartext (only on an account whose security is "none"): SASL
+ *                CRAM-MD5, APOP, then, because the user chose an
+ *                unencrypted account, SASL PLAIN, SASL LOGIN, USER/PASS
+ *
+ * Inside TLS the password is safe on the wire, and PLAIN and USER need no
+ * plaintext-equivalent secret on the server, unlike CRAM-MD5 and APOP; in
+ * the clear, the methods that keep the password off the wire come first.
+ * A password never goes out in the clear on any other account.
+ *
+ * A -ERR to USER, PASS, APOP or AUTH leaves the session in the
+ * AUTHORIZATION state (RFC 1939 §4, RFC 5034 §4), so the next method goes
+ * in the same session; a server that hangs up instead gets a new session
+ * for the next method.
+ *
+ * At most two methods are tried: the first challenge-response method in
+ * the order (CRAM-MD5 or APOP) and the first method that sends the
+ * password (PLAIN, LOGIN or USER/PASS). Only the refusal ([AUTH] or no
+ * code) or broken SASL exchange of a challenge-response method moves on,
+ * because those need a plaintext-equivalent secret the server may not
+ * keep: GNU Mailutils greets with an APOP timestamp and has no APOP
+ * secrets, Courier offers CRAM-MD5 over a PAM back end that cannot do it.
+ * CRAM-MD5 and APOP need the same kind of secret, so the second of them
+ * would fail the same way. A method that hands the server the password
+ * itself is checked against the very password the user typed, so its
+ * refusal is final. Trying more only repeats a wrong password, and servers
+ * such as Dovecot wait longer after every failure (a wrong password tried
+ * five ways took over 20 s there). [IN-USE], [LOGIN-DELAY] and [SYS/...]
+ * end the attempts at once: the credentials were not the problem. A method
+ * the user chose explicitly is the only one tried. A session that will not
+ * log in ends with QUIT.
+ */
+
+#define MAX_CANDIDATES 5
 
 typedef struct
 {
   char             *user;
   char             *password;
+  gulong            cancel_id;
+
+  /* The methods to try, in order, and the one being tried. */
+  MpPop3AuthMethod  candidates[MAX_CANDIDATES];
+  guint             n_candidates;
+  guint             current;
+  gboolean          explicit_method;
+  guint             n_reconnects;
+
+  /* The exchange of the current method. */
   MpPop3AuthMethod  method;
   guint             step;
-  gulong            cancel_id;
+  gboolean          got_reply;
   /* Why we cancelled the SASL exchange with "*", for the error that
    * follows the server's -ERR; translated.
    */
   char             *abort_reason;
   /* PLAIN went with an initial response, so a challenge is out of place. */
   gboolean          sent_initial_response;
+
+  /* What the refused methods left. */
+  GPtrArray        *tried;
+  GError           *last_error;
+  char             *last_text;
+  gboolean          any_refusal;
+  GError           *final_error;
 } LoginData;
 
 static void
@@ -40,10 +95,135 @@ login_data_free (LoginData *data)
   _mp_pop3_secure_free (data->user);
   _mp_pop3_secure_free (data->password);
   g_free (data->abort_reason);
+  g_clear_pointer (&data->tried, g_ptr_array_unref);
+  g_clear_error (&data->last_error);
+  g_free (data->last_text);
+  g_clear_error (&data->final_error);
   g_free (data);
 }
 
+static LoginData *
+login_data_new (const char       *user,
+                const char       *password,
+                MpPop3AuthMethod  method)
+{
+  LoginData *data = g_new0 (LoginData, 1);
+
+  data->user = g_strdup (user);
+  data->password = g_strdup (password);
+  data->method = method;
+  /* Static strings: the names of the methods. */
+  data->tried = g_ptr_array_new ();
+  return data;
+}
+
 static void login_step (MpPop3Client *self, Reply *reply, const GError *error, gpointer user_data);
+static void login_attempt (MpPop3Client *self, GTask *task);
+
+static const char *
+method_label (MpPop3AuthMethod method)
+{
+  switch (method)
+    {
+    case MP_POP3_AUTH_USER:
+      return "USER/PASS";
+    case MP_POP3_AUTH_APOP:
+      return "APOP";
+    case MP_POP3_AUTH_PLAIN:
+      return "PLAIN";
+    case MP_POP3_AUTH_LOGIN:
+      return "LOGIN";
+    case MP_POP3_AUTH_CRAM_MD5:
+      return "CRAM-MD5";
+    case MP_POP3_AUTH_AUTO:
+    default:
+      return "?";
+    }
+}
+
+static const char *
+sasl_name (MpPop3AuthMethod method)
+{
+  switch (method)
+    {
+    case MP_POP3_AUTH_PLAIN:
+      return "PLAIN";
+    case MP_POP3_AUTH_LOGIN:
+      return "LOGIN";
+    case MP_POP3_AUTH_CRAM_MD5:
+      return "CRAM-MD5";
+    case MP_POP3_AUTH_AUTO:
+    case MP_POP3_AUTH_USER:
+    case MP_POP3_AUTH_APOP:
+    default:
+      return NULL;
+    }
+}
+
+static gboolean
+sends_password (MpPop3AuthMethod method)
+{
+  return method == MP_POP3_AUTH_USER ||
+         method == MP_POP3_AUTH_PLAIN ||
+         method == MP_POP3_AUTH_LOGIN;
+}
+
+/* Whether MP_POP3_AUTH_AUTO may try @method in this session. */
+static gboolean
+method_acceptable (MpPop3Client     *self,
+                   MpPop3AuthMethod  method)
+{
+  /* Cleartext is only ever reached on a "none" account (STLS has no
+   * fallback), but the rule is the one that matters, so say it here too.
+   */
+  if (sends_password (method) && !self->encrypted && self->security != MP_POP3_SECURITY_NONE)
+    return FALSE;
+
+  switch (method)
+    {
+    case MP_POP3_AUTH_USER:
+      /* Without CAPA nothing says USER is missing. */
+      return !self->capa_supported || mp_pop3_client_has_capability (self, "USER");
+    case MP_POP3_AUTH_APOP:
+      return self->apop_timestamp != NULL;
+    case MP_POP3_AUTH_PLAIN:
+    case MP_POP3_AUTH_LOGIN:
+    case MP_POP3_AUTH_CRAM_MD5:
+      return mp_pop3_client_has_sasl_mechanism (self, sasl_name (method));
+    case MP_POP3_AUTH_AUTO:
+    default:
+      return FALSE;
+    }
+}
+
+static void
+choose_candidates (MpPop3Client *self,
+                   LoginData    *data)
+{
+  static const MpPop3AuthMethod encrypted_order[] = {
+    MP_POP3_AUTH_PLAIN, MP_POP3_AUTH_USER, MP_POP3_AUTH_LOGIN,
+    MP_POP3_AUTH_CRAM_MD5, MP_POP3_AUTH_APOP,
+  };
+  static const MpPop3AuthMethod cleartext_order[] = {
+    MP_POP3_AUTH_CRAM_MD5, MP_POP3_AUTH_APOP,
+    MP_POP3_AUTH_PLAIN, MP_POP3_AUTH_LOGIN, MP_POP3_AUTH_USER,
+  };
+  const MpPop3AuthMethod *order = self->encrypted ? encrypted_order : cleartext_order;
+
+  G_STATIC_ASSERT (G_N_ELEMENTS (encrypted_order) == MAX_CANDIDATES);
+  G_STATIC_ASSERT (G_N_ELEMENTS (cleartext_order) == MAX_CANDIDATES);
+
+  data->n_candidates = 0;
+  for (guint i = 0; i < MAX_CANDIDATES; i++)
+    if (method_acceptable (self, order[i]))
+      data->candidates[data->n_candidates++] = order[i];
+
+  /* Nothing advertised: USER/PASS is the one method RFC 1939 servers
+   * all have.
+   */
+  if (data->n_candidates == 0)
+    data->candidates[data->n_candidates++] = MP_POP3_AUTH_USER;
+}
 
 static void
 login_fail (GTask        *task,
@@ -53,6 +233,144 @@ login_fail (GTask        *task,
 
   _mp_pop3_task_return_error (task, &data->cancel_id, error);
   g_object_unref (task);
+}
+
+static void
+login_shutdown_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  LoginData *data = g_task_get_task_data (task);
+
+  g_task_propagate_boolean (G_TASK (result), NULL);
+  login_fail (task, data->final_error);
+}
+
+/* No method worked: say which were tried, then QUIT before reporting. */
+static void
+login_give_up (MpPop3Client *self,
+               GTask        *task)
+{
+  LoginData *data = g_task_get_task_data (task);
+
+  g_assert (data->last_error != NULL);
+
+  if (data->tried->len <= 1)
+    data->final_error = g_error_copy (data->last_error);
+  else
+    {
+      /* A wrong password is refused by every method alike: the poller
+       * must still see MP_POP3_ERROR_AUTH and ask for the password.
+       */
+      MpPop3Error code = data->any_refusal ? MP_POP3_ERROR_AUTH : data->last_error->code;
+      g_autofree char *methods = NULL;
+
+      g_ptr_array_add (data->tried, NULL);
+      methods = g_strjoinv (", ", (char **) data->tried->pdata);
+      g_ptr_array_remove_index (data->tried, data->tried->len - 1);
+
+      if (data->last_text != NULL && *data->last_text != '\0')
+        data->final_error = g_error_new (MP_POP3_ERROR, code,
+                                         /* Translators: the second %s lists login methods,
+                                          * such as “CRAM-MD5, APOP, USER/PASS”; the third is
+                                          * the server's last answer */
+                                         _("%s rejected the user name or password with "
+                                           "every method tried (%s): %s"),
+                                         self->host, methods, data->last_text);
+      else
+        data->final_error = g_error_new (MP_POP3_ERROR, code,
+                                         /* Translators: the second %s lists login methods,
+                                          * such as “CRAM-MD5, APOP, USER/PASS” */
+                                         _("%s rejected the user name or password with "
+                                           "every method tried (%s)"),
+                                         self->host, methods);
+    }
+
+  _mp_pop3_client_shutdown_async (self, login_shutdown_cb, task);
+}
+
+/* The current method was refused (@error, with the server's @text). */
+static void
+login_attempt_failed (MpPop3Client *self,
+                      GTask        *task,
+                      const GError *error,
+                      const char   *text)
+{
+  LoginData *data = g_task_get_task_data (task);
+  gboolean refusal = g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_AUTH);
+  gboolean odd = g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL);
+
+  g_ptr_array_add (data->tried, (gpointer) method_label (data->method));
+  g_clear_error (&data->last_error);
+  data->last_error = g_error_copy (error);
+  g_free (data->last_text);
+  data->last_text = _mp_pop3_sanitize_server_text (text);
+  data->any_refusal |= refusal;
+
+  g_debug ("%s: %s refused: %s", self->host, method_label (data->method), error->message);
+
+  /* Next: the first method that sends the password (see the top). */
+  if (!data->explicit_method && (refusal || odd) && !sends_password (data->method) &&
+      data->current + 1 < data->n_candidates)
+    {
+      data->current++;
+      login_attempt (self, task);
+      return;
+    }
+
+  login_give_up (self, task);
+}
+
+static void
+login_reconnected_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  MpPop3Client *self = MP_POP3_CLIENT (object);
+  GTask *task = user_data;
+  LoginData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!_mp_pop3_client_reconnect_finish (self, result, &error))
+    {
+      login_fail (task, error);
+      return;
+    }
+
+  /* The caller's cancellable must now end the new connection. */
+  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+  login_attempt (self, task);
+}
+
+/* The session ended under the login (@error). */
+static void
+login_connection_failed (MpPop3Client *self,
+                         GTask        *task,
+                         const GError *error)
+{
+  LoginData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  /* Some servers hang up after a refused method instead of letting the
+   * client try another: the next method gets a new session. Only when
+   * the method now under way had no answer at all, so a server that drops
+   * the line in the middle of an exchange is not retried in a loop.
+   */
+  if (!data->explicit_method && data->current > 0 && !data->got_reply &&
+      g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_CLOSED) &&
+      data->n_reconnects < MAX_CANDIDATES &&
+      (cancellable == NULL || !g_cancellable_is_cancelled (cancellable)))
+    {
+      data->n_reconnects++;
+      g_debug ("%s: closed after a refused login; trying %s in a new session",
+               self->host, method_label (data->method));
+      _mp_pop3_client_reconnect_async (self, cancellable, login_reconnected_cb, task);
+      return;
+    }
+
+  login_fail (task, error);
 }
 
 static void
@@ -127,9 +445,11 @@ login_step (MpPop3Client *self,
 
   if (error != NULL)
     {
-      login_fail (task, error);
+      login_connection_failed (self, task, error);
       return;
     }
+
+  data->got_reply = TRUE;
 
   if (data->abort_reason != NULL)
     {
@@ -137,7 +457,7 @@ login_step (MpPop3Client *self,
                                            /* Translators: the second %s says what was wrong */
                                            _("%s sent an invalid authentication "
                                              "challenge (%s)"), self->host, data->abort_reason);
-      login_fail (task, odd);
+      login_attempt_failed (self, task, odd, reply->text);
       return;
     }
 
@@ -163,7 +483,7 @@ login_step (MpPop3Client *self,
                                    _("%s rejected the user name or password"),
                                    self->host);
         }
-      login_fail (task, refused);
+      login_attempt_failed (self, task, refused, reply->text);
       return;
     }
 
@@ -252,85 +572,131 @@ login_step (MpPop3Client *self,
       break;
     }
 
-  {
-    g_autoptr(GError) odd = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
-                                         _("%s answered the login in an unexpected way"),
-                                         self->host);
-    if (reply->kind == REPLY_CONTINUE)
-      sasl_abort (self, task, _("unexpected challenge"));
-    else
-      login_fail (task, odd);
-  }
+  if (reply->kind == REPLY_CONTINUE)
+    sasl_abort (self, task, _("unexpected challenge"));
+  else
+    {
+      /* A +OK where none belongs: the state of the session is unknown, so
+       * no other method goes after it.
+       */
+      g_autoptr(GError) odd = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
+                                           _("%s answered the login in an unexpected way"),
+                                           self->host);
+      data->explicit_method = TRUE;
+      login_attempt_failed (self, task, odd, reply->text);
+    }
 }
 
-static MpPop3AuthMethod
-choose_auth_method (MpPop3Client *self)
+/* Starts the exchange of candidates[current], or of the next one that the
+ * session (new after a hang-up) still offers.
+ */
+static void
+login_attempt (MpPop3Client *self,
+               GTask        *task)
 {
-  gboolean user_ok = !self->capa_supported || mp_pop3_client_has_capability (self, "USER");
+  LoginData *data = g_task_get_task_data (task);
+  g_autofree char *line = NULL;
 
-  if (self->encrypted)
+  /* After a refused challenge-response method, skip the other one. */
+  while (!data->explicit_method && data->current < data->n_candidates &&
+         (!method_acceptable (self, data->candidates[data->current]) ||
+          (data->tried->len > 0 && !sends_password (data->candidates[data->current]))))
+    data->current++;
+
+  if (data->current >= data->n_candidates)
     {
-      /* Inside TLS the password is safe on the wire; PLAIN and USER need no
-       * plaintext-equivalent stored on the server, unlike CRAM-MD5 and APOP.
-       */
-      if (mp_pop3_client_has_sasl_mechanism (self, "PLAIN"))
-        return MP_POP3_AUTH_PLAIN;
-      if (user_ok)
-        return MP_POP3_AUTH_USER;
-      if (mp_pop3_client_has_sasl_mechanism (self, "LOGIN"))
-        return MP_POP3_AUTH_LOGIN;
-      if (mp_pop3_client_has_sasl_mechanism (self, "CRAM-MD5"))
-        return MP_POP3_AUTH_CRAM_MD5;
-      if (self->apop_timestamp != NULL)
-        return MP_POP3_AUTH_APOP;
-      return MP_POP3_AUTH_USER;
+      login_give_up (self, task);
+      return;
     }
 
-  /* The user chose an unencrypted account: still keep the password off
-   * the wire whenever the server allows it.
-   */
-  if (mp_pop3_client_has_sasl_mechanism (self, "CRAM-MD5"))
-    return MP_POP3_AUTH_CRAM_MD5;
-  if (self->apop_timestamp != NULL)
-    return MP_POP3_AUTH_APOP;
-  if (mp_pop3_client_has_sasl_mechanism (self, "PLAIN"))
-    return MP_POP3_AUTH_PLAIN;
-  if (user_ok)
-    return MP_POP3_AUTH_USER;
-  if (mp_pop3_client_has_sasl_mechanism (self, "LOGIN"))
-    return MP_POP3_AUTH_LOGIN;
-  return MP_POP3_AUTH_USER;
-}
+  data->method = data->candidates[data->current];
+  data->step = 1;
+  data->got_reply = FALSE;
+  data->sent_initial_response = FALSE;
+  g_clear_pointer (&data->abort_reason, g_free);
 
-static const char *
-sasl_name (MpPop3AuthMethod method)
-{
-  switch (method)
+  switch (data->method)
     {
-    case MP_POP3_AUTH_PLAIN:
-      return "PLAIN";
-    case MP_POP3_AUTH_LOGIN:
-      return "LOGIN";
-    case MP_POP3_AUTH_CRAM_MD5:
-      return "CRAM-MD5";
-    case MP_POP3_AUTH_AUTO:
     case MP_POP3_AUTH_USER:
+      line = g_strdup_printf ("USER %s", data->user);
+      send_login_line (self, task, line, FALSE);
+      return;
+
     case MP_POP3_AUTH_APOP:
+      {
+        g_autofree char *digest = mp_pop3_apop_digest (self->apop_timestamp, data->password);
+
+        line = g_strdup_printf ("APOP %s %s", data->user, digest);
+        send_login_line (self, task, line, TRUE);
+        return;
+      }
+
+    case MP_POP3_AUTH_PLAIN:
+      {
+        g_autofree char *ir = mp_pop3_sasl_plain_message (data->user, data->password);
+
+        if (strlen ("AUTH PLAIN ") + strlen (ir) + 2 <= MP_POP3_SASL_MAX_LINE)
+          {
+            data->sent_initial_response = TRUE;
+            line = g_strdup_printf ("AUTH PLAIN %s", ir);
+            explicit_bzero (ir, strlen (ir));
+            send_login_line (self, task, line, TRUE);
+            explicit_bzero (line, strlen (line));
+          }
+        else
+          {
+            explicit_bzero (ir, strlen (ir));
+            send_login_line (self, task, "AUTH PLAIN", FALSE);
+          }
+        return;
+      }
+
+    case MP_POP3_AUTH_LOGIN:
+      send_login_line (self, task, "AUTH LOGIN", FALSE);
+      return;
+
+    case MP_POP3_AUTH_CRAM_MD5:
+      send_login_line (self, task, "AUTH CRAM-MD5", FALSE);
+      return;
+
+    case MP_POP3_AUTH_AUTO:
     default:
-      return NULL;
+      g_assert_not_reached ();
     }
 }
 
 /**
  * mp_pop3_client_login_async:
- * @method: %MP_POP3_AUTH_AUTO picks, inside TLS: SASL PLAIN, USER/PASS,
- *   LOGIN, CRAM-MD5, APOP; on a cleartext session the user chose:
- *   CRAM-MD5, APOP, then the others
+ * @user: the user name
+ * @password: the password
+ * @method: the method the user chose, the only one tried; or
+ *   %MP_POP3_AUTH_AUTO for the methods the server offers, in this order of
+ *   preference: inside TLS SASL PLAIN, USER/PASS, SASL LOGIN, SASL
+ *   CRAM-MD5, APOP; on a cleartext session (an account whose security is
+ *   %MP_POP3_SECURITY_NONE, nothing else) SASL CRAM-MD5, APOP, then SASL
+ *   PLAIN, SASL LOGIN, USER/PASS
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the login is done
+ * @user_data: data for @callback
  *
  * Authenticates and asks for the capabilities again. User names and
- * passwords holding CR or LF are refused before anything is sent. Failures
- * carry %MP_POP3_ERROR_AUTH, %MP_POP3_ERROR_IN_USE,
- * %MP_POP3_ERROR_LOGIN_DELAY, %MP_POP3_ERROR_SYS_TEMP, …
+ * passwords holding CR or LF are refused before anything is sent.
+ *
+ * With %MP_POP3_AUTH_AUTO, a refused challenge-response method (CRAM-MD5
+ * or APOP: `-ERR` without a code or with `[AUTH]`, or a broken SASL
+ * exchange) is followed by the first acceptable method that sends the
+ * password (PLAIN, LOGIN, USER/PASS; on a cleartext session only because
+ * the account's security is %MP_POP3_SECURITY_NONE), in the same session,
+ * or in a new session when the server hangs up; the other
+ * challenge-response method is not tried (it needs the same kind of
+ * secret), and the refusal of a method that sends the password is final,
+ * so a login tries at most two methods. When two methods were refused, the
+ * error names them; it is %MP_POP3_ERROR_AUTH if either was a refusal (a
+ * wrong password).
+ * `[IN-USE]`, `[LOGIN-DELAY]`, `[SYS/TEMP]` and `[SYS/PERM]` end the
+ * attempts at once with %MP_POP3_ERROR_IN_USE, … A login that fails after
+ * the server was asked anything ends the session with QUIT (and a TLS
+ * close) before it reports.
  */
 void
 mp_pop3_client_login_async (MpPop3Client        *self,
@@ -342,7 +708,6 @@ mp_pop3_client_login_async (MpPop3Client        *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *line = NULL;
   LoginData *data;
 
   g_return_if_fail (MP_IS_POP3_CLIENT (self));
@@ -367,9 +732,6 @@ mp_pop3_client_login_async (MpPop3Client        *self,
       return;
     }
 
-  if (method == MP_POP3_AUTH_AUTO)
-    method = choose_auth_method (self);
-
   if (method == MP_POP3_AUTH_APOP && self->apop_timestamp == NULL)
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_PROTOCOL,
@@ -387,67 +749,20 @@ mp_pop3_client_login_async (MpPop3Client        *self,
       return;
     }
 
-  data = g_new0 (LoginData, 1);
-  data->user = g_strdup (user);
-  data->password = g_strdup (password);
-  data->method = method;
-  data->step = 0;
+  data = login_data_new (user, password, method);
   g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
-  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
 
-  switch (method)
+  if (method == MP_POP3_AUTH_AUTO)
+    choose_candidates (self, data);
+  else
     {
-    case MP_POP3_AUTH_USER:
-      line = g_strdup_printf ("USER %s", user);
-      data->step = 1;
-      send_login_line (self, g_steal_pointer (&task), line, FALSE);
-      return;
-
-    case MP_POP3_AUTH_APOP:
-      {
-        g_autofree char *digest = mp_pop3_apop_digest (self->apop_timestamp, password);
-
-        line = g_strdup_printf ("APOP %s %s", user, digest);
-        data->step = 1;
-        send_login_line (self, g_steal_pointer (&task), line, TRUE);
-        return;
-      }
-
-    case MP_POP3_AUTH_PLAIN:
-      {
-        g_autofree char *ir = mp_pop3_sasl_plain_message (user, password);
-
-        data->step = 1;
-        if (strlen ("AUTH PLAIN ") + strlen (ir) + 2 <= MP_POP3_SASL_MAX_LINE)
-          {
-            data->sent_initial_response = TRUE;
-            line = g_strdup_printf ("AUTH PLAIN %s", ir);
-            explicit_bzero (ir, strlen (ir));
-            send_login_line (self, g_steal_pointer (&task), line, TRUE);
-            explicit_bzero (line, strlen (line));
-          }
-        else
-          {
-            explicit_bzero (ir, strlen (ir));
-            send_login_line (self, g_steal_pointer (&task), "AUTH PLAIN", FALSE);
-          }
-        return;
-      }
-
-    case MP_POP3_AUTH_LOGIN:
-      data->step = 1;
-      send_login_line (self, g_steal_pointer (&task), "AUTH LOGIN", FALSE);
-      return;
-
-    case MP_POP3_AUTH_CRAM_MD5:
-      data->step = 1;
-      send_login_line (self, g_steal_pointer (&task), "AUTH CRAM-MD5", FALSE);
-      return;
-
-    case MP_POP3_AUTH_AUTO:
-    default:
-      g_assert_not_reached ();
+      data->explicit_method = TRUE;
+      data->candidates[0] = method;
+      data->n_candidates = 1;
     }
+
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+  login_attempt (self, g_steal_pointer (&task));
 }
 
 gboolean
@@ -523,10 +838,7 @@ mp_pop3_client_open_async (MpPop3Client        *self,
   g_task_set_source_tag (task, mp_pop3_client_open_async);
 
   /* The same credentials a login keeps, until the login takes them. */
-  data = g_new0 (LoginData, 1);
-  data->user = g_strdup (user);
-  data->password = g_strdup (password);
-  data->method = method;
+  data = login_data_new (user, password, method);
   g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
 
   mp_pop3_client_connect_async (self, cancellable, open_connect_cb, g_steal_pointer (&task));

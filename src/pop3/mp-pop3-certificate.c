@@ -125,3 +125,82 @@ _mp_pop3_describe_certificate_flags (GTlsCertificateFlags flags)
   return g_string_free (out, FALSE);
 }
 
+/* The client's certificate settings and what the server presented. */
+
+/**
+ * mp_pop3_client_set_ca_file:
+ * @path: a PEM file of CA certificates to trust besides the system ones
+ *
+ * Returns: %FALSE if the file cannot be read
+ */
+gboolean
+mp_pop3_client_set_ca_file (MpPop3Client  *self,
+                            const char    *path,
+                            GError       **error)
+{
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  if (path == NULL)
+    {
+      g_clear_object (&self->extra_database);
+      return TRUE;
+    }
+
+  database = g_tls_file_database_new (path, error);
+  if (database == NULL)
+    return FALSE;
+
+  g_set_object (&self->extra_database, database);
+  return TRUE;
+}
+
+/**
+ * mp_pop3_client_set_pinned_fingerprint:
+ * @fingerprint: (nullable): the SHA-256 fingerprint of a certificate to
+ *   trust even though no CA vouches for it
+ *
+ * The pinned certificate is accepted only while the server presents exactly
+ * that certificate.
+ */
+gboolean
+mp_pop3_client_set_pinned_fingerprint (MpPop3Client  *self,
+                                       const char    *fingerprint,
+                                       GError       **error)
+{
+  char *pin = NULL;
+
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  if (fingerprint != NULL && *fingerprint != '\0')
+    {
+      pin = mp_pop3_normalize_fingerprint (fingerprint, error);
+      if (pin == NULL)
+        return FALSE;
+    }
+
+  g_free (self->pin);
+  self->pin = pin;
+  return TRUE;
+}
+
+/**
+ * mp_pop3_client_get_peer_certificate:
+ *
+ * Returns: (transfer none) (nullable): the certificate the server presented,
+ *   also after a failed handshake, so that it can be shown and pinned
+ */
+GTlsCertificate *
+mp_pop3_client_get_peer_certificate (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+  return self->peer_certificate;
+}
+
+GTlsCertificateFlags
+mp_pop3_client_get_peer_certificate_errors (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), 0);
+  return self->peer_certificate_errors;
+}

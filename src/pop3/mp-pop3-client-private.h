@@ -45,12 +45,23 @@ typedef struct
   ReplyKind  kind;
   char      *text;
   GBytes    *data;
+  /* A reply streamed to a GOutputStream: what the stream took, and why it
+   * stopped taking more (the rest of the reply was read and dropped).
+   */
+  guint64    n_streamed;
+  GError    *sink_error;
 } Reply;
 
 typedef void (*CommandDone) (MpPop3Client *self,
                              Reply        *reply,
                              const GError *error,
                              gpointer      user_data);
+
+/* Asked just before a queued command would go on the wire: TRUE drops it
+ * unsent, and its CommandDone is called with neither reply nor error.
+ */
+typedef gboolean (*CommandSkip) (MpPop3Client *self,
+                                 gpointer      user_data);
 
 typedef enum
 {
@@ -59,7 +70,15 @@ typedef enum
   CMD_SENSITIVE = 1 << 2,
 } CommandFlags;
 
+/* Called once a closed session has no read or write left in flight, so
+ * that its streams and buffers may be replaced (a new session after a
+ * server hung up on a refused login).
+ */
+typedef void (*QuiescentFunc) (MpPop3Client *self,
+                               gpointer      user_data);
+
 typedef struct _Command Command;
+typedef struct _CommandSink CommandSink;
 
 struct _MpPop3Client
 {
@@ -89,6 +108,13 @@ struct _MpPop3Client
   GQueue               pending;
   GQueue               inflight;
   gsize                inflight_bytes;
+  /* A streamed reply is being written to its GOutputStream: nothing more
+   * is read from the server until the write is done (back-pressure).
+   */
+  gboolean             sink_paused;
+  gsize                max_buffered;
+  QuiescentFunc        quiescent_func;
+  gpointer             quiescent_data;
 
   char                *greeting;
   char                *apop_timestamp;
@@ -97,6 +123,13 @@ struct _MpPop3Client
   gboolean             encrypted;
   gboolean             pipelining;
   gboolean             pin_mismatch;
+  /* RFC 6856: the server accepted UTF8 in this session. */
+  gboolean             utf8;
+  /* A TOP for a message that exists was refused in this session. */
+  gboolean             top_refused;
+  /* The size of the maildrop, once STAT or LIST said it. */
+  gboolean             n_messages_known;
+  guint                n_messages;
   MpPop3AuthMethod     auth_used;
   GTlsCertificate     *peer_certificate;
   GTlsCertificateFlags peer_certificate_errors;
@@ -125,6 +158,25 @@ void     _mp_pop3_client_queue_command       (MpPop3Client     *self,
                                               gsize             max_bytes,
                                               CommandDone       done,
                                               gpointer          user_data);
+void     _mp_pop3_client_queue_command_full  (MpPop3Client     *self,
+                                              const char       *line,
+                                              CommandFlags      flags,
+                                              gsize             max_bytes,
+                                              CommandSkip       skip,
+                                              CommandDone       done,
+                                              gpointer          user_data);
+void     _mp_pop3_client_queue_command_to_stream (MpPop3Client *self,
+                                              const char       *line,
+                                              gsize             max_bytes,
+                                              GOutputStream    *out,
+                                              MpPop3ProgressFunc progress,
+                                              gpointer          progress_data,
+                                              CommandDone       done,
+                                              gpointer          user_data);
+void     _mp_pop3_client_when_quiescent      (MpPop3Client     *self,
+                                              QuiescentFunc     func,
+                                              gpointer          user_data);
+void     _mp_pop3_client_reset_connection    (MpPop3Client     *self);
 void     _mp_pop3_client_watch_cancellable   (MpPop3Client     *self,
                                               GTask            *task,
                                               gulong           *cancel_id);
@@ -139,6 +191,21 @@ void     _mp_pop3_client_set_capabilities    (MpPop3Client     *self,
                                               GStrv             lines);
 void     _mp_pop3_client_parse_capabilities  (MpPop3Client     *self,
                                               GBytes           *data);
+void     _mp_pop3_client_reconnect_async     (MpPop3Client     *self,
+                                              GCancellable     *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer          user_data);
+gboolean _mp_pop3_client_reconnect_finish    (MpPop3Client     *self,
+                                              GAsyncResult     *result,
+                                              GError          **error);
+void     _mp_pop3_client_shutdown_async      (MpPop3Client     *self,
+                                              GAsyncReadyCallback callback,
+                                              gpointer          user_data);
+
+/* mp-pop3-commands.c */
+void     _mp_pop3_client_note_top_refused    (MpPop3Client     *self,
+                                              guint             number);
+GError  *_mp_pop3_client_top_refused_error   (MpPop3Client     *self);
 
 /* mp-pop3-certificate.c */
 char    *_mp_pop3_describe_certificate_flags (GTlsCertificateFlags flags);

@@ -24,6 +24,11 @@
  */
 #define PIPELINE_WINDOW 4096
 #define READ_CHUNK      (32 * 1024)
+/* A streamed reply goes to its GOutputStream in writes of about this
+ * size; with at most one read chunk behind it, that bounds what a
+ * download holds in memory whatever the size of the message.
+ */
+#define SINK_CHUNK      (64 * 1024)
 
 struct _Command
 {
@@ -38,6 +43,8 @@ struct _Command
   guint        allow_continue : 1;
   guint        sensitive : 1;
   guint        have_status : 1;
+  CommandSkip  skip;
+  CommandSink *sink;
   CommandDone  done;
   gpointer     user_data;
 };
@@ -55,6 +62,47 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void pump (MpPop3Client *self);
+static void check_quiescent (MpPop3Client *self);
+static gboolean process_buffered (MpPop3Client *self);
+static void complete_command (MpPop3Client *self, Command *cmd);
+
+struct _CommandSink
+{
+  grefcount           ref;
+  GOutputStream      *out;
+  MpPop3ProgressFunc  progress;
+  gpointer            progress_data;
+  /* The bytes being written, and the client that waits for them. */
+  GByteArray         *writing;
+  MpPop3Client       *client;
+  /* What went through: written, or dropped after an error. */
+  guint64             consumed;
+  guint64             written;
+  GError             *error;
+  /* The terminator was read: complete once the last write is done. */
+  gboolean            done;
+  /* NULL once the command is gone (the session failed meanwhile). */
+  Command            *cmd;
+};
+
+static CommandSink *
+sink_ref (CommandSink *sink)
+{
+  g_ref_count_inc (&sink->ref);
+  return sink;
+}
+
+static void
+sink_unref (CommandSink *sink)
+{
+  if (!g_ref_count_dec (&sink->ref))
+    return;
+  g_clear_object (&sink->out);
+  g_clear_pointer (&sink->writing, g_byte_array_unref);
+  g_clear_error (&sink->error);
+  g_assert (sink->client == NULL);
+  g_free (sink);
+}
 
 /* Helpers */
 
@@ -65,12 +113,18 @@ _mp_pop3_reply_free (Reply *reply)
     return;
   g_free (reply->text);
   g_clear_pointer (&reply->data, g_bytes_unref);
+  g_clear_error (&reply->sink_error);
   g_free (reply);
 }
 
 static void
 command_free (Command *cmd)
 {
+  if (cmd->sink != NULL)
+    {
+      cmd->sink->cmd = NULL;
+      sink_unref (cmd->sink);
+    }
   if (cmd->line != NULL)
     explicit_bzero (cmd->line, cmd->line_len);
   g_free (cmd->line);
@@ -86,129 +140,6 @@ _mp_pop3_secure_free (char *str)
   if (str != NULL)
     explicit_bzero (str, strlen (str));
   g_free (str);
-}
-
-/* Server text goes into error messages a user reads: make it valid UTF-8
- * without control characters, and short.
- */
-char *
-_mp_pop3_sanitize_server_text (const char *text)
-{
-  g_autofree char *valid = NULL;
-  GString *out;
-
-  if (text == NULL)
-    return g_strdup ("");
-
-  valid = g_utf8_make_valid (text, -1);
-  out = g_string_new (NULL);
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (out->len >= 200)
-        {
-          g_string_append (out, "…");
-          break;
-        }
-      if (g_unichar_iscntrl (c))
-        g_string_append_c (out, ' ');
-      else
-        g_string_append_unichar (out, c);
-    }
-
-  g_strstrip (out->str);
-  out->len = strlen (out->str);
-  return g_string_free (out, FALSE);
-}
-
-/* RFC 2449 §8 / RFC 3206: "-ERR [CODE] text". */
-static MpPop3Error
-code_from_reply (const char  *text,
-                 MpPop3Error  fallback)
-{
-  static const struct {
-    const char  *code;
-    MpPop3Error  error;
-  } codes[] = {
-    { "IN-USE", MP_POP3_ERROR_IN_USE },
-    { "LOGIN-DELAY", MP_POP3_ERROR_LOGIN_DELAY },
-    { "SYS/TEMP", MP_POP3_ERROR_SYS_TEMP },
-    { "SYS/PERM", MP_POP3_ERROR_SYS_PERM },
-    { "AUTH", MP_POP3_ERROR_AUTH },
-  };
-  const char *end;
-  gsize len;
-
-  if (text == NULL || text[0] != '[')
-    return fallback;
-
-  end = strchr (text, ']');
-  if (end == NULL)
-    return fallback;
-
-  len = end - (text + 1);
-  for (guint i = 0; i < G_N_ELEMENTS (codes); i++)
-    {
-      gsize code_len = strlen (codes[i].code);
-
-      /* Codes are hierarchical (RFC 2449 §8): "SYS/TEMP/DISK" is still
-       * SYS/TEMP.
-       */
-      if (len >= code_len &&
-          g_ascii_strncasecmp (text + 1, codes[i].code, code_len) == 0 &&
-          (len == code_len || text[1 + code_len] == '/'))
-        return codes[i].error;
-    }
-
-  return fallback;
-}
-
-GError *
-_mp_pop3_client_error_from_reply (MpPop3Client *self,
-                                  const char   *text,
-                                  MpPop3Error   fallback,
-                                  const char   *what)
-{
-  g_autofree char *clean = _mp_pop3_sanitize_server_text (text);
-  MpPop3Error code = code_from_reply (text, fallback);
-
-  switch (code)
-    {
-    case MP_POP3_ERROR_IN_USE:
-      return g_error_new (MP_POP3_ERROR, code,
-                          _("The mailbox on %s is in use by another session (%s)"),
-                          self->host, clean);
-    case MP_POP3_ERROR_LOGIN_DELAY:
-      return g_error_new (MP_POP3_ERROR, code,
-                          _("%s asks to wait longer between logins (%s)"),
-                          self->host, clean);
-    case MP_POP3_ERROR_SYS_TEMP:
-      return g_error_new (MP_POP3_ERROR, code,
-                          _("%s has a temporary problem (%s)"), self->host, clean);
-    case MP_POP3_ERROR_SYS_PERM:
-      return g_error_new (MP_POP3_ERROR, code,
-                          _("%s has a permanent problem (%s)"), self->host, clean);
-    case MP_POP3_ERROR_AUTH:
-      return g_error_new (MP_POP3_ERROR, code,
-                          _("%s rejected the user name or password (%s)"),
-                          self->host, clean);
-    case MP_POP3_ERROR_FAILED:
-    case MP_POP3_ERROR_PROTOCOL:
-    case MP_POP3_ERROR_LINE_TOO_LONG:
-    case MP_POP3_ERROR_REPLY_TOO_LARGE:
-    case MP_POP3_ERROR_CLOSED:
-    case MP_POP3_ERROR_TIMED_OUT:
-    case MP_POP3_ERROR_TLS_UNAVAILABLE:
-    case MP_POP3_ERROR_TLS_FAILED:
-    case MP_POP3_ERROR_CERTIFICATE:
-    case MP_POP3_ERROR_AUTH_UNSUPPORTED:
-    case MP_POP3_ERROR_NOT_SUPPORTED:
-    case MP_POP3_ERROR_INVALID_ARGUMENT:
-    case MP_POP3_ERROR_NOT_CONNECTED:
-    default:
-      return g_error_new (MP_POP3_ERROR, code, "%s: %s", what, clean);
-    }
 }
 
 gboolean
@@ -257,6 +188,7 @@ _mp_pop3_client_fail_connection (MpPop3Client *self,
   while ((cmd = g_queue_pop_head (&self->pending)))
     g_queue_push_tail (&doomed, cmd);
   self->inflight_bytes = 0;
+  self->sink_paused = FALSE;
 
   g_object_ref (self);
   while ((cmd = g_queue_pop_head (&doomed)))
@@ -267,31 +199,6 @@ _mp_pop3_client_fail_connection (MpPop3Client *self,
   g_object_unref (self);
 }
 
-GError *
-_mp_pop3_client_map_io_error (MpPop3Client *self,
-                              GError       *error)
-{
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TIMED_OUT,
-                        ngettext ("%s did not answer within %u second",
-                                  "%s did not answer within %u seconds",
-                                  self->timeout),
-                        self->host, self->timeout);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return g_error_copy (error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
-      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_EOF))
-    return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CLOSED,
-                        _("%s closed the connection"), self->host);
-
-  return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_CLOSED,
-                      _("The connection to %s failed: %s"),
-                      self->host, error->message);
-}
-
 static void
 complete_command (MpPop3Client *self,
                   Command      *cmd)
@@ -300,10 +207,142 @@ complete_command (MpPop3Client *self,
 
   reply->kind = cmd->kind;
   reply->text = g_steal_pointer (&cmd->status_text);
-  if (cmd->data != NULL)
+  if (cmd->sink != NULL)
+    {
+      g_clear_pointer (&cmd->data, g_byte_array_unref);
+      reply->n_streamed = cmd->sink->written;
+      reply->sink_error = g_steal_pointer (&cmd->sink->error);
+    }
+  else if (cmd->data != NULL)
     reply->data = g_byte_array_free_to_bytes (g_steal_pointer (&cmd->data));
 
   cmd->done (self, reply, NULL, cmd->user_data);
+}
+
+static void
+note_buffered (MpPop3Client *self,
+               Command      *cmd)
+{
+  gsize held = mp_pop3_reader_get_buffered (self->reader);
+
+  if (cmd->data != NULL)
+    held += cmd->data->len;
+  if (cmd->sink != NULL && cmd->sink->writing != NULL)
+    held += cmd->sink->writing->len;
+  self->max_buffered = MAX (self->max_buffered, held);
+}
+
+static void
+sink_write_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  CommandSink *sink = user_data;
+  g_autoptr(MpPop3Client) self = g_steal_pointer (&sink->client);
+  g_autoptr(GError) error = NULL;
+  gsize n = 0;
+  gboolean ok;
+
+  ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, &n, &error);
+  g_clear_pointer (&sink->writing, g_byte_array_unref);
+
+  /* The session failed meanwhile and told the command already. */
+  if (sink->cmd == NULL || self->state == STATE_CLOSED)
+    {
+      sink_unref (sink);
+      return;
+    }
+
+  self->sink_paused = FALSE;
+  sink->written += n;
+  if (!ok && g_cancellable_is_cancelled (self->io_cancellable))
+    {
+      /* The caller cancelled: that ends the session, as for any command. */
+      g_autoptr(GError) mapped = _mp_pop3_client_map_io_error (self, error);
+
+      _mp_pop3_client_fail_connection (self, mapped);
+      sink_unref (sink);
+      return;
+    }
+  if (!ok)
+    {
+      /* The message goes on arriving: read it to its end and drop it,
+       * so that the session stays usable.
+       */
+      g_debug ("%s: writing the reply failed: %s", self->host, error->message);
+      sink->error = g_steal_pointer (&error);
+    }
+  else if (sink->progress != NULL)
+    sink->progress (sink->written, sink->progress_data);
+
+  if (sink->done)
+    {
+      Command *cmd = sink->cmd;
+
+      g_assert (cmd == g_queue_peek_head (&self->inflight));
+      g_queue_pop_head (&self->inflight);
+      self->inflight_bytes -= cmd->line_len;
+      complete_command (self, cmd);
+      command_free (cmd);
+    }
+
+  sink_unref (sink);
+  if (process_buffered (self))
+    pump (self);
+}
+
+/* The data of a streamed reply: whatever is buffered goes to the sink, in
+ * writes of SINK_CHUNK or at the end. Returns FALSE while the command is
+ * not complete (waiting for bytes or for a write) or the session failed.
+ */
+static gboolean
+process_sink (MpPop3Client *self,
+              Command      *cmd)
+{
+  CommandSink *sink = cmd->sink;
+  g_autoptr(GError) error = NULL;
+  MpPop3ReadResult res;
+  guint64 budget;
+
+  if (self->sink_paused)
+    return FALSE;
+
+  budget = cmd->max_bytes > sink->consumed ? cmd->max_bytes - sink->consumed : 0;
+  res = mp_pop3_reader_read_data (self->reader, cmd->data, MIN (budget, G_MAXSIZE), &error);
+  note_buffered (self, cmd);
+  if (res == MP_POP3_READ_ERROR)
+    {
+      g_prefix_error (&error, "%s: ", cmd->verb);
+      _mp_pop3_client_fail_connection (self, error);
+      return FALSE;
+    }
+  if (res == MP_POP3_READ_DONE)
+    sink->done = TRUE;
+
+  if (sink->error != NULL)
+    {
+      sink->consumed += cmd->data->len;
+      g_byte_array_set_size (cmd->data, 0);
+    }
+
+  if (cmd->data->len > 0 && (cmd->data->len >= SINK_CHUNK || sink->done))
+    {
+      sink->writing = g_steal_pointer (&cmd->data);
+      cmd->data = g_byte_array_new ();
+      sink->consumed += sink->writing->len;
+      sink->client = g_object_ref (self);
+      self->sink_paused = TRUE;
+      g_output_stream_write_all_async (sink->out,
+                                       sink->writing->data,
+                                       sink->writing->len,
+                                       G_PRIORITY_DEFAULT,
+                                       self->io_cancellable,
+                                       sink_write_cb,
+                                       sink_ref (sink));
+      return FALSE;
+    }
+
+  return sink->done;
 }
 
 /* Matches buffered replies to the commands in flight, in order. Returns
@@ -371,9 +410,15 @@ process_buffered (MpPop3Client *self)
             cmd->data = g_byte_array_new ();
         }
 
-      if (cmd->data != NULL)
+      if (cmd->data != NULL && cmd->sink != NULL)
+        {
+          if (!process_sink (self, cmd))
+            return self->state != STATE_CLOSED;
+        }
+      else if (cmd->data != NULL)
         {
           res = mp_pop3_reader_read_data (self->reader, cmd->data, cmd->max_bytes, &error);
+          note_buffered (self, cmd);
           if (res == MP_POP3_READ_NEED_MORE)
             return TRUE;
           if (res == MP_POP3_READ_ERROR)
@@ -406,13 +451,17 @@ read_cb (GObject      *object,
   n = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
 
   if (self->state == STATE_CLOSED)
-    return;
+    {
+      check_quiescent (self);
+      return;
+    }
 
   if (n < 0)
     {
       g_autoptr(GError) mapped = _mp_pop3_client_map_io_error (self, error);
 
       _mp_pop3_client_fail_connection (self, mapped);
+      check_quiescent (self);
       return;
     }
 
@@ -422,6 +471,7 @@ read_cb (GObject      *object,
                                               _("%s closed the connection"),
                                               self->host);
       _mp_pop3_client_fail_connection (self, closed);
+      check_quiescent (self);
       return;
     }
 
@@ -433,10 +483,14 @@ read_cb (GObject      *object,
 static void
 ensure_reading (MpPop3Client *self)
 {
-  if (self->reading || self->state == STATE_CLOSED || self->input == NULL)
+  if (self->reading || self->sink_paused || self->state == STATE_CLOSED || self->input == NULL)
     return;
 
-  if (!process_buffered (self) || g_queue_is_empty (&self->inflight))
+  /* The replies already buffered may complete commands whose callbacks
+   * queue more and get here again: a read may be under way after this.
+   */
+  if (!process_buffered (self) || g_queue_is_empty (&self->inflight) ||
+      self->reading || self->sink_paused)
     return;
 
   self->reading = TRUE;
@@ -465,10 +519,14 @@ write_cb (GObject      *object,
       g_autoptr(GError) mapped = _mp_pop3_client_map_io_error (self, error);
 
       _mp_pop3_client_fail_connection (self, mapped);
+      check_quiescent (self);
       return;
     }
 
-  pump (self);
+  if (self->state == STATE_CLOSED)
+    check_quiescent (self);
+  else
+    pump (self);
 }
 
 static void
@@ -499,12 +557,22 @@ ensure_writing (MpPop3Client *self)
 static void
 pump (MpPop3Client *self)
 {
+  GQueue skipped = G_QUEUE_INIT;
+  Command *cmd;
+
   if (self->state == STATE_CLOSED || self->output == NULL)
     return;
 
   while (!g_queue_is_empty (&self->pending))
     {
-      Command *cmd = g_queue_peek_head (&self->pending);
+      cmd = g_queue_peek_head (&self->pending);
+
+      if (cmd->skip != NULL && cmd->skip (self, cmd->user_data))
+        {
+          g_queue_pop_head (&self->pending);
+          g_queue_push_tail (&skipped, cmd);
+          continue;
+        }
 
       if (!g_queue_is_empty (&self->inflight))
         {
@@ -535,11 +603,91 @@ pump (MpPop3Client *self)
 
   ensure_writing (self);
   ensure_reading (self);
+
+  /* Told only now: their callbacks may queue more and pump again. */
+  if (!g_queue_is_empty (&skipped))
+    {
+      g_object_ref (self);
+      while ((cmd = g_queue_pop_head (&skipped)))
+        {
+          cmd->done (self, NULL, NULL, cmd->user_data);
+          command_free (cmd);
+        }
+      g_object_unref (self);
+    }
+}
+
+static void
+check_quiescent (MpPop3Client *self)
+{
+  QuiescentFunc func = self->quiescent_func;
+
+  if (func == NULL || self->state != STATE_CLOSED || self->reading || self->writing)
+    return;
+
+  self->quiescent_func = NULL;
+  func (self, g_steal_pointer (&self->quiescent_data));
+}
+
+/* @func runs once the session is closed and no read or write is in
+ * flight: at once if that is so now, else from the last I/O callback.
+ */
+void
+_mp_pop3_client_when_quiescent (MpPop3Client  *self,
+                                QuiescentFunc  func,
+                                gpointer       user_data)
+{
+  g_return_if_fail (self->quiescent_func == NULL);
+  g_return_if_fail (self->state == STATE_CLOSED);
+
+  self->quiescent_func = func;
+  self->quiescent_data = user_data;
+  check_quiescent (self);
+}
+
+/* Forgets the closed connection and everything learnt on it, so that
+ * mp-pop3-connect.c can open a new one on the same object. Only on a
+ * quiescent session (see _mp_pop3_client_when_quiescent()).
+ */
+void
+_mp_pop3_client_reset_connection (MpPop3Client *self)
+{
+  g_return_if_fail (self->state == STATE_CLOSED);
+  g_return_if_fail (!self->reading && !self->writing);
+  g_return_if_fail (g_queue_is_empty (&self->pending) && g_queue_is_empty (&self->inflight));
+
+  self->state = STATE_DISCONNECTED;
+  g_clear_error (&self->fatal);
+  g_clear_object (&self->stream);
+  g_clear_object (&self->socket_connection);
+  self->input = NULL;
+  self->output = NULL;
+  g_clear_object (&self->io_cancellable);
+  mp_pop3_reader_clear (self->reader);
+  g_byte_array_set_size (self->out_buffer, 0);
+  g_byte_array_set_size (self->writing_buffer, 0);
+  self->inflight_bytes = 0;
+
+  g_clear_pointer (&self->greeting, g_free);
+  g_clear_pointer (&self->apop_timestamp, g_free);
+  _mp_pop3_client_set_capabilities (self, NULL);
+  self->capa_supported = FALSE;
+  self->encrypted = FALSE;
+  self->pipelining = FALSE;
+  self->pin_mismatch = FALSE;
+  self->utf8 = FALSE;
+  self->top_refused = FALSE;
+  self->n_messages_known = FALSE;
+  self->n_messages = 0;
+  self->auth_used = MP_POP3_AUTH_AUTO;
+  g_clear_object (&self->peer_certificate);
+  self->peer_certificate_errors = 0;
 }
 
 /* Queues one command line; @line is NULL only for the greeting. @done is
  * called exactly once, with the reply or with the error that ended the
- * session.
+ * session (or, see _mp_pop3_client_queue_command_full(), with neither
+ * when the command was skipped).
  */
 void
 _mp_pop3_client_queue_command (MpPop3Client *self,
@@ -549,23 +697,45 @@ _mp_pop3_client_queue_command (MpPop3Client *self,
                                CommandDone   done,
                                gpointer      user_data)
 {
+  _mp_pop3_client_queue_command_full (self, line, flags, max_bytes, NULL, done, user_data);
+}
+
+static Command *
+command_new (const char   *line,
+             CommandFlags  flags,
+             gsize         max_bytes,
+             CommandSkip   skip,
+             CommandDone   done,
+             gpointer      user_data)
+{
   Command *cmd = g_new0 (Command, 1);
 
   if (line != NULL)
     {
       const char *space = strchr (line, ' ');
 
-      cmd->verb = space ? g_ascii_strup (line, space - line) : g_ascii_strup (line, -1);
+      /* A SASL response has no verb, and its text is secret. */
+      if (space == NULL && (flags & CMD_SENSITIVE))
+        cmd->verb = g_strdup ("(SASL)");
+      else
+        cmd->verb = space ? g_ascii_strup (line, space - line) : g_ascii_strup (line, -1);
       cmd->line = g_strconcat (line, "\r\n", NULL);
       cmd->line_len = strlen (cmd->line);
     }
   cmd->multiline = (flags & CMD_MULTILINE) != 0;
   cmd->allow_continue = (flags & CMD_CONTINUE) != 0;
   cmd->sensitive = (flags & CMD_SENSITIVE) != 0;
+  cmd->skip = skip;
   cmd->max_bytes = max_bytes;
   cmd->done = done;
   cmd->user_data = user_data;
+  return cmd;
+}
 
+static void
+enqueue (MpPop3Client *self,
+         Command      *cmd)
+{
   if (self->state == STATE_CLOSED)
     {
       g_autoptr(GError) error = NULL;
@@ -575,13 +745,51 @@ _mp_pop3_client_queue_command (MpPop3Client *self,
       else
         error = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
                                      _("The session is closed"));
-      done (self, NULL, error, user_data);
+      cmd->done (self, NULL, error, cmd->user_data);
       command_free (cmd);
       return;
     }
 
   g_queue_push_tail (&self->pending, cmd);
   pump (self);
+}
+
+/* As _mp_pop3_client_queue_command(), with @skip asked before sending. */
+void
+_mp_pop3_client_queue_command_full (MpPop3Client *self,
+                                    const char   *line,
+                                    CommandFlags  flags,
+                                    gsize         max_bytes,
+                                    CommandSkip   skip,
+                                    CommandDone   done,
+                                    gpointer      user_data)
+{
+  enqueue (self, command_new (line, flags, max_bytes, skip, done, user_data));
+}
+
+/* A multi-line command whose data goes to @out as it arrives, instead of
+ * into the reply; @done gets Reply:n_streamed and Reply:sink_error.
+ */
+void
+_mp_pop3_client_queue_command_to_stream (MpPop3Client       *self,
+                                         const char         *line,
+                                         gsize               max_bytes,
+                                         GOutputStream      *out,
+                                         MpPop3ProgressFunc  progress,
+                                         gpointer            progress_data,
+                                         CommandDone         done,
+                                         gpointer            user_data)
+{
+  Command *cmd = command_new (line, CMD_MULTILINE, max_bytes, NULL, done, user_data);
+  CommandSink *sink = g_new0 (CommandSink, 1);
+
+  g_ref_count_init (&sink->ref);
+  sink->out = g_object_ref (out);
+  sink->progress = progress;
+  sink->progress_data = progress_data;
+  sink->cmd = cmd;
+  cmd->sink = sink;
+  enqueue (self, cmd);
 }
 
 /* Cancelling any operation ends the session: a pipelined POP3 session has
@@ -841,64 +1049,6 @@ mp_pop3_client_get_timeout (MpPop3Client *self)
 }
 
 /**
- * mp_pop3_client_set_ca_file:
- * @path: a PEM file of CA certificates to trust besides the system ones
- *
- * Returns: %FALSE if the file cannot be read
- */
-gboolean
-mp_pop3_client_set_ca_file (MpPop3Client  *self,
-                            const char    *path,
-                            GError       **error)
-{
-  g_autoptr(GTlsDatabase) database = NULL;
-
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-
-  if (path == NULL)
-    {
-      g_clear_object (&self->extra_database);
-      return TRUE;
-    }
-
-  database = g_tls_file_database_new (path, error);
-  if (database == NULL)
-    return FALSE;
-
-  g_set_object (&self->extra_database, database);
-  return TRUE;
-}
-
-/**
- * mp_pop3_client_set_pinned_fingerprint:
- * @fingerprint: (nullable): the SHA-256 fingerprint of a certificate to
- *   trust even though no CA vouches for it
- *
- * The pinned certificate is accepted only while the server presents exactly
- * that certificate.
- */
-gboolean
-mp_pop3_client_set_pinned_fingerprint (MpPop3Client  *self,
-                                       const char    *fingerprint,
-                                       GError       **error)
-{
-  char *pin = NULL;
-
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-
-  if (fingerprint != NULL && *fingerprint != '\0')
-    {
-      pin = mp_pop3_normalize_fingerprint (fingerprint, error);
-      if (pin == NULL)
-        return FALSE;
-    }
-
-  g_free (self->pin);
-  self->pin = pin;
-  return TRUE;
-}
-
-/**
  * mp_pop3_client_set_pipelining_allowed:
  *
  * Pipelining is used only when the server advertises PIPELINING; this
@@ -913,108 +1063,12 @@ mp_pop3_client_set_pipelining_allowed (MpPop3Client *self,
   self->pipelining = self->pipelining && self->pipelining_allowed;
 }
 
-const char *
-mp_pop3_client_get_greeting (MpPop3Client *self)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
-  return self->greeting;
-}
-
 /**
- * mp_pop3_client_get_capabilities:
+ * mp_pop3_client_get_auth_method_used:
  *
- * Returns: (transfer none): the lines of the last CAPA reply, %NULL-terminated
+ * Returns: the method that logged in (after a fallback, the one that
+ *   worked), or %MP_POP3_AUTH_AUTO before a login succeeded
  */
-const char * const *
-mp_pop3_client_get_capabilities (MpPop3Client *self)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
-
-  return (const char * const *) self->capabilities;
-}
-
-/**
- * mp_pop3_client_get_capa_supported:
- *
- * Returns: %TRUE if the server answered CAPA; when it did not, a missing
- *   capability proves nothing and callers should probe instead.
- */
-gboolean
-mp_pop3_client_get_capa_supported (MpPop3Client *self)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  return self->capa_supported;
-}
-
-static const char *
-find_capability (MpPop3Client *self,
-                 const char   *name)
-{
-  gsize len = strlen (name);
-
-  for (guint i = 0; self->capabilities[i] != NULL; i++)
-    {
-      const char *line = self->capabilities[i];
-
-      if (g_ascii_strncasecmp (line, name, len) == 0 &&
-          (line[len] == '\0' || line[len] == ' '))
-        return line;
-    }
-
-  return NULL;
-}
-
-gboolean
-mp_pop3_client_has_capability (MpPop3Client *self,
-                               const char   *name)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  return find_capability (self, name) != NULL;
-}
-
-gboolean
-mp_pop3_client_has_sasl_mechanism (MpPop3Client *self,
-                                   const char   *mechanism)
-{
-  const char *line;
-  g_auto(GStrv) words = NULL;
-
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-
-  line = find_capability (self, "SASL");
-  if (line == NULL)
-    return FALSE;
-
-  words = g_strsplit (line, " ", -1);
-  for (guint i = 1; words[i] != NULL; i++)
-    {
-      if (g_ascii_strcasecmp (words[i], mechanism) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-/**
- * mp_pop3_client_get_pipelining:
- *
- * Returns: %TRUE if commands are pipelined in this session
- */
-gboolean
-mp_pop3_client_get_pipelining (MpPop3Client *self)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  return self->pipelining;
-}
-
-gboolean
-mp_pop3_client_get_encrypted (MpPop3Client *self)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  return self->encrypted;
-}
-
 MpPop3AuthMethod
 mp_pop3_client_get_auth_method_used (MpPop3Client *self)
 {
@@ -1023,23 +1077,19 @@ mp_pop3_client_get_auth_method_used (MpPop3Client *self)
 }
 
 /**
- * mp_pop3_client_get_peer_certificate:
+ * mp_pop3_client_get_max_buffered:
  *
- * Returns: (transfer none) (nullable): the certificate the server presented,
- *   also after a failed handshake, so that it can be shown and pinned
+ * For tests and benchmarks: the most reply bytes this session held in
+ * memory at once while reading multi-line data (the reader's buffer, the
+ * data not yet handed on, and a streamed reply's write in flight).
+ *
+ * Returns: a number of bytes
  */
-GTlsCertificate *
-mp_pop3_client_get_peer_certificate (MpPop3Client *self)
-{
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
-  return self->peer_certificate;
-}
-
-GTlsCertificateFlags
-mp_pop3_client_get_peer_certificate_errors (MpPop3Client *self)
+gsize
+mp_pop3_client_get_max_buffered (MpPop3Client *self)
 {
   g_return_val_if_fail (MP_IS_POP3_CLIENT (self), 0);
-  return self->peer_certificate_errors;
+  return self->max_buffered;
 }
 
 /**

@@ -48,6 +48,17 @@ typedef struct
   GError *error;
 } MpPop3Result;
 
+/**
+ * MpPop3ProgressFunc:
+ * @n_bytes: the bytes of the reply written to the stream so far
+ * @user_data: the data given with the callback
+ *
+ * Called after each write of a streamed reply
+ * (mp_pop3_client_retr_to_stream_async()), from the main context.
+ */
+typedef void (*MpPop3ProgressFunc) (guint64  n_bytes,
+                                    gpointer user_data);
+
 #define MP_TYPE_POP3_CLIENT (mp_pop3_client_get_type ())
 
 G_DECLARE_FINAL_TYPE (MpPop3Client, mp_pop3_client, MP, POP3_CLIENT, GObject)
@@ -80,8 +91,11 @@ gboolean             mp_pop3_client_has_sasl_mechanism      (MpPop3Client       
 gboolean             mp_pop3_client_get_pipelining          (MpPop3Client         *self);
 gboolean             mp_pop3_client_get_encrypted           (MpPop3Client         *self);
 MpPop3AuthMethod     mp_pop3_client_get_auth_method_used    (MpPop3Client         *self);
+gboolean             mp_pop3_client_get_utf8                (MpPop3Client         *self);
+gboolean             mp_pop3_client_get_top_refused         (MpPop3Client         *self);
 GTlsCertificate     *mp_pop3_client_get_peer_certificate    (MpPop3Client         *self);
 GTlsCertificateFlags mp_pop3_client_get_peer_certificate_errors (MpPop3Client     *self);
+gsize                mp_pop3_client_get_max_buffered        (MpPop3Client         *self);
 guint                mp_pop3_client_get_command_count       (MpPop3Client         *self,
                                                              const char           *verb);
 gboolean             mp_pop3_client_is_connected            (MpPop3Client         *self);
@@ -155,6 +169,19 @@ void                 mp_pop3_client_retr_async              (MpPop3Client       
                                                              gpointer              user_data);
 GBytes              *mp_pop3_client_retr_finish             (MpPop3Client         *self,
                                                              GAsyncResult         *result,
+                                                             GError              **error);
+void                 mp_pop3_client_retr_to_stream_async    (MpPop3Client         *self,
+                                                             guint                 number,
+                                                             gsize                 max_bytes,
+                                                             GOutputStream        *out,
+                                                             MpPop3ProgressFunc    progress,
+                                                             gpointer              progress_data,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+gboolean             mp_pop3_client_retr_to_stream_finish   (MpPop3Client         *self,
+                                                             GAsyncResult         *result,
+                                                             guint64              *n_bytes,
                                                              GError              **error);
 void                 mp_pop3_client_dele_async              (MpPop3Client         *self,
                                                              guint                 number,

@@ -42,6 +42,40 @@ simple_data_new (const char *line)
   return data;
 }
 
+/* TOP refusal */
+
+/* _mp_pop3_client_note_top_refused:
+ * @number: the message whose TOP the server answered with `-ERR`
+ *
+ * Records that TOP does not work in this session, unless @number is past
+ * the end of the maildrop as STAT or LIST gave it (then the caller asked
+ * for a message that is not there, and TOP may well work).
+ */
+void
+_mp_pop3_client_note_top_refused (MpPop3Client *self,
+                                  guint         number)
+{
+  if (self->top_refused)
+    return;
+  if (self->n_messages_known && (number == 0 || number > self->n_messages))
+    return;
+
+  g_debug ("%s: TOP %u refused: no more TOP in this session", self->host, number);
+  self->top_refused = TRUE;
+}
+
+/* _mp_pop3_client_top_refused_error:
+ *
+ * Returns: (transfer full): the %MP_POP3_ERROR_NOT_SUPPORTED error of a
+ *   TOP not sent because TOP does not work in this session
+ */
+GError *
+_mp_pop3_client_top_refused_error (MpPop3Client *self)
+{
+  return g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                      _("%s does not offer TOP"), self->host);
+}
+
 static void
 simple_done (MpPop3Client *self,
              Reply        *reply,
@@ -186,6 +220,8 @@ mp_pop3_client_stat_finish (MpPop3Client  *self,
       return FALSE;
     }
 
+  self->n_messages_known = TRUE;
+  self->n_messages = n;
   if (count != NULL)
     *count = n;
   if (size != NULL)
@@ -259,6 +295,12 @@ mp_pop3_client_list_finish (MpPop3Client  *self,
       entry.size = s;
       g_array_append_val (entries, entry);
     }
+
+  /* Numbers are 1..n in a session (RFC 1939 §5), minus what it DELEd. */
+  self->n_messages_known = TRUE;
+  self->n_messages = 0;
+  for (guint i = 0; i < entries->len; i++)
+    self->n_messages = MAX (self->n_messages, g_array_index (entries, MpPop3ListEntry, i).number);
 
   return g_steal_pointer (&entries);
 }
@@ -372,6 +414,11 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
  * @lines: body lines wanted after the header (0 for the header only)
  * @max_bytes: the most the reply may hold; more ends the session with
  *   %MP_POP3_ERROR_REPLY_TOO_LARGE
+ *
+ * Fails with %MP_POP3_ERROR_NOT_SUPPORTED, without sending anything, once
+ * mp_pop3_client_get_top_refused() is %TRUE. A `-ERR` to this one TOP is
+ * %MP_POP3_ERROR_FAILED and changes nothing else (a TOP job's does, see
+ * mp_pop3_client_top_many_async()).
  */
 void
 mp_pop3_client_top_async (MpPop3Client        *self,
@@ -383,6 +430,17 @@ mp_pop3_client_top_async (MpPop3Client        *self,
                           gpointer             user_data)
 {
   g_autofree char *line = g_strdup_printf ("TOP %u %u", number, lines);
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+
+  if (self->state == STATE_TRANSACTION && mp_pop3_client_get_top_refused (self))
+    {
+      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+      g_task_set_source_tag (task, mp_pop3_client_top_async);
+      g_task_return_error (task, _mp_pop3_client_top_refused_error (self));
+      return;
+    }
 
   simple_command (self, mp_pop3_client_top_async, line, TRUE, max_bytes,
                   cancellable, callback, user_data);
@@ -431,6 +489,152 @@ mp_pop3_client_retr_finish (MpPop3Client  *self,
   g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_retr_async, error);
 
   return reply ? g_steal_pointer (&reply->data) : NULL;
+}
+
+/* Streaming RETR */
+
+typedef struct
+{
+  gulong   cancel_id;
+  guint    number;
+  guint64  n_bytes;
+} StreamData;
+
+static void
+retr_stream_done (MpPop3Client *self,
+                  Reply        *reply,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+
+  if (error != NULL)
+    {
+      _mp_pop3_task_return_error (task, &data->cancel_id, error);
+      return;
+    }
+
+  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
+
+  if (reply->kind != REPLY_OK)
+    {
+      /* Translators: host, POP3 command (such as DELE), message number */
+      g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
+                                               "RETR", data->number);
+
+      g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
+                                                                   MP_POP3_ERROR_FAILED,
+                                                                   what));
+      return;
+    }
+
+  if (reply->sink_error != NULL)
+    {
+      GError *sink_error = g_steal_pointer (&reply->sink_error);
+
+      /* Translators: the %u is a message number */
+      g_prefix_error (&sink_error, _("Message %u could not be saved: "), data->number);
+      g_task_return_error (task, sink_error);
+      return;
+    }
+
+  data->n_bytes = reply->n_streamed;
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * mp_pop3_client_retr_to_stream_async:
+ * @number: the message
+ * @max_bytes: the most the message may hold; more ends the session with
+ *   %MP_POP3_ERROR_REPLY_TOO_LARGE (what was written by then stays written)
+ * @out: where the message goes, each line ending in CRLF, dot-stuffing
+ *   undone, exactly as mp_pop3_client_retr_finish() would return it
+ * @progress: (nullable): told the bytes written after each write, until
+ *   @callback runs
+ * @progress_data: data for @progress
+ * @cancellable: (nullable): cancelling ends the session, as for every
+ *   command
+ * @callback: called when the message is written, or the RETR failed
+ * @user_data: data for @callback
+ *
+ * RETR with the message handed to @out as it arrives, instead of held in
+ * memory: the engine writes to @out asynchronously in pieces of about
+ * 64 KiB and reads nothing more from the server until the write is done,
+ * so a slow @out slows the download down instead of filling memory (see
+ * mp_pop3_client_get_max_buffered()). @out is neither flushed nor closed.
+ *
+ * A failed write does not end the session: the rest of the message is read
+ * and dropped, and the operation fails with the stream's error (a
+ * #GIOErrorEnum) prefixed with the message number. A `-ERR` is
+ * %MP_POP3_ERROR_FAILED and wrote nothing.
+ */
+void
+mp_pop3_client_retr_to_stream_async (MpPop3Client        *self,
+                                     guint                number,
+                                     gsize                max_bytes,
+                                     GOutputStream       *out,
+                                     MpPop3ProgressFunc   progress,
+                                     gpointer             progress_data,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *line = NULL;
+  StreamData *data;
+
+  g_return_if_fail (MP_IS_POP3_CLIENT (self));
+  g_return_if_fail (G_IS_OUTPUT_STREAM (out));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_pop3_client_retr_to_stream_async);
+  data = g_new0 (StreamData, 1);
+  data->number = number;
+  g_task_set_task_data (task, data, g_free);
+
+  if (self->state != STATE_TRANSACTION)
+    {
+      if (self->state == STATE_CLOSED && self->fatal != NULL)
+        g_task_return_error (task, g_error_copy (self->fatal));
+      else
+        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                                 _("Not logged in to %s"), self->host);
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+  line = g_strdup_printf ("RETR %u", number);
+  _mp_pop3_client_queue_command_to_stream (self, line, max_bytes, out, progress, progress_data,
+                                           retr_stream_done, g_steal_pointer (&task));
+}
+
+/**
+ * mp_pop3_client_retr_to_stream_finish:
+ * @n_bytes: (out) (optional): the bytes written to the stream
+ *
+ * Returns: %TRUE if the whole message was written
+ */
+gboolean
+mp_pop3_client_retr_to_stream_finish (MpPop3Client  *self,
+                                      GAsyncResult  *result,
+                                      guint64       *n_bytes,
+                                      GError       **error)
+{
+  StreamData *data;
+
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (n_bytes != NULL)
+    *n_bytes = data->n_bytes;
+  return TRUE;
 }
 
 /**

@@ -207,6 +207,45 @@ connect_done (GTask *task)
   g_object_unref (task);
 }
 
+/* RFC 6856 §2: UTF8 goes in the AUTHORIZATION state, before the login and
+ * after STLS. A server that refuses it merely keeps its substitutes for
+ * 8-bit messages; the session goes on.
+ */
+static void
+utf8_done (MpPop3Client *self,
+           Reply        *reply,
+           const GError *error,
+           gpointer      user_data)
+{
+  GTask *task = user_data;
+
+  if (error != NULL)
+    {
+      connect_fail (task, error);
+      g_object_unref (task);
+      return;
+    }
+
+  self->utf8 = reply->kind == REPLY_OK;
+  if (!self->utf8)
+    g_debug ("%s: UTF8 refused: %s", self->host, reply->text);
+  connect_done (task);
+}
+
+static void
+connect_send_utf8 (GTask *task)
+{
+  MpPop3Client *self = g_task_get_source_object (task);
+
+  if (!mp_pop3_client_has_capability (self, "UTF8"))
+    {
+      connect_done (task);
+      return;
+    }
+
+  _mp_pop3_client_queue_command (self, "UTF8", 0, 0, utf8_done, task);
+}
+
 static void
 stls_done (MpPop3Client *self,
            Reply        *reply,
@@ -318,7 +357,7 @@ capa_done (MpPop3Client *self,
       return;
     }
 
-  connect_done (task);
+  connect_send_utf8 (task);
 }
 
 static void
@@ -423,11 +462,35 @@ socket_connected_cb (GObject      *object,
   connect_read_greeting (g_steal_pointer (&task));
 }
 
+/* @task: (transfer full): a connect task with its ConnectData */
+static void
+start_connect (MpPop3Client *self,
+               GTask        *task)
+{
+  ConnectData *data = g_task_get_task_data (task);
+  g_autoptr(GSocketConnectable) address = NULL;
+
+  self->state = STATE_CONNECTING;
+  self->io_cancellable = g_cancellable_new ();
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+
+  data->socket_client = g_socket_client_new ();
+  g_socket_client_set_timeout (data->socket_client, self->timeout);
+  address = g_network_address_new (self->host, self->port);
+  g_socket_client_connect_async (data->socket_client,
+                                 address,
+                                 self->io_cancellable,
+                                 socket_connected_cb,
+                                 task);
+}
+
 /**
  * mp_pop3_client_connect_async:
  *
  * Connects, sets up TLS as the security mode asks (implicit, or STLS with
- * no fallback), reads the greeting and the capabilities. A certificate that
+ * no fallback), reads the greeting and the capabilities, and sends `UTF8`
+ * (RFC 6856) when the capabilities list it; a server that refuses it is
+ * not an error (see mp_pop3_client_get_utf8()). A certificate that
  * neither the system, the CA file nor the pinned fingerprint vouches for
  * fails with %MP_POP3_ERROR_CERTIFICATE.
  */
@@ -438,7 +501,6 @@ mp_pop3_client_connect_async (MpPop3Client        *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GSocketConnectable) address = NULL;
   ConnectData *data;
 
   g_return_if_fail (MP_IS_POP3_CLIENT (self));
@@ -459,19 +521,7 @@ mp_pop3_client_connect_async (MpPop3Client        *self,
 
   data = g_new0 (ConnectData, 1);
   g_task_set_task_data (task, data, (GDestroyNotify) connect_data_free);
-
-  self->state = STATE_CONNECTING;
-  self->io_cancellable = g_cancellable_new ();
-  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
-
-  data->socket_client = g_socket_client_new ();
-  g_socket_client_set_timeout (data->socket_client, self->timeout);
-  address = g_network_address_new (self->host, self->port);
-  g_socket_client_connect_async (data->socket_client,
-                                 address,
-                                 self->io_cancellable,
-                                 socket_connected_cb,
-                                 g_steal_pointer (&task));
+  start_connect (self, g_steal_pointer (&task));
 }
 
 gboolean
@@ -485,3 +535,272 @@ mp_pop3_client_connect_finish (MpPop3Client  *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+
+/* A new session on the same object, for a login that goes on after the
+ * server hung up on a refused method. Waits for the old connection's
+ * last I/O callback, forgets everything learnt on it, and connects as
+ * mp_pop3_client_connect_async() does (TLS, STLS, CAPA, UTF8 again).
+ */
+static void
+reconnect_quiescent (MpPop3Client *self,
+                     gpointer      user_data)
+{
+  GTask *task = user_data;
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+
+  _mp_pop3_client_reset_connection (self);
+  start_connect (self, task);
+}
+
+void
+_mp_pop3_client_reconnect_async (MpPop3Client        *self,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, _mp_pop3_client_reconnect_async);
+  g_task_set_task_data (task, g_new0 (ConnectData, 1), (GDestroyNotify) connect_data_free);
+
+  if (self->state != STATE_CLOSED)
+    {
+      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                               _("The session is still open"));
+      return;
+    }
+
+  _mp_pop3_client_when_quiescent (self, reconnect_quiescent, g_steal_pointer (&task));
+}
+
+gboolean
+_mp_pop3_client_reconnect_finish (MpPop3Client  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Ending a session that will not log in: QUIT, then a TLS close_notify,
+ * so that the server logs a clean logout rather than a dropped client.
+ * Never fails; the session is closed when it completes.
+ */
+static void
+shutdown_end (GTask *task)
+{
+  MpPop3Client *self = g_task_get_source_object (task);
+  g_autoptr(GError) ended = NULL;
+
+  ended = g_error_new_literal (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                               _("The session has ended"));
+  _mp_pop3_client_fail_connection (self, ended);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+shutdown_closed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The server may well have closed first: nothing to do about it. */
+  if (!g_io_stream_close_finish (G_IO_STREAM (object), result, &error))
+    g_debug ("closing the TLS connection: %s", error->message);
+  shutdown_end (task);
+}
+
+static void
+shutdown_quit_done (MpPop3Client *self,
+                    Reply        *reply,
+                    const GError *error,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+
+  if (error == NULL && G_IS_TLS_CONNECTION (self->stream))
+    {
+      g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL,
+                               shutdown_closed_cb, task);
+      return;
+    }
+
+  shutdown_end (task);
+}
+
+void
+_mp_pop3_client_shutdown_async (MpPop3Client        *self,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, callback, user_data);
+
+  g_task_set_source_tag (task, _mp_pop3_client_shutdown_async);
+
+  if (self->state != STATE_AUTHORIZATION && self->state != STATE_TRANSACTION)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  _mp_pop3_client_queue_command (self, "QUIT", 0, 0, shutdown_quit_done,
+                                 g_steal_pointer (&task));
+}
+
+/* What the greeting and CAPA said */
+
+const char *
+mp_pop3_client_get_greeting (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+  return self->greeting;
+}
+
+/**
+ * mp_pop3_client_get_capabilities:
+ *
+ * Returns: (transfer none): the lines of the last CAPA reply, %NULL-terminated
+ */
+const char * const *
+mp_pop3_client_get_capabilities (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), NULL);
+
+  return (const char * const *) self->capabilities;
+}
+
+/**
+ * mp_pop3_client_get_capa_supported:
+ *
+ * Returns: %TRUE if the server answered CAPA; when it did not, a missing
+ *   capability proves nothing and callers should probe instead.
+ */
+gboolean
+mp_pop3_client_get_capa_supported (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->capa_supported;
+}
+
+static const char *
+find_capability (MpPop3Client *self,
+                 const char   *name)
+{
+  gsize len = strlen (name);
+
+  for (guint i = 0; self->capabilities[i] != NULL; i++)
+    {
+      const char *line = self->capabilities[i];
+
+      if (g_ascii_strncasecmp (line, name, len) == 0 &&
+          (line[len] == '\0' || line[len] == ' '))
+        return line;
+    }
+
+  return NULL;
+}
+
+gboolean
+mp_pop3_client_has_capability (MpPop3Client *self,
+                               const char   *name)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return find_capability (self, name) != NULL;
+}
+
+gboolean
+mp_pop3_client_has_sasl_mechanism (MpPop3Client *self,
+                                   const char   *mechanism)
+{
+  const char *line;
+  g_auto(GStrv) words = NULL;
+
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  line = find_capability (self, "SASL");
+  if (line == NULL)
+    return FALSE;
+
+  words = g_strsplit (line, " ", -1);
+  for (guint i = 1; words[i] != NULL; i++)
+    {
+      if (g_ascii_strcasecmp (words[i], mechanism) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * mp_pop3_client_get_pipelining:
+ *
+ * Returns: %TRUE if commands are pipelined in this session
+ */
+gboolean
+mp_pop3_client_get_pipelining (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->pipelining;
+}
+
+gboolean
+mp_pop3_client_get_encrypted (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->encrypted;
+}
+
+/**
+ * mp_pop3_client_get_utf8:
+ *
+ * Returns: %TRUE if the server advertised `UTF8` (RFC 6856) and accepted
+ *   the `UTF8` command this session sent before logging in: the headers
+ *   of the messages may then hold raw UTF-8
+ */
+gboolean
+mp_pop3_client_get_utf8 (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  return self->utf8;
+}
+
+/**
+ * mp_pop3_client_get_top_refused:
+ *
+ * Whether TOP is unusable in this session (TOP is optional in RFC 1939):
+ * %TRUE when the last CAPA that worked did not list `TOP`, or once the
+ * server answered `-ERR` to a TOP of mp_pop3_client_top_many_async() for
+ * a message that exists: one within the size of the maildrop that STAT or
+ * LIST reported in this session (or any message, before either did). In
+ * a POP3 session the messages are fixed (RFC 1939 §8: the maildrop is
+ * locked), so such a `-ERR` is about TOP; a server that lets another
+ * session expunge under us is taken for one that refuses TOP, which only
+ * costs the caller a RETR.
+ *
+ * From then on mp_pop3_client_top_async() and every item of
+ * mp_pop3_client_top_many_async() not yet sent fail at once with
+ * %MP_POP3_ERROR_NOT_SUPPORTED, without sending TOP; a caller takes the
+ * headers from a RETR instead (for small messages) or does without.
+ *
+ * Returns: %TRUE if TOP is known not to work in this session
+ */
+gboolean
+mp_pop3_client_get_top_refused (MpPop3Client *self)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+
+  if (self->top_refused)
+    return TRUE;
+  return self->capa_supported && find_capability (self, "TOP") == NULL;
+}

@@ -34,6 +34,8 @@ typedef struct
   GError    *error;
   char      *verb;
   gulong     cancel_id;
+  /* A TOP job: its items stop once TOP turns out to be refused. */
+  gboolean   is_top;
 } Job;
 
 typedef struct
@@ -51,30 +53,23 @@ job_free (Job *job)
   g_free (job);
 }
 
-static void
-job_item_done (MpPop3Client *self,
-               Reply        *reply,
-               const GError *error,
-               gpointer      user_data)
+static GError *
+item_refused_error (MpPop3Client *self,
+                    JobItem      *item,
+                    const char   *text)
 {
-  JobItem *item = user_data;
+  /* Translators: host, POP3 command (such as DELE), message number */
+  g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
+                                           item->job->verb, item->result->number);
+
+  return _mp_pop3_client_error_from_reply (self, text, MP_POP3_ERROR_FAILED, what);
+}
+
+/* One item is over (its result or the job's error is set). */
+static void
+job_item_finish (JobItem *item)
+{
   Job *job = item->job;
-
-  if (error != NULL)
-    {
-      if (job->error == NULL)
-        job->error = g_error_copy (error);
-    }
-  else if (reply->kind != REPLY_OK)
-    {
-      /* Translators: host, POP3 command (such as DELE), message number */
-      g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
-                                               job->verb, item->result->number);
-
-      item->result->error = _mp_pop3_client_error_from_reply (self, reply->text, MP_POP3_ERROR_FAILED, what);
-    }
-  else
-    item->result->data = g_steal_pointer (&reply->data);
 
   g_free (item);
 
@@ -92,6 +87,44 @@ job_item_done (MpPop3Client *self,
         }
       g_object_unref (task);
     }
+}
+
+static void
+job_item_done (MpPop3Client *self,
+               Reply        *reply,
+               const GError *error,
+               gpointer      user_data)
+{
+  JobItem *item = user_data;
+  Job *job = item->job;
+
+  if (error != NULL)
+    {
+      if (job->error == NULL)
+        job->error = g_error_copy (error);
+    }
+  else if (reply == NULL)
+    {
+      /* Skipped unsent: TOP was refused meanwhile. */
+      item->result->error = _mp_pop3_client_top_refused_error (self);
+    }
+  else if (reply->kind != REPLY_OK)
+    {
+      item->result->error = item_refused_error (self, item, reply->text);
+      if (job->is_top)
+        _mp_pop3_client_note_top_refused (self, item->result->number);
+    }
+  else
+    item->result->data = g_steal_pointer (&reply->data);
+
+  job_item_finish (item);
+}
+
+static gboolean
+job_item_skip (MpPop3Client *self,
+               gpointer      user_data)
+{
+  return mp_pop3_client_get_top_refused (self);
 }
 
 static void
@@ -133,8 +166,23 @@ run_job (MpPop3Client        *self,
   job->task = task;
   job->results = g_ptr_array_new_full (n_numbers, (GDestroyNotify) mp_pop3_result_free);
   job->verb = g_strdup (verb);
+  job->is_top = multiline;
   job->remaining = n_numbers;
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+
+  /* TOP is known not to work: every item fails now, nothing is sent. */
+  if (job->is_top && mp_pop3_client_get_top_refused (self))
+    {
+      for (guint i = 0; i < n_numbers; i++)
+        {
+          MpPop3Result *result = g_new0 (MpPop3Result, 1);
+
+          result->number = numbers[i];
+          result->error = _mp_pop3_client_top_refused_error (self);
+          g_ptr_array_add (job->results, result);
+        }
+      n_numbers = 0;
+    }
 
   if (n_numbers == 0)
     {
@@ -161,8 +209,9 @@ run_job (MpPop3Client        *self,
       else
         line = g_strdup_printf ("%s %u", verb, numbers[i]);
 
-      _mp_pop3_client_queue_command (self, line, multiline ? CMD_MULTILINE : 0, max_bytes,
-                                     job_item_done, item);
+      _mp_pop3_client_queue_command_full (self, line, multiline ? CMD_MULTILINE : 0, max_bytes,
+                                          job->is_top ? job_item_skip : NULL,
+                                          job_item_done, item);
     }
 }
 
@@ -173,6 +222,13 @@ run_job (MpPop3Client        *self,
  * @max_bytes: the cap for each reply
  *
  * Sends TOP for every number, pipelined when the server allows it.
+ *
+ * An item the server answers with `-ERR` gets %MP_POP3_ERROR_FAILED with
+ * the server's words, and for a message that exists it makes TOP known not
+ * to work in the session (see mp_pop3_client_get_top_refused()): from then
+ * on the items not yet sent fail at once with %MP_POP3_ERROR_NOT_SUPPORTED
+ * and no more TOP goes out (with PIPELINING, the TOPs already on the wire
+ * are still answered).
  */
 void
 mp_pop3_client_top_many_async (MpPop3Client        *self,

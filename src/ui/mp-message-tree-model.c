@@ -454,6 +454,103 @@ row_new (MpMessageTreeModel *self,
   return row;
 }
 
+/* Builds the shown rows from scratch, without signals: only while no view
+ * has the model, or between a row-deleted for every row and a
+ * row-inserted for every row. */
+static void
+rebuild_shown (MpMessageTreeModel *self)
+{
+  g_ptr_array_set_size (self->shown, 0);
+  for (guint i = 0; i < self->all->len; i++)
+    {
+      Row *row = g_ptr_array_index (self->all, i);
+
+      row->pos = G_MAXUINT;
+      if (row_passes (self, row))
+        g_ptr_array_add (self->shown, row);
+    }
+  g_ptr_array_sort_with_data (self->shown, qsort_cb, self);
+  self->dirty_from = 0;
+  renumber (self);
+}
+
+/* Tells the view that every shown row went (from the end, so that each
+ * removal is O(1)) and that the rows shown now came (in order, each an
+ * append): two signals per row instead of moving the tail of the array
+ * once per changed row. @change runs in between, with nothing shown. */
+static void
+reset_shown_with (MpMessageTreeModel *self,
+                  void              (*change) (MpMessageTreeModel *self,
+                                               gpointer            data),
+                  gpointer            data)
+{
+  g_autoptr(GPtrArray) rows = NULL;
+
+  while (self->shown->len > 0)
+    {
+      guint last = self->shown->len - 1;
+      g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_indices (last, -1);
+      Row *row = g_ptr_array_steal_index (self->shown, last);
+
+      row->pos = G_MAXUINT;
+      gtk_tree_model_row_deleted (GTK_TREE_MODEL (self), path);
+    }
+  if (change != NULL)
+    change (self, data);
+  rebuild_shown (self);
+
+  /* emitted as if they came one by one, so the model agrees with what
+   * the view has been told at every emission */
+  rows = g_ptr_array_copy (self->shown, NULL, NULL);
+  g_ptr_array_set_size (self->shown, 0);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_indices (i, -1);
+      Row *row = g_ptr_array_index (rows, i);
+      GtkTreeIter iter;
+
+      g_ptr_array_add (self->shown, row);
+      row->pos = i;
+      self->dirty_from = i + 1;
+      set_iter (self, row, &iter);
+      gtk_tree_model_row_inserted (GTK_TREE_MODEL (self), path, &iter);
+    }
+}
+
+static void
+reset_shown (MpMessageTreeModel *self)
+{
+  reset_shown_with (self, NULL, NULL);
+}
+
+typedef struct
+{
+  GListModel *model;
+  guint       position, removed, added;
+} Splice;
+
+static void
+splice_all (MpMessageTreeModel *self,
+            gpointer            data)
+{
+  Splice *splice = data;
+
+  for (guint i = 0; i < splice->removed; i++)
+    {
+      Row *row = g_ptr_array_index (self->all, splice->position + i);
+
+      if (g_hash_table_lookup (self->index, row->message) == row)
+        g_hash_table_remove (self->index, row->message);
+    }
+  g_ptr_array_remove_range (self->all, splice->position, splice->removed);
+  for (guint i = 0; i < splice->added; i++)
+    {
+      g_autoptr(MpMessage) message = g_list_model_get_item (splice->model, splice->position + i);
+
+      g_ptr_array_insert (self->all, splice->position + i, row_new (self, message));
+    }
+}
+
 static void
 items_changed_cb (GListModel         *model,
                   guint               position,
@@ -461,6 +558,15 @@ items_changed_cb (GListModel         *model,
                   guint               added,
                   MpMessageTreeModel *self)
 {
+  /* a first poll of a large mailbox, or an account going away */
+  if (removed + added > RESET_THRESHOLD)
+    {
+      Splice splice = { model, position, removed, added };
+
+      reset_shown_with (self, splice_all, &splice);
+      return;
+    }
+
   for (guint i = 0; i < removed; i++)
     {
       Row *row = g_ptr_array_index (self->all, position + i);
@@ -482,26 +588,6 @@ items_changed_cb (GListModel         *model,
       if (row_passes (self, row))
         show_row (self, row);
     }
-}
-
-/* Builds the shown rows from scratch, without signals: only while no view
- * has the model, or between a row-deleted for every row and a
- * row-inserted for every row. */
-static void
-rebuild_shown (MpMessageTreeModel *self)
-{
-  g_ptr_array_set_size (self->shown, 0);
-  for (guint i = 0; i < self->all->len; i++)
-    {
-      Row *row = g_ptr_array_index (self->all, i);
-
-      row->pos = G_MAXUINT;
-      if (row_passes (self, row))
-        g_ptr_array_add (self->shown, row);
-    }
-  g_ptr_array_sort_with_data (self->shown, qsort_cb, self);
-  self->dirty_from = 0;
-  renumber (self);
 }
 
 static void
@@ -1059,37 +1145,7 @@ mp_message_tree_model_refilter (MpMessageTreeModel *self)
       return;
     }
 
-  /* every row goes, from the end (each removal is then O(1)), and the
-   * new set comes, in order (each insertion an append) */
-  while (self->shown->len > 0)
-    {
-      guint last = self->shown->len - 1;
-      g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_indices (last, -1);
-      Row *row = g_ptr_array_steal_index (self->shown, last);
-
-      row->pos = G_MAXUINT;
-      gtk_tree_model_row_deleted (GTK_TREE_MODEL (self), path);
-    }
-  rebuild_shown (self);
-  {
-    g_autoptr(GPtrArray) rows = g_ptr_array_copy (self->shown, NULL, NULL);
-
-    /* emitted as if they came one by one, so the model agrees with what
-     * the view has been told at every emission */
-    g_ptr_array_set_size (self->shown, 0);
-    for (guint i = 0; i < rows->len; i++)
-      {
-        g_autoptr(GtkTreePath) path = gtk_tree_path_new_from_indices (i, -1);
-        Row *row = g_ptr_array_index (rows, i);
-        GtkTreeIter iter;
-
-        g_ptr_array_add (self->shown, row);
-        row->pos = i;
-        self->dirty_from = i + 1;
-        set_iter (self, row, &iter);
-        gtk_tree_model_row_inserted (GTK_TREE_MODEL (self), path, &iter);
-      }
-  }
+  reset_shown (self);
 }
 
 /**

@@ -170,6 +170,23 @@ mp_tray_fallback_is_embedded (MpTrayFallback *self)
   return gtk_status_icon_is_embedded (self->icon);
 }
 
+/**
+ * mp_tray_fallback_get_status_icon:
+ * @self: a #MpTrayFallback
+ *
+ * For tests: the GtkStatusIcon (as a GObject, so that callers need not
+ * use the deprecated type).
+ *
+ * Returns: (transfer none): the icon
+ */
+GObject *
+mp_tray_fallback_get_status_icon (MpTrayFallback *self)
+{
+  g_return_val_if_fail (MP_IS_TRAY_FALLBACK (self), NULL);
+
+  return G_OBJECT (self->icon);
+}
+
 void
 mp_tray_fallback_set_icon_name (MpTrayFallback *self,
                                 const char     *icon_name)

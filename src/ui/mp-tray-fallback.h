@@ -18,6 +18,7 @@ gboolean        mp_tray_fallback_tray_present        (GdkDisplay     *display);
 
 MpTrayFallback *mp_tray_fallback_new                 (void);
 gboolean        mp_tray_fallback_is_embedded         (MpTrayFallback *self);
+GObject        *mp_tray_fallback_get_status_icon     (MpTrayFallback *self);
 void            mp_tray_fallback_set_icon_name       (MpTrayFallback *self,
                                                       const char     *icon_name);
 void            mp_tray_fallback_set_icon_theme_path (MpTrayFallback *self,

@@ -397,6 +397,24 @@ start_download (MpWindow   *self,
     }
 }
 
+/*
+ * mp_window_download_to:
+ * @messages: (element-type MpMessage): what to download
+ *
+ * Downloads @messages into @directory (what the folder chooser's answer
+ * starts), with progress and the result in the notification bar.
+ */
+void
+mp_window_download_to (MpWindow   *self,
+                       GPtrArray  *messages,
+                       const char *directory)
+{
+  g_return_if_fail (MP_IS_WINDOW (self));
+
+  if (messages->len > 0)
+    start_download (self, messages, directory, FALSE);
+}
+
 static char *
 default_download_folder (MpWindow  *self,
                          GPtrArray *messages)
@@ -432,7 +450,7 @@ chooser_response_cb (GtkNativeDialog *dialog,
       g_autofree char *path = folder != NULL ? g_file_get_path (folder) : NULL;
 
       if (path != NULL)
-        start_download (self, messages, path, FALSE);
+        mp_window_download_to (self, messages, path);
     }
   g_object_unref (dialog);
 }

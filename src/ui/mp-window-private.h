@@ -38,6 +38,7 @@ struct _MpWindow
   /* the mailboxes whose messages are shown, with notify handlers */
   GPtrArray            *shown;
 
+  gboolean              panes_restored;
   guint                 seen_id;
   guint                 seen_delay;
   guint                 notice_id;
@@ -53,6 +54,9 @@ struct _MpWindow
 void mp_window_actions_init     (MpWindow   *self);
 void mp_window_commit_pending   (MpWindow   *self);
 void mp_window_update_actions   (MpWindow   *self);
+void mp_window_download_to      (MpWindow   *self,
+                                 GPtrArray  *messages,
+                                 const char *directory);
 
 /* mp-window.c */
 void mp_window_set_notice       (MpWindow   *self,

@@ -256,8 +256,13 @@ show_selected_account (MpWindow *self)
   if (mailbox != NULL)
     {
       MpAccount *account = mp_mailbox_get_account (mailbox);
-      g_autofree char *label = account != NULL ? mp_account_dup_label (account) : NULL;
+      g_autofree char *label = NULL;
 
+      /* the name the sidebar shows, else user@host */
+      if (account != NULL && mp_account_get_name (account) != NULL && *mp_account_get_name (account) != '\0')
+        label = g_strdup (mp_account_get_name (account));
+      else if (account != NULL)
+        label = mp_account_dup_label (account);
       watch_mailbox (self, mailbox);
       mp_message_list_set_messages (self->message_list, G_LIST_MODEL (mailbox));
       mp_message_list_set_show_account (self->message_list, FALSE);
@@ -349,8 +354,6 @@ load_settings (MpWindow *self)
     gtk_window_set_default_size (GTK_WINDOW (self), width, height);
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
-  gtk_paned_set_position (self->sidebar_paned, g_settings_get_int (self->settings, "sidebar-width"));
-  gtk_paned_set_position (self->content_paned, g_settings_get_int (self->settings, "pane-position"));
   mp_message_list_set_sort (self->message_list,
                             mp_message_list_sort_column_from_nick (sort),
                             g_settings_get_boolean (self->settings, "sort-descending"));
@@ -445,11 +448,29 @@ is_active_cb (MpWindow   *self,
 }
 
 static void
+mp_window_size_allocate (GtkWidget     *widget,
+                         GtkAllocation *allocation)
+{
+  MpWindow *self = MP_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (mp_window_parent_class)->size_allocate (widget, allocation);
+
+  /* the panes keep a position clamped by the first, smaller allocations
+   * a new window goes through: restore them once it is on screen */
+  if (!self->panes_restored && gtk_widget_get_mapped (widget) && self->settings != NULL)
+    {
+      self->panes_restored = TRUE;
+      gtk_paned_set_position (self->sidebar_paned, g_settings_get_int (self->settings, "sidebar-width"));
+      gtk_paned_set_position (self->content_paned, g_settings_get_int (self->settings, "pane-position"));
+    }
+}
+
+static void
 mp_window_unmap (GtkWidget *widget)
 {
   MpWindow *self = MP_WINDOW (widget);
 
-  if (self->settings != NULL)
+  if (self->settings != NULL && self->panes_restored)
     save_settings (self);
   g_clear_handle_id (&self->seen_id, g_source_remove);
   /* a deletion the user did not undo goes ahead when the window closes */
@@ -477,28 +498,34 @@ search_mode_cb (MpMessageList *list,
   gtk_toggle_button_set_active (self->search_button, mp_message_list_get_search_mode (list));
 }
 
+/* "application" is not a construct property: it is set after
+ * constructed(), so the accelerators follow it here */
+static void
+application_notify_cb (MpWindow   *self,
+                       GParamSpec *pspec,
+                       gpointer    user_data)
+{
+  static const struct { const char *action; const char *accels[3]; } accels[] = {
+    { "win.check-now", { "F5", "<Control>r", NULL } },
+    { "win.download", { "<Control>s", NULL, NULL } },
+    { "win.find", { "<Control>f", NULL, NULL } },
+    { "win.close", { "<Control>w", NULL, NULL } },
+    { "app.quit", { "<Control>q", NULL, NULL } },
+  };
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
+  if (app == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (app, accels[i].action, accels[i].accels);
+}
+
 static void
 mp_window_constructed (GObject *object)
 {
   MpWindow *self = MP_WINDOW (object);
-  GtkApplication *app;
 
   G_OBJECT_CLASS (mp_window_parent_class)->constructed (object);
-
-  app = gtk_window_get_application (GTK_WINDOW (self));
-  if (app != NULL)
-    {
-      static const struct { const char *action; const char *accels[3]; } accels[] = {
-        { "win.check-now", { "F5", "<Control>r", NULL } },
-        { "win.download", { "<Control>s", NULL, NULL } },
-        { "win.find", { "<Control>f", NULL, NULL } },
-        { "win.close", { "<Control>w", NULL, NULL } },
-        { "app.quit", { "<Control>q", NULL, NULL } },
-      };
-
-      for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
-        gtk_application_set_accels_for_action (app, accels[i].action, accels[i].accels);
-    }
 
   if (self->mailboxes == NULL)
     self->mailboxes = G_LIST_MODEL (g_list_store_new (MP_TYPE_MAILBOX));
@@ -599,6 +626,7 @@ mp_window_class_init (MpWindowClass *klass)
 
   widget_class->key_press_event = mp_window_key_press_event;
   widget_class->unmap = mp_window_unmap;
+  widget_class->size_allocate = mp_window_size_allocate;
 
   properties[PROP_MAILBOXES] =
     g_param_spec_object ("mailboxes", NULL, NULL,
@@ -660,6 +688,7 @@ mp_window_init (MpWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_notify_cb), NULL);
   g_signal_connect_object (self->search_button, "toggled",
                            G_CALLBACK (search_button_cb), self, 0);
   g_signal_connect_object (self->message_list, "notify::search-mode",

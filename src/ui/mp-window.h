@@ -37,6 +37,19 @@ G_DECLARE_FINAL_TYPE (MpWindow, mp_window, MP, WINDOW, GtkApplicationWindow)
  *
  * Properties: mailboxes (construct), undo-timeout (milliseconds the
  * "N messages deleted · Undo" bar waits before the server session; 5000).
+ *
+ * Accessible names (stable; the AT-SPI tests find controls by them):
+ * header bar: "Check now", "Search" (toggle), "Do not disturb" (toggle),
+ * "Main menu" (items "Accounts…", "Preferences…", "About Mailpeek",
+ * "Quit"); the no-tray bar's "Close"; sidebar list "Accounts" with rows
+ * "All accounts" and one per account named by the account's name (the
+ * counts and any error are in the row's description), its hidden "Fix
+ * this account" button; search entry "Search messages" and "Close
+ * search"; the tree view "Messages" with columns "Unseen", "From",
+ * "Subject", "Account" (All accounts only), "Date", "Size"; details pane
+ * "Message details" with "Open in mail client", "Download", "Delete";
+ * the notification bar's "Undo", "Dismiss" and "Download progress"; the
+ * empty state's button "Add an Account…".
  */
 
 GtkWidget  *mp_window_new                 (GtkApplication *application,

@@ -106,7 +106,7 @@ main (int   argc,
   g_autoptr(GListStore) mailbox = NULL;
   GtkWidget *window, *list;
   GtkWidget *tree_view;
-  double open_s, sort_subject_s, sort_from_s, sort_date_s, sort_size_s, worst_sort;
+  double open_s, arrive_s, sort_subject_s, sort_from_s, sort_date_s, sort_size_s, worst_sort;
   gint64 start;
   int status = 0;
 
@@ -146,6 +146,22 @@ main (int   argc,
   mp_message_list_set_sort (MP_MESSAGE_LIST (list), MP_MESSAGE_TREE_MODEL_COLUMN_DATE, TRUE);
   sort_date_s = wait_drawn (tree_view, start);
 
+  /* the first poll while the window is open: 10,000 messages arrive in
+   * a list already on screen */
+  {
+    g_autoptr(GListStore) empty = g_list_store_new (MP_TYPE_MESSAGE);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+    for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (mailbox)); i++)
+      g_ptr_array_add (items, g_list_model_get_item (G_LIST_MODEL (mailbox), i));
+    mp_message_list_set_messages (MP_MESSAGE_LIST (list), G_LIST_MODEL (empty));
+    wait_drawn (tree_view, g_get_monotonic_time ());
+    start = g_get_monotonic_time ();
+    g_list_store_splice (empty, 0, 0, items->pdata, items->len);
+    arrive_s = wait_drawn (tree_view, start);
+    g_assert_cmpuint (mp_message_list_get_n_visible (MP_MESSAGE_LIST (list)), ==, n_messages);
+  }
+
   worst_sort = MAX (MAX (sort_subject_s, sort_from_s), MAX (sort_size_s, sort_date_s));
 
   g_print ("preview window, %d messages (GtkTreeView over MpMessageTreeModel)\n", n_messages);
@@ -160,7 +176,10 @@ main (int   argc,
   g_print ("  sort by date:                  %6.3f s   target < 0.200 s  %s\n",
            sort_date_s, sort_date_s < 0.2 ? "ok" : "MISSED");
 
-  if (open_s >= 0.5 || worst_sort >= 0.2)
+  g_print ("  arrive in the open window:     %6.3f s   target < 0.500 s  %s\n",
+           arrive_s, arrive_s < 0.5 ? "ok" : "MISSED");
+
+  if (open_s >= 0.5 || arrive_s >= 0.5 || worst_sort >= 0.2)
     status = 1;
 
   gtk_widget_destroy (window);

@@ -4,7 +4,10 @@
  *
  * Fuzzes loading the seen-state: arbitrary bytes as a state file. Nothing
  * may crash; a file that is refused must be set aside unchanged (never
- * lost); a file that loads must save and load again to the same entries.
+ * lost); a file that loads must save and load again to the same entries,
+ * and a second state loaded from it before that save (another process)
+ * must, saving in turn, take what the first one wrote: the same entries,
+ * all announced, none unseen.
  */
 
 #define G_LOG_DOMAIN "fuzz-mailbox-state"
@@ -103,14 +106,22 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   else
     {
       g_autoptr(MpMailboxState) again = NULL;
+      g_autoptr(MpMailboxState) other = mp_mailbox_state_load_from_file (file);
       guint n = mp_mailbox_state_get_n_messages (state);
       g_autoptr(GHashTable) known = mp_mailbox_state_dup_known_uids (state);
+      GHashTableIter iter;
+      gpointer uid;
 
       /* Accepted: written back (after a change, so it really is), it
        * loads again to the same entries.
        */
       if (g_hash_table_size (known) > n)
         fail ("more known UIDs than entries");
+      if (mp_mailbox_state_get_n_messages (other) != n)
+        fail ("the same file loaded twice gave other entries");
+      g_hash_table_iter_init (&iter, known);
+      while (g_hash_table_iter_next (&iter, &uid, NULL))
+        mp_mailbox_state_mark_seen (state, uid);
       mp_mailbox_state_mark_all_announced (state);
       if (!mp_mailbox_state_save (state, &error))
         fail (error->message);
@@ -120,6 +131,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         fail ("a saved state was refused");
       if (mp_mailbox_state_get_n_messages (again) != n)
         fail ("a saved state lost entries");
+
+      /* The other process merges what this one wrote. */
+      if (!mp_mailbox_state_save (other, &error))
+        fail (error->message);
+      if (mp_mailbox_state_get_n_messages (other) != n)
+        fail ("a merge changed the entries");
+      g_hash_table_iter_init (&iter, known);
+      while (g_hash_table_iter_next (&iter, &uid, NULL))
+        if (mp_mailbox_state_contains (other, uid) &&
+            (!mp_mailbox_state_is_announced (other, uid) ||
+             mp_mailbox_state_is_unseen (other, uid)))
+          fail ("a merge lost an announcement or a seen mark");
     }
 
   remove_dir (dir);

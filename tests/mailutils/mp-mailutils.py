@@ -105,10 +105,13 @@ pidfile {pidfile};
 mode daemon;
 foreground yes;
 max-children 20;
-timeout 60;
+timeout 120;
+# Generous: a sanitised client on a loaded machine can take more than
+# Mailutils' default to do its part of the handshake.
 tls {{
   ssl-certificate-file {cert};
   ssl-key-file {key};
+  handshake-timeout 120;
 }}
 # The key sits in a private temporary directory; Mailutils' default
 # checks want it in a system-owned one.
@@ -435,7 +438,7 @@ class Mailutils:
         except FileNotFoundError:
             return ""
 
-    def wait_log(self, offset, needle, timeout=10.0):
+    def wait_log(self, offset, needle, timeout=30.0):
         """Wait until NEEDLE is logged after OFFSET; return the text since
         OFFSET (raise on timeout)."""
         deadline = time.monotonic() + timeout
@@ -448,7 +451,7 @@ class Mailutils:
                                    % (needle, timeout, text))
             time.sleep(0.05)
 
-    def wait_sessions(self, offset, timeout=10.0):
+    def wait_sessions(self, offset, timeout=30.0):
         """Wait until every session that began after OFFSET has ended (its
         child process, named in the greeting's APOP timestamp, was reaped
         by the daemon), however it ended; return the text since OFFSET."""

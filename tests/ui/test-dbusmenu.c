@@ -235,13 +235,15 @@ test_layout (Fixture       *fixture,
   g_autoptr(GVariant) layout = NULL;
   g_autoptr(GVariant) root_props = NULL;
   g_autoptr(GVariant) reply = NULL;
+  g_autofree char *printed = NULL;
   GArray *entries;
   const char *type, *display;
   gint32 state;
   guint revision;
 
   layout = get_layout (fixture, &revision);
-  g_test_message ("layout: %s", g_variant_print (layout, FALSE));
+  printed = g_variant_print (layout, FALSE);
+  g_test_message ("layout: %s", printed);
   g_assert_cmpuint (revision, ==, mp_dbusmenu_get_revision (fixture->menu));
 
   g_variant_get (layout, "(i@a{sv}av)", NULL, &root_props, NULL);

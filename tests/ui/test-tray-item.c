@@ -97,6 +97,7 @@ test_register_properties_signals (Fixture       *fixture,
   g_autoptr(GVariant) reply = NULL;
   g_autofree char *registered_line = NULL;
   g_autofree char *item_address = NULL;
+  g_autofree char *printed = NULL;
   TrayTestWatcher *watcher = tray_test_watcher_start (NULL);
   TrayTestSignalLog *log;
   const char *icon, *title, *body, *status;
@@ -120,7 +121,8 @@ test_register_properties_signals (Fixture       *fixture,
 
   /* What a host reads, through org.freedesktop.DBus.Properties */
   props = get_all (fixture->client, mp_tray_item_get_bus_name (item), "/StatusNotifierItem", SNI_INTERFACE);
-  g_test_message ("item properties: %s", g_variant_print (props, TRUE));
+  printed = g_variant_print (props, TRUE);
+  g_test_message ("item properties: %s", printed);
   g_assert_true (g_variant_lookup (props, "ItemIsMenu", "b", &item_is_menu));
   g_assert_false (item_is_menu);
   assert_string_prop (props, "Category", "Communications");

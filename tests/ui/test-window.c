@@ -340,6 +340,31 @@ test_list_rows_sort_filter (void)
     g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 4);
   }
 
+  /* many at once (a first poll) come in sorted, through a reset */
+  {
+    g_autoptr(GListStore) many = g_list_store_new (MP_TYPE_MESSAGE);
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+    mp_message_list_set_messages (list, G_LIST_MODEL (many));
+    mp_message_list_set_sort (list, MP_MESSAGE_TREE_MODEL_COLUMN_DATE, TRUE);
+    for (guint i = 0; i < 200; i++)
+      {
+        g_autofree char *uid = g_strdup_printf ("m%03u", i);
+
+        g_ptr_array_add (items, make_message (uid, "Sender", "Bulk", 1700000000 + i, 10));
+      }
+    g_list_store_splice (many, 0, 0, items->pdata, items->len);
+    iterate ();
+    g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 200);
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 0)), ==, "m199");
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 199)), ==, "m000");
+    g_list_store_splice (many, 50, 100, NULL, 0);
+    g_assert_cmpuint (mp_message_list_get_n_visible (list), ==, 100);
+    g_assert_cmpstr (mp_message_get_uid (mp_message_list_get_visible_message (list, 49)), ==, "m150");
+    mp_message_list_set_messages (list, G_LIST_MODEL (store));
+    mp_message_list_set_sort (list, MP_MESSAGE_TREE_MODEL_COLUMN_SIZE, TRUE);
+  }
+
   /* a removed message leaves the list */
   g_list_store_remove (store, 0);
   uids = visible_uids (list);
@@ -503,6 +528,12 @@ password_func (MpAccount *account,
 }
 
 static gboolean
+not_busy (gpointer data)
+{
+  return !mp_mailbox_get_busy (data);
+}
+
+static gboolean
 no_active_sessions (gpointer data)
 {
   Fixture *fixture = data;
@@ -614,6 +645,29 @@ find_by_uid (MpMailbox  *mailbox,
   return NULL;
 }
 
+/* MP_TEST_WINDOW_SCREENSHOT=DIR: how it looks, for a person, in
+ * DIR/NAME.png */
+static void
+maybe_screenshot (GtkWidget  *window,
+                  const char *name)
+{
+  g_autoptr(GdkPixbuf) shot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = NULL;
+  GdkWindow *gdk_window = gtk_widget_get_window (window);
+
+  if (g_getenv ("MP_TEST_WINDOW_SCREENSHOT") == NULL)
+    return;
+  mp_test_run_for (500);
+  file = g_strdup_printf ("%s/%s.png", g_getenv ("MP_TEST_WINDOW_SCREENSHOT"), name);
+  shot = gdk_pixbuf_get_from_window (gdk_window, 0, 0,
+                                     gdk_window_get_width (gdk_window),
+                                     gdk_window_get_height (gdk_window));
+  g_assert_nonnull (shot);
+  g_assert_true (gdk_pixbuf_save (shot, file, "png", &error, NULL));
+  g_assert_no_error (error);
+}
+
 static void
 test_window_rows (Fixture       *fixture,
                   gconstpointer  data)
@@ -656,6 +710,7 @@ test_window_rows (Fixture       *fixture,
   g_clear_pointer (&uids, g_free);
   uids = visible_uids (window->message_list);
   g_assert_cmpstr (uids, ==, "uid-3");
+  maybe_screenshot (GTK_WIDGET (window), "window-search");
   mp_message_list_set_search_mode (window->message_list, FALSE);
   g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
 
@@ -753,47 +808,239 @@ test_window_delete_undo (Fixture       *fixture,
   g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
 }
 
-/* MP_TEST_WINDOW_SCREENSHOT=DIR: how it looks, for a person, in
- * DIR/NAME.png */
-static void
-maybe_screenshot (GtkWidget  *window,
-                  const char *name)
-{
-  g_autoptr(GdkPixbuf) shot = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *file = NULL;
-  GdkWindow *gdk_window = gtk_widget_get_window (window);
-
-  if (g_getenv ("MP_TEST_WINDOW_SCREENSHOT") == NULL)
-    return;
-  mp_test_run_for (500);
-  file = g_strdup_printf ("%s/%s.png", g_getenv ("MP_TEST_WINDOW_SCREENSHOT"), name);
-  shot = gdk_pixbuf_get_from_window (gdk_window, 0, 0,
-                                     gdk_window_get_width (gdk_window),
-                                     gdk_window_get_height (gdk_window));
-  g_assert_nonnull (shot);
-  g_assert_true (gdk_pixbuf_save (shot, file, "png", &error, NULL));
-  g_assert_no_error (error);
-}
-
 static void
 test_window_accessible_names (Fixture       *fixture,
                               gconstpointer  data)
 {
   MpWindow *window = fixture->window;
+  g_autoptr(MpAccount) broken = mp_account_new ("broken-account");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *failing;
+  GtkWidget *row;
+
+  /* an account whose server refuses the password: its row says why */
+  mp_account_set_name (broken, "Home");
+  mp_account_set_host (broken, "127.0.0.1");
+  mp_account_set_port (broken, mp_test_server_get_port (fixture->server));
+  mp_account_set_security (broken, MP_POP3_SECURITY_NONE);
+  mp_account_set_user (broken, "mallory");
+  failing = mp_poller_add_account (fixture->poller, broken);
+  mp_mailbox_check_async (failing, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_mailbox_check_finish (failing, result, &error));
+  g_assert_nonnull (error);
+  mp_test_wait_until (not_busy, failing, GUARD_MSEC, "the end of the failed check");
+  row = mp_sidebar_get_row (window->sidebar, failing);
+  g_assert_nonnull (row);
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (row)), ==, "Home");
+  g_assert_nonnull (mp_sidebar_row_get_status_text (MP_SIDEBAR_ROW (row)));
 
   /* a message selected, so the details pane's buttons are there too */
   g_assert_true (mp_message_list_select_message (window->message_list,
                                                  find_by_uid (fixture->mailbox, "uid-1")));
   mp_window_show_no_tray_notice (window);
   iterate ();
-  /* header bar (4), sidebar list and its 2 rows, search entry and close,
+  /* header bar (4), sidebar list and its 3 rows, search entry and close,
    * tree view and 6 column headers, 3 action buttons, Undo, Dismiss,
    * the progress bar */
   assert_all_named (GTK_WIDGET (window), 20);
   mp_test_wait_until (snippet_shown, window->message_view, GUARD_MSEC, "the snippet");
 
   maybe_screenshot (GTK_WIDGET (window), "window");
+}
+
+/* A key press as the window receives it from the X server, without
+ * needing the focus a window manager would give. */
+static void
+send_key (GtkWidget       *window,
+          guint            keyval,
+          GdkModifierType  state)
+{
+  GdkEvent *event = gdk_event_new (GDK_KEY_PRESS);
+  GdkKeymapKey *keys = NULL;
+  int n_keys = 0;
+
+  event->key.window = g_object_ref (gtk_widget_get_window (window));
+  event->key.send_event = TRUE;
+  event->key.time = GDK_CURRENT_TIME;
+  event->key.state = state;
+  event->key.keyval = keyval;
+  if (gdk_keymap_get_entries_for_keyval (gdk_keymap_get_for_display (gtk_widget_get_display (window)),
+                                         keyval, &keys, &n_keys) && n_keys > 0)
+    event->key.hardware_keycode = keys[0].keycode;
+  gdk_event_set_device (event, gdk_seat_get_keyboard (gdk_display_get_default_seat (gtk_widget_get_display (window))));
+  gtk_main_do_event (event);
+  gdk_event_free (event);
+  g_free (keys);
+  iterate ();
+}
+
+static gboolean
+one_visible (gpointer data)
+{
+  return mp_message_list_get_n_visible (data) == 1;
+}
+
+static void
+test_window_keyboard (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  g_autofree char *uids = NULL;
+
+  /* long enough for a slow (sanitized) run to look at the bar */
+  mp_window_set_undo_timeout (window, 60000);
+
+  /* Delete, with the focus in the list */
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-1")));
+  gtk_widget_grab_focus (GTK_WIDGET (mp_message_list_get_tree_view (window->message_list)));
+  send_key (GTK_WIDGET (window), GDK_KEY_Delete, 0);
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message deleted");
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 2);
+  /* Escape does not dismiss a deletion that can still be undone */
+  send_key (GTK_WIDGET (window), GDK_KEY_Escape, 0);
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message deleted");
+  gtk_button_clicked (window->undo_button);
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+
+  /* typing in the list searches; Escape ends the search */
+  gtk_widget_grab_focus (GTK_WIDGET (mp_message_list_get_tree_view (window->message_list)));
+  send_key (GTK_WIDGET (window), GDK_KEY_h, 0);
+  g_assert_true (mp_message_list_get_search_mode (window->message_list));
+  /* the entry filters after its delay; wait for it, not for a time */
+  mp_test_wait_until (one_visible, window->message_list, GUARD_MSEC, "the search");
+  uids = visible_uids (window->message_list);
+  g_assert_cmpstr (uids, ==, "uid-3");
+  send_key (GTK_WIDGET (window), GDK_KEY_Escape, 0);
+  g_assert_false (mp_message_list_get_search_mode (window->message_list));
+  g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
+
+  /* Delete in the search entry edits the text, it deletes no message */
+  mp_message_list_set_search_mode (window->message_list, TRUE);
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-1")));
+  mp_message_list_set_search_mode (window->message_list, TRUE);
+  send_key (GTK_WIDGET (window), GDK_KEY_Delete, 0);
+  g_assert_null (window->pending);
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 0);
+}
+
+static gboolean
+focus_mapped (gpointer data)
+{
+  GtkWidget *focus = gtk_window_get_focus (data);
+
+  return focus != NULL && gtk_widget_get_mapped (focus) && gtk_widget_get_realized (focus);
+}
+
+static void
+test_window_accelerators (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GtkApplication) app = gtk_application_new ("io.github.mailpeek.MailpeekTest",
+                                                       G_APPLICATION_NON_UNIQUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSimpleAction) dnd = g_simple_action_new_stateful ("dnd", NULL, g_variant_new_boolean (FALSE));
+  GtkWidget *window;
+  MpWindow *self;
+  g_autoptr(GVariant) state = NULL;
+
+  /* no session bus here: a non-unique application registers without one */
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_action_map_add_action (G_ACTION_MAP (app), G_ACTION (dnd));
+
+  window = mp_window_new (app, G_LIST_MODEL (fixture->poller));
+  self = MP_WINDOW (window);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate ();
+
+  /* the accelerators the window sets on its application */
+  send_key (window, GDK_KEY_f, GDK_CONTROL_MASK);
+  g_assert_true (mp_message_list_get_search_mode (self->message_list));
+  /* events come one frame apart for a person: the entry is on screen */
+  mp_test_wait_until (focus_mapped, window, GUARD_MSEC, "the search entry");
+  g_assert_true (GTK_IS_ENTRY (gtk_window_get_focus (GTK_WINDOW (window))));
+  send_key (window, GDK_KEY_Escape, 0);
+  g_assert_false (mp_message_list_get_search_mode (self->message_list));
+
+  /* the header's Do not disturb follows app.dnd both ways */
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (self->header_bar)));
+  g_action_change_state (G_ACTION (dnd), g_variant_new_boolean (TRUE));
+  iterate ();
+  {
+    GList *children = gtk_container_get_children (GTK_CONTAINER (self->header_bar));
+    GtkToggleButton *toggle = NULL;
+
+    for (GList *l = children; l != NULL; l = l->next)
+      if (GTK_IS_TOGGLE_BUTTON (l->data) && !GTK_IS_MENU_BUTTON (l->data)
+          && g_strcmp0 (gtk_actionable_get_action_name (l->data), "app.dnd") == 0)
+        toggle = l->data;
+    g_list_free (children);
+    g_assert_nonnull (toggle);
+    g_assert_true (gtk_toggle_button_get_active (toggle));
+    gtk_button_clicked (GTK_BUTTON (toggle));
+    iterate ();
+    state = g_action_get_state (G_ACTION (dnd));
+    g_assert_false (g_variant_get_boolean (state));
+  }
+
+  /* Ctrl+W closes the window */
+  send_key (window, GDK_KEY_w, GDK_CONTROL_MASK);
+  g_assert_null (gtk_application_get_windows (app));
+}
+
+static gboolean
+download_finished (gpointer data)
+{
+  const char *notice = mp_window_get_notice (data);
+
+  return notice != NULL && (strstr (notice, "saved") != NULL);
+}
+
+static void
+test_window_download (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  MpWindow *window = fixture->window;
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "downloads", NULL);
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autoptr(GDir) listing = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  const char *name;
+  gsize length;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (mp_message_list_select_message (window->message_list,
+                                                 find_by_uid (fixture->mailbox, "uid-3")));
+  selected = mp_message_list_get_selected (window->message_list);
+  mp_window_download_to (window, selected, dir);
+  mp_test_wait_until (download_finished, window, GUARD_MSEC, "the download");
+  g_assert_cmpstr (mp_window_get_notice (window), ==, "1 message saved in “downloads”");
+
+  /* one file, the message as the server sent it */
+  listing = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+  name = g_dir_read_name (listing);
+  g_assert_nonnull (name);
+  g_assert_true (g_str_has_suffix (name, ".eml"));
+  g_assert_null (g_dir_read_name (listing));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==,
+                   "From: Chloe <chloe@example.org>\r\n"
+                   "Subject: Holiday photos\r\n"
+                   "Date: Tue, 14 Nov 2023 22:20:00 +0000\r\n"
+                   "\r\n"
+                   "Photos attached.\r\n");
+  /* a download deletes nothing */
+  g_assert_true (mp_test_server_has_uid (fixture->server, "uid-3"));
+  g_assert_cmpuint (mp_test_server_get_command_count (fixture->server, "DELE"), ==, 0);
 }
 
 static gboolean
@@ -883,6 +1130,10 @@ main (int   argc,
   g_test_add ("/window/window/rows", Fixture, NULL, fixture_set_up, test_window_rows, fixture_tear_down);
   g_test_add ("/window/window/snippet", Fixture, NULL, fixture_set_up, test_window_snippet, fixture_tear_down);
   g_test_add ("/window/window/delete-undo", Fixture, NULL, fixture_set_up, test_window_delete_undo, fixture_tear_down);
+  g_test_add ("/window/window/keyboard", Fixture, NULL, fixture_set_up, test_window_keyboard, fixture_tear_down);
+  g_test_add ("/window/window/accelerators", Fixture, NULL, fixture_set_up, test_window_accelerators,
+              fixture_tear_down);
+  g_test_add ("/window/window/download", Fixture, NULL, fixture_set_up, test_window_download, fixture_tear_down);
   g_test_add ("/window/window/marks-seen", Fixture, NULL, fixture_set_up,
               test_window_marks_seen, fixture_tear_down);
   g_test_add ("/window/window/accessible-names", Fixture, NULL, fixture_set_up,
