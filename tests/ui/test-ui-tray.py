@@ -9,7 +9,8 @@
 #   with no mail, then NeedsAttention, the account in the tooltip);
 # - it registers again after the watcher is restarted;
 # - Activate presents the window (seen through the accessibility tree);
-# - a dbusmenu Event on "Check now" starts a poll (seen in Dovecot's log);
+# - a dbusmenu Event on "Check now" and SecondaryActivate each start a
+#   poll (seen in Dovecot's log);
 # - the menu has its entries in order, with one per account.
 
 import sys
@@ -60,6 +61,11 @@ class TrayTest(unittest.TestCase):
             ident, _props = uitest.menu_find(layout, "Check now")
             offset = d.dc.log_offset()
             uitest.menu_click(d, item, ident)
+            uitest.mptest.session(d.dc, offset, USER, timeout=uitest.TIMEOUT)
+
+            # SecondaryActivate (middle click) checks now
+            offset = d.dc.log_offset()
+            uitest.sni_call(d, item, "SecondaryActivate", uitest.GLib.Variant("(ii)", (0, 0)))
             uitest.mptest.session(d.dc, offset, USER, timeout=uitest.TIMEOUT)
 
             # Activate presents the window, again hides it
