@@ -29,7 +29,10 @@
 
 #include "mp-mailbox-state.h"
 
-#define N_MESSAGES 120
+/* Messages there at the start (the test delivers them), then one per
+ * round and process.
+ */
+#define N_INITIAL  40
 #define STATE_KEY  "shared"
 
 typedef struct
@@ -51,23 +54,46 @@ static gboolean
 on_server (const char *dir,
            const char *key)
 {
-  g_autofree char *marker = g_build_filename (dir, "deleted", key, NULL);
+  g_autofree char *arrived = g_build_filename (dir, "arrived", key, NULL);
+  g_autofree char *deleted = g_build_filename (dir, "deleted", key, NULL);
 
-  return !g_file_test (marker, G_FILE_TEST_EXISTS);
+  return g_file_test (arrived, G_FILE_TEST_EXISTS) && !g_file_test (deleted, G_FILE_TEST_EXISTS);
 }
 
-/* The server confirms the delete of @key to exactly one process. */
-static gboolean
-server_delete (const char *dir,
-               const char *key)
+static void
+deliver (const char *dir,
+         guint       index)
 {
-  g_autofree char *marker = g_build_filename (dir, "deleted", key, NULL);
+  g_autofree char *key = g_strdup_printf ("m%03u", index);
+  g_autofree char *marker = g_build_filename (dir, "arrived", key, NULL);
+
+  if (!g_file_set_contents (marker, "", 0, NULL))
+    g_error ("cannot deliver %s", key);
+}
+
+/* Only one process deletes @key (DIR/claimed/KEY, made with O_EXCL). */
+static gboolean
+claim (const char *dir,
+       const char *key)
+{
+  g_autofree char *marker = g_build_filename (dir, "claimed", key, NULL);
   int fd = g_open (marker, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
   if (fd < 0)
     return FALSE;
   close (fd);
   return TRUE;
+}
+
+/* The server expunges @key: from now on no poll lists it. */
+static void
+expunge (const char *dir,
+         const char *key)
+{
+  g_autofree char *marker = g_build_filename (dir, "deleted", key, NULL);
+
+  if (!g_file_set_contents (marker, "", 0, NULL))
+    g_error ("cannot expunge %s", key);
 }
 
 static void
@@ -119,6 +145,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *log_path = NULL;
   g_autoptr(GRand) rand = NULL;
+  g_autoptr(GHashTable) expunged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *dir;
   guint id, iterations;
   gboolean async;
@@ -151,10 +178,12 @@ main (int   argc,
           known = mp_mailbox_state_dup_known_uids (state);
         }
 
+      deliver (dir, N_INITIAL + it * 2 + id);
+
       /* A poll: headers only for what the state does not know. */
       snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
       snapshot->uidl_supported = TRUE;
-      for (guint i = 0; i < N_MESSAGES; i++)
+      for (guint i = 0; i < N_INITIAL + iterations * 2; i++)
         {
           g_autofree char *key = g_strdup_printf ("m%03u", i);
           MpMessageInfo *info;
@@ -177,8 +206,27 @@ main (int   argc,
           g_ptr_array_add (listed, g_strdup (key));
         }
       snapshot->count = snapshot->messages->len;
+      /* A real poll takes a while between UIDL and its save; that is when
+       * the other process's delete can land (not a wait for anything).
+       */
+      g_usleep (2000);
       mp_mailbox_state_merge (state, snapshot);
       save_state (state, async);
+
+      /* What was expunged before this poll was forgotten and saved before
+       * that (see below), so no merge may bring it back: not from memory,
+       * not from what the other process wrote.
+       */
+      for (guint i = 0; i < N_INITIAL + iterations * 2; i++)
+        {
+          g_autofree char *key = g_strdup_printf ("m%03u", i);
+          g_autofree char *marker = g_build_filename (dir, "deleted", key, NULL);
+
+          if (g_hash_table_contains (expunged, key) && mp_mailbox_state_contains (state, key))
+            g_error ("process %u: %s was deleted, and a merge brought it back", id, key);
+          if (g_file_test (marker, G_FILE_TEST_EXISTS))
+            g_hash_table_add (expunged, g_steal_pointer (&key));
+        }
 
       if (listed->len == 0)
         continue;
@@ -205,16 +253,24 @@ main (int   argc,
       }
       save_state (state, async);
 
-      /* Now and then delete one (QUIT answered +OK) and forget it. */
-      if (it % 4 == id % 4)
+      /* Every other round delete one (QUIT answered +OK) and forget it:
+       * the newest, which the other process may have just found.
+       */
+      if (it % 2 == id % 2)
         {
-          const char *key = g_ptr_array_index (listed, g_rand_int_range (rand, 0, (gint32) listed->len));
+          const char *key = g_ptr_array_index (listed, listed->len - 1);
 
-          if (server_delete (dir, key))
+          /* QUIT answered +OK: the state forgets it and is saved; the
+           * server's listing may lag a moment behind.
+           */
+          if (claim (dir, key))
             {
-              mp_mailbox_state_forget_deleted (state, key);
-              g_string_append_printf (log, "deleted %s\n", key);
+              g_autofree char *deleted = g_strdup (key);
+
+              mp_mailbox_state_forget_deleted (state, deleted);
+              g_string_append_printf (log, "deleted %s\n", deleted);
               save_state (state, async);
+              expunge (dir, deleted);
             }
         }
     }

@@ -162,9 +162,14 @@ test_message_notify (void)
   g_assert_error (mp_message_get_error (message), G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_true (mp_message_get_mailbox (message) == owner);
 
-  /* The mailbox is a weak reference. */
-  g_clear_object (&owner);
+  /* The owner lets go (as a mailbox does when the message leaves its
+   * list, or when it is disposed: see test_items_changed).
+   */
+  mp_message_set_mailbox (message, NULL);
   g_assert_null (mp_message_get_mailbox (message));
+  text = notes_sorted (&notes);
+  g_assert_cmpstr (text, ==, "mailbox");
+  g_clear_pointer (&text, g_free);
 
   g_signal_handlers_disconnect_by_data (message, &notes);
   g_ptr_array_unref (notes.names);
@@ -471,6 +476,8 @@ test_items_changed (Fixture       *fixture,
 {
   MpMailbox *mailbox;
   MpMessage *first, *third;
+  g_autoptr(MpMessage) second = NULL;
+  g_autoptr(MpMessage) kept = NULL;
   g_autofree char *changes = NULL;
   g_autoptr(GFile) state_file = NULL;
   guint64 stamp;
@@ -530,10 +537,13 @@ test_items_changed (Fixture       *fixture,
   /* The second one deleted by another client: removed in the middle, the
    * others kept as they were (same objects, numbers updated).
    */
+  second = g_object_ref (item (mailbox, 1));
   mp_test_server_delete_message (fixture->server, 2);
   check_ok (mailbox);
   changes = take_changes (fixture);
   g_assert_cmpstr (changes, ==, "1,1,0");
+  /* What left the list belongs to no mailbox. */
+  g_assert_null (mp_message_get_mailbox (second));
   g_clear_pointer (&changes, g_free);
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 3);
   g_assert_true (item (mailbox, 0) == first);
@@ -554,6 +564,13 @@ test_items_changed (Fixture       *fixture,
   g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 2);
   g_assert_true (item (mailbox, 0) == third);
   g_assert_cmpstr (mp_message_get_key (item (mailbox, 1)), ==, "uid-later");
+
+  /* A message outliving its mailbox sees it gone. */
+  kept = g_object_ref (third);
+  g_assert_true (mp_message_get_mailbox (kept) == (gpointer) mailbox);
+  mp_poller_remove_account (fixture->poller, mp_mailbox_get_account (mailbox));
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the mailbox to go");
+  g_assert_null (mp_message_get_mailbox (kept));
 }
 
 /* ---- messages-arrived ------------------------------------------------- */
@@ -654,6 +671,52 @@ test_mark_seen (Fixture       *fixture,
   g_assert_cmpuint (mp_mailbox_get_n_unseen (mailbox), ==, 1);
   g_assert_false (mp_message_get_unseen (item (mailbox, 0)));
   g_assert_true (mp_message_get_unseen (item (mailbox, 1)));
+}
+
+/* Checks asked for while one waits share it; one caller giving up does
+ * not end it for the others.
+ */
+static void
+test_checks_join (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) running = NULL;
+  g_autoptr(GAsyncResult) first = NULL;
+  g_autoptr(GAsyncResult) second = NULL;
+  g_autoptr(GAsyncResult) third = NULL;
+  g_autoptr(GError) error = NULL;
+  MpMailbox *mailbox;
+
+  mp_test_server_fill (fixture->server, 1);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+
+  /* One runs; the next three wait as one poll. */
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &running);
+  mp_mailbox_check_async (mailbox, cancellable, mp_test_result_cb, &first);
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &second);
+  mp_mailbox_check_async (mailbox, NULL, mp_test_result_cb, &third);
+  g_cancellable_cancel (cancellable);
+
+  mp_test_await (&first, GUARD_SECONDS);
+  g_assert_false (mp_mailbox_check_finish (mailbox, first, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  mp_test_await (&second, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, second, &error));
+  g_assert_no_error (error);
+  mp_test_await (&third, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, third, &error));
+  g_assert_no_error (error);
+  mp_test_await (&running, GUARD_SECONDS);
+  g_assert_true (mp_mailbox_check_finish (mailbox, running, &error));
+  g_assert_no_error (error);
+  wait_not_busy (mailbox);
+
+  /* Two sessions: the running poll and the one the others shared. */
+  g_assert_cmpuint (mp_test_server_get_n_connections (fixture->server), ==, 2);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 1);
 }
 
 /* ---- the summary ------------------------------------------------------ */
@@ -1399,6 +1462,67 @@ test_follow_store (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "0,1,0");
 }
 
+/* ---- performance (-m perf) -------------------------------------------- */
+
+typedef struct
+{
+  gint64 last;
+  gint64 worst;
+} Stall;
+
+static gboolean
+tick_cb (gpointer data)
+{
+  Stall *stall = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (stall->last != 0)
+    stall->worst = MAX (stall->worst, now - stall->last);
+  stall->last = now;
+  return G_SOURCE_CONTINUE;
+}
+
+/* The first poll of a large maildrop and the unchanged one after it: the
+ * longest the main loop went without running, of which the list's part
+ * (the rest is the engine's header decoding and the state's load).
+ */
+static void
+test_perf_large (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  MpMailbox *mailbox;
+  Stall stall = { 0 };
+  gint64 start;
+  guint id;
+
+  if (!g_test_perf ())
+    {
+      g_test_skip ("performance test; run with -m perf");
+      return;
+    }
+
+  mp_test_server_set_quirks (fixture->server, MP_TEST_QUIRK_PIPELINING);
+  mp_test_server_fill (fixture->server, 10000);
+  start_server (fixture);
+  mailbox = add_mailbox (fixture, fixture->poller, "first");
+  id = g_timeout_add (1, tick_cb, &stall);
+
+  start = g_get_monotonic_time ();
+  check_ok (mailbox);
+  g_test_minimized_result ((g_get_monotonic_time () - start) / 1e6,
+                           "first poll of 10,000: %.3f s", (g_get_monotonic_time () - start) / 1e6);
+  g_test_message ("longest main-loop stall, first poll: %.1f ms", stall.worst / 1e3);
+  g_assert_cmpuint (mp_mailbox_get_n_messages (mailbox), ==, 10000);
+
+  stall.worst = 0;
+  stall.last = 0;
+  start = g_get_monotonic_time ();
+  check_ok (mailbox);
+  g_test_message ("unchanged poll of 10,000: %.3f s, longest stall %.1f ms",
+                  (g_get_monotonic_time () - start) / 1e6, stall.worst / 1e3);
+  g_source_remove (id);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1415,6 +1539,7 @@ main (int   argc,
   ADD ("/mailbox/items-changed", test_items_changed);
   ADD ("/mailbox/arrived-once", test_arrived_once);
   ADD ("/mailbox/mark-seen", test_mark_seen);
+  ADD ("/mailbox/checks-join", test_checks_join);
   ADD ("/mailbox/summary", test_summary);
   ADD ("/mailbox/delete-behind-poll", test_delete_behind_poll);
   ADD ("/mailbox/download-and-delete", test_download_and_delete);
@@ -1425,6 +1550,7 @@ main (int   argc,
   ADD ("/mailbox/delete-account", test_delete_account);
   ADD ("/mailbox/one-shot", test_one_shot);
   ADD ("/mailbox/follow-store", test_follow_store);
+  ADD ("/mailbox/perf/large", test_perf_large);
 
 #undef ADD
 

@@ -106,6 +106,7 @@ print_human (GVariant *summary)
                                                         G_VARIANT_TYPE ("aa{sv}"));
   g_autofree char *size = NULL;
   guint count, n_new;
+  gboolean top;
   GVariantIter iter;
   GVariant *header;
 
@@ -126,7 +127,7 @@ print_human (GVariant *summary)
   if (!lookup_number (summary, "uidl") && count > 0)
     g_print (_("  This server has no UIDL: messages are recognised by their headers, "
                "and download and delete are not possible.\n"));
-  if (!lookup_number (summary, "top") && count > 0)
+  if (g_variant_lookup (summary, "top", "b", &top) && !top && count > 0)
     g_print (_("  This server has no TOP: headers of new messages are read from the whole "
                "message, and only up to a size limit.\n"));
 

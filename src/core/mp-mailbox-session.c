@@ -68,7 +68,11 @@ mp_mailbox_job_new (MpMailboxJobKind  kind,
       GCancellable *caller = g_task_get_cancellable (task);
 
       g_ptr_array_add (job->tasks, g_object_ref (task));
-      if (caller != NULL)
+      /* A poll is shared by whoever joins it: one caller's cancellable
+       * ends only that caller's wait (GTask returns it cancelled), not the
+       * poll.
+       */
+      if (caller != NULL && kind != MP_MAILBOX_JOB_POLL)
         {
           job->caller_cancellable = g_object_ref (caller);
           job->caller_cancel_id = g_cancellable_connect (caller,

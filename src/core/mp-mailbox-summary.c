@@ -62,7 +62,7 @@ message_summary (MpMailbox *self,
  * label user@host:port), name (ms, %NULL for a `--url` mailbox), status
  * (s, "ok" or "error"), error (ms), messages (mu, STAT's count), bytes
  * (mt, STAT's size), new (mu), and after a successful check pipelining
- * (b) and uidl (b); then headers (aa{sv}: number u, uidl ms, size t,
+ * (b), uidl (b) and top (b, %FALSE for a server without TOP); then headers (aa{sv}: number u, uidl ms, size t,
  * new b, from, from_name, from_address, to, subject ms, date ms in ISO
  * 8601 UTC, message_id ms, and error s only for a message whose headers
  * failed); and finally, not in the JSON of before, unseen (mu) and state

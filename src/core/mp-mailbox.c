@@ -96,12 +96,26 @@ list_model_iface_init (GListModelInterface *iface)
 
 /* The object */
 
+/* Messages point back at their mailbox without a reference (see
+ * mp_message_set_mailbox()); those that leave are let go here.
+ */
+static void
+release_messages (MpMailbox *self,
+                  guint      position,
+                  guint      n)
+{
+  for (guint i = position; i < position + n; i++)
+    mp_message_set_mailbox (g_ptr_array_index (self->messages, i), NULL);
+}
+
 static void
 mp_mailbox_dispose (GObject *object)
 {
   MpMailbox *self = (MpMailbox *)object;
 
   mp_mailbox_shutdown (self);
+  if (self->messages != NULL)
+    release_messages (self, 0, self->messages->len);
   g_clear_signal_handler (&self->account_notify_id, self->account);
   g_clear_signal_handler (&self->state_changed_id, self->state);
   g_clear_weak_pointer (&self->poller);
@@ -390,25 +404,18 @@ mp_mailbox_get_certificate_errors (MpMailbox *self)
   return self->certificate_errors;
 }
 
-/**
- * mp_mailbox_get_top_supported:
- *
- * Returns: %FALSE when the last session found that the server does not
- *   offer TOP (headers of small new messages then come from RETR)
- */
-gboolean
-mp_mailbox_get_top_supported (MpMailbox *self)
-{
-  g_return_val_if_fail (MP_IS_MAILBOX (self), TRUE);
-
-  return self->top_supported;
-}
-
 gboolean
 mp_mailbox_get_uidl_supported (MpMailbox *self)
 {
   g_return_val_if_fail (MP_IS_MAILBOX (self), FALSE);
   return self->uidl_supported;
+}
+
+gboolean
+mp_mailbox_get_top_supported (MpMailbox *self)
+{
+  g_return_val_if_fail (MP_IS_MAILBOX (self), TRUE);
+  return self->top_supported;
 }
 
 gboolean
@@ -700,6 +707,7 @@ sync_message_flags (MpMailbox *self,
 {
   const char *key = mp_message_get_key (message);
   gboolean known = self->state != NULL && mp_mailbox_state_contains (self->state, key);
+  const char *snippet;
 
   if (!known)
     {
@@ -708,10 +716,11 @@ sync_message_flags (MpMailbox *self,
       mp_message_set_unseen (message, FALSE);
       return;
     }
+  snippet = mp_mailbox_state_get_snippet (self->state, key);
   mp_message_set_announced (message, mp_mailbox_state_is_announced (self->state, key));
   mp_message_set_unseen (message, mp_mailbox_state_is_unseen (self->state, key));
-  if (mp_mailbox_state_get_snippet (self->state, key) != NULL)
-    mp_message_set_snippet (message, mp_mailbox_state_get_snippet (self->state, key));
+  if (snippet != NULL)
+    mp_message_set_snippet (message, snippet);
 }
 
 /**
@@ -730,18 +739,25 @@ mp_mailbox_sync_flags (MpMailbox *self)
 }
 
 /* Messages of one key are told apart by their order among themselves
- * (only servers with duplicate UIDLs have any).
+ * (only servers with duplicate UIDLs have any). The common case borrows
+ * the key; the others are made in @scratch. No allocation per message:
+ * this runs on the main loop for every message of every poll.
  */
-static char *
+static const char *
 identity (const char *key,
-          GHashTable *seen)
+          GHashTable *seen,
+          GPtrArray  *scratch)
 {
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (seen, key));
+  gpointer value = NULL;
+  guint n = 0;
 
+  if (g_hash_table_lookup_extended (seen, key, NULL, &value))
+    n = GPOINTER_TO_UINT (value);
   g_hash_table_insert (seen, (gpointer) key, GUINT_TO_POINTER (n + 1));
   if (n == 0)
-    return g_strdup (key);
-  return g_strdup_printf ("%s\n%u", key, n);
+    return key;
+  g_ptr_array_add (scratch, g_strdup_printf ("%s\n%u", key, n));
+  return g_ptr_array_index (scratch, scratch->len - 1);
 }
 
 static void
@@ -749,7 +765,9 @@ update_message (MpMailbox     *self,
                 MpMessage     *message,
                 MpMessageInfo *info)
 {
-  g_object_freeze_notify (G_OBJECT (message));
+  /* No freeze/thaw: each setter notifies only a real change, and most
+   * polls change nothing.
+   */
   mp_message_set_number (message, info->number);
   mp_message_set_size (message, info->size);
   /* A message whose TOP failed this time keeps what it had. */
@@ -757,7 +775,6 @@ update_message (MpMailbox     *self,
     mp_message_set_headers (message, info->headers);
   mp_message_set_error (message, info->headers ? NULL : info->error);
   sync_message_flags (self, message);
-  g_object_thaw_notify (G_OBJECT (message));
 }
 
 static MpMessage *
@@ -788,8 +805,9 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
   guint n_new = infos->len;
   g_autoptr(GHashTable) old_seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) new_seen = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) old_index = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) old_index = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) scratch = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const char **keys = g_new (const char *, MAX (n_new, 1));
   g_autofree int *match_old = g_new (int, MAX (n_old, 1));
   g_autofree int *match_new = g_new (int, MAX (n_new, 1));
   int last = -1;
@@ -800,7 +818,8 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
       MpMessage *message = g_ptr_array_index (self->messages, i);
 
       match_old[i] = -1;
-      g_hash_table_insert (old_index, identity (mp_message_get_key (message), old_seen),
+      g_hash_table_insert (old_index,
+                           (gpointer) identity (mp_message_get_key (message), old_seen, scratch),
                            GUINT_TO_POINTER (i + 1));
     }
 
@@ -810,13 +829,17 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
   for (guint i = 0; i < n_new; i++)
     {
       MpMessageInfo *info = g_ptr_array_index (infos, i);
-      g_autofree char *id = NULL;
-      char *key;
+      const char *id;
       guint j;
 
-      key = info->key ? g_strdup (info->key) : g_strdup_printf ("#%u", info->number);
-      g_ptr_array_add (keys, key);
-      id = identity (key, new_seen);
+      if (info->key != NULL)
+        keys[i] = info->key;
+      else
+        {
+          g_ptr_array_add (scratch, g_strdup_printf ("#%u", info->number));
+          keys[i] = g_ptr_array_index (scratch, scratch->len - 1);
+        }
+      id = identity (keys[i], new_seen, scratch);
       j = GPOINTER_TO_UINT (g_hash_table_lookup (old_index, id));
       match_new[i] = -1;
       if (j > 0 && (int) (j - 1) > last)
@@ -839,11 +862,14 @@ mp_mailbox_apply_snapshot (MpMailbox         *self,
       if (removed > 0 || added > 0)
         {
           if (removed > 0)
-            g_ptr_array_remove_range (self->messages, pos, removed);
+            {
+              release_messages (self, pos, removed);
+              g_ptr_array_remove_range (self->messages, pos, removed);
+            }
           for (guint k = 0; k < added; k++)
             g_ptr_array_insert (self->messages, pos + k,
                                 make_message (self, g_ptr_array_index (infos, ni + k),
-                                              g_ptr_array_index (keys, ni + k)));
+                                              keys[ni + k]));
           g_list_model_items_changed (G_LIST_MODEL (self), pos, removed, added);
           pos += added;
           oi += removed;
@@ -891,6 +917,7 @@ mp_mailbox_remove_keys (MpMailbox  *self,
         i--;
       for (guint k = i - 1; k < end; k++)
         removed_size += mp_message_get_size (g_ptr_array_index (self->messages, k));
+      release_messages (self, i - 1, end - (i - 1));
       g_ptr_array_remove_range (self->messages, i - 1, end - (i - 1));
       g_list_model_items_changed (G_LIST_MODEL (self), i - 1, end - (i - 1), 0);
     }

@@ -50,8 +50,11 @@ G_DECLARE_FINAL_TYPE (MpMailbox, mp_mailbox, MP, MAILBOX, GObject)
  * - certificate (GTlsCertificate, nullable): with status
  *   %MP_MAILBOX_STATUS_UNTRUSTED_CERTIFICATE, the server's certificate
  * - certificate-errors (GTlsCertificateFlags): why it was not trusted
- * - uidl-supported (boolean), top-supported (boolean), pipelining
- *   (boolean): what the last session found
+ * - uidl-supported (boolean), pipelining (boolean): what the last session
+ *   found
+ * - top-supported (boolean): %FALSE when the last session found the
+ *   server without TOP (headers of new messages then come from RETR, up
+ *   to the retr-header-limit setting); %TRUE until a session says so
  * - capabilities (strv, nullable): the server's CAPA after login
  * - last-checked (GDateTime, nullable): when the last check ended
  * - next-check (GDateTime, nullable): when the poller checks again; %NULL

@@ -611,13 +611,38 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
+saved_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_assert_true (mp_mailbox_mark_announced_finish (MP_MAILBOX (object), result, NULL));
+  *done = TRUE;
+}
+
+static gboolean
+flag_set (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
+  const char *none[] = { NULL };
+  gboolean saved = FALSE;
+
   gtk_widget_destroy (GTK_WIDGET (fixture->window));
   g_clear_object (&fixture->window);
   iterate ();
   mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of all sessions");
+  /* Saves run one after another: once this one is done, so is any save
+   * the window started (marking seen), before the isolated state dir goes.
+   */
+  mp_mailbox_mark_announced_async (fixture->mailbox, none, NULL, saved_cb, &saved);
+  mp_test_wait_until (flag_set, &saved, GUARD_MSEC, "the last save");
   g_clear_object (&fixture->mailbox);
   g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
   g_object_unref (fixture->poller);
