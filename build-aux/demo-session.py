@@ -158,8 +158,13 @@ def notify_calls():
 
 
 def window_mapped():
-    out = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True)
-    return any("Mailpeek" in line and "1x1" not in line for line in out.stdout.splitlines())
+    """The X window id of the applet's top-level window, once mapped."""
+    out = subprocess.run(["xwininfo", "-root", "-children"], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        fields = line.split()
+        if len(fields) > 2 and '"Mailpeek":' in line and "1x1+" not in line:
+            return fields[0]
+    return None
 
 
 def render_notification(path, summary, body):
@@ -191,6 +196,9 @@ def main():
     env["GSETTINGS_SCHEMA_DIR"] = args.schemas
     env.pop("MAILPEEK_PASSWORD", None)
 
+    # Ctrl+C (even when started with SIGINT ignored, as background jobs of
+    # a script are) and SIGTERM unwind through the finally below.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(130))
     harness = load_harness()
     dc = harness.Dovecot(os.path.join(demo, "dovecot"))
@@ -231,10 +239,10 @@ def main():
         shots = os.path.abspath(args.shots or os.path.join(demo, "screenshots"))
         os.makedirs(shots, exist_ok=True)
         calls = wait_until("a notification", notify_calls)
-        wait_until("the window on screen", window_mapped)
+        window = wait_until("the window on screen", window_mapped)
         time.sleep(1.5)   # let the window draw its list (no condition to wait on: pixels)
         paths = [os.path.join(shots, "window.png")]
-        subprocess.run(["import", "-window", "root", "-display", env["DISPLAY"], paths[0]],
+        subprocess.run(["import", "-window", window, "-display", env["DISPLAY"], paths[0]],
                        check=True, env=env)
         for i, call in enumerate(calls, start=1):
             path = os.path.join(shots, "notification-%d.png" % i)

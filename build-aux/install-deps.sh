@@ -24,12 +24,13 @@ packages=(
   mailutils-pop3d                   # a second real server (issue 7)
   # UI tests: X server, session bus, secrets, mock notification daemon
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools python3-dbusmock python3-gi
+  # UI tests and the demo: the accessibility bus and its client library,
+  # xwininfo, fonts with Cyrillic and CJK for the screenshots
+  at-spi2-core gir1.2-atspi-2.0 x11-utils fonts-dejavu-core
+  fonts-droid-fallback              # CJK glyphs for the sample mailbox in the screenshots
   # tray tests: an XEmbed system tray (stalonetray is not in Debian 12;
   # trayer is) and the SVG renderer that checks the status icons
   trayer librsvg2-bin
-  # UI tests and the demo: the accessibility bus and its client library,
-  # xwininfo, a font with Cyrillic for the rendered screenshots
-  at-spi2-core gir1.2-atspi-2.0 x11-utils fonts-dejavu-core
   imagemagick
 )
 

@@ -17,10 +17,10 @@
 G_BEGIN_DECLS
 
 /* Icon names (data/icons/): no mail, mail, new mail, error. */
-#define MP_APP_ICON_NO_MAIL  "io.github.mailpeek.Mailpeek-no-mail-symbolic"
-#define MP_APP_ICON_MAIL     "io.github.mailpeek.Mailpeek-mail-symbolic"
-#define MP_APP_ICON_NEW_MAIL "io.github.mailpeek.Mailpeek-new-mail-symbolic"
-#define MP_APP_ICON_ERROR    "io.github.mailpeek.Mailpeek-error-symbolic"
+#define MP_APP_ICON_NO_MAIL  "mailpeek-no-mail"
+#define MP_APP_ICON_MAIL     "mailpeek-mail"
+#define MP_APP_ICON_NEW_MAIL "mailpeek-new-mail"
+#define MP_APP_ICON_ERROR    "mailpeek-error"
 
 typedef enum
 {

@@ -36,10 +36,17 @@ struct _MpApplication
   char            *session_password; /* MAILPEEK_PASSWORD, wiped at exit */
   guint            refresh_id;
   gboolean         activated;
+  gboolean         tray_decided;     /* the first tray/no-tray choice was made */
+  guint            tray_lost_id;
   gboolean         no_tray_told;
 };
 
 G_DEFINE_FINAL_TYPE (MpApplication, mp_application, GTK_TYPE_APPLICATION)
+
+/* How long a tray may be gone (a panel restarting) before the window is
+ * shown in its place.
+ */
+#define TRAY_LOST_GRACE_SECONDS 5
 
 /* ---------------------------------------------------------------------- */
 /* What the tray shows, computed from the mailboxes                        */
@@ -529,14 +536,44 @@ mp_application_tray_secondary_activated (MpApplication *self)
   check_all (self);
 }
 
+static gboolean
+tray_lost_cb (gpointer user_data)
+{
+  MpApplication *self = user_data;
+
+  self->tray_lost_id = 0;
+  if (self->tray != NULL && !mp_app_tray_is_available (self->tray))
+    present_window (self, NULL);
+
+  return G_SOURCE_REMOVE;
+}
+
 void
 mp_application_tray_availability_changed (MpApplication *self)
 {
   if (self->tray == NULL || !mp_app_tray_is_ready (self->tray) || !self->activated)
     return;
-  /* With no tray at all the window is the only way to see the app. */
-  if (!mp_app_tray_is_available (self->tray))
-    present_window (self, NULL);
+
+  g_clear_handle_id (&self->tray_lost_id, g_source_remove);
+  if (mp_app_tray_is_available (self->tray))
+    {
+      self->tray_decided = TRUE;
+      return;
+    }
+
+  /* With no tray at all the window is the only way to see the app: at
+   * start at once; later (the panel went away) only if it does not come
+   * back within a moment, as it does when a panel restarts.
+   */
+  if (!self->tray_decided)
+    {
+      self->tray_decided = TRUE;
+      present_window (self, NULL);
+    }
+  else
+    {
+      self->tray_lost_id = g_timeout_add_seconds (TRAY_LOST_GRACE_SECONDS, tray_lost_cb, self);
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -625,6 +662,7 @@ mp_application_shutdown (GApplication *application)
   MpApplication *self = MP_APPLICATION (application);
 
   g_clear_handle_id (&self->refresh_id, g_source_remove);
+  g_clear_handle_id (&self->tray_lost_id, g_source_remove);
   if (self->window != NULL)
     gtk_widget_destroy (self->window);
   g_clear_pointer (&self->tray, mp_app_tray_free);

@@ -136,7 +136,7 @@ class NotifyTest(unittest.TestCase):
         d.bus.call_sync(uitest.APP_ID, uitest.APP_PATH, "org.freedesktop.DBus.Properties", "Set",
                         GLib.Variant("(ssv)", (uitest.STATUS_IFACE, "DoNotDisturb",
                                                GLib.Variant("b", on))),
-                        None, 0, 5000, None)
+                        None, 0, uitest.CALL_MS, None)
         wait_for("DoNotDisturb=%s" % on, lambda: d.status_property("DoNotDisturb") == on)
 
     def server_subjects(self):

@@ -69,11 +69,11 @@ class StatusTest(unittest.TestCase):
             d.bus.call_sync(uitest.APP_ID, uitest.APP_PATH, "org.freedesktop.DBus.Properties",
                             "Set", GLib.Variant("(ssv)", (uitest.STATUS_IFACE, "DoNotDisturb",
                                                           GLib.Variant("b", True))),
-                            None, Gio.DBusCallFlags.NONE, 5000, None)
+                            None, Gio.DBusCallFlags.NONE, uitest.CALL_MS, None)
             wait_for("DoNotDisturb", lambda: d.status_property("DoNotDisturb") is True)
             reply = d.bus.call_sync(uitest.APP_ID, uitest.APP_PATH, "org.gtk.Actions", "Describe",
                                     GLib.Variant("(s)", ("dnd",)), None,
-                                    Gio.DBusCallFlags.NONE, 5000, None)
+                                    Gio.DBusCallFlags.NONE, uitest.CALL_MS, None)
             enabled, _ptype, state = reply.unpack()[0]
             self.assertEqual(state, [True])
 

@@ -44,6 +44,8 @@ USER = "alice"
 
 SKIP = mptest.SKIP
 TIMEOUT = float(os.environ.get("MP_UI_TIMEOUT", "20"))
+# D-Bus calls to the applet: generous, an ASan build is slow to answer.
+CALL_MS = int(TIMEOUT * 1000)
 
 
 def die_with_parent():
@@ -60,6 +62,10 @@ def wait_for(what, predicate, timeout=TIMEOUT, context=None):
         if value:
             return value
         if time.monotonic() > deadline:
+            # MP_UI_FAILURE_SHOT=FILE.png: what the screen showed then
+            shot = os.environ.get("MP_UI_FAILURE_SHOT")
+            if shot and os.environ.get("DISPLAY"):
+                subprocess.run(["import", "-window", "root", shot], check=False)
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         while ctx.iteration(False):
             pass
@@ -151,12 +157,19 @@ class Desktop:
             raise AssertionError("Xvfb did not report a display")
         self.env["DISPLAY"] = ":" + number.decode().strip()
         os.environ["DISPLAY"] = self.env["DISPLAY"]
+        # The AT-SPI bus and registry are started by D-Bus activation, with
+        # the bus daemon's environment: without DISPLAY there, the registry
+        # cannot synthesize the key presses and clicks the tests send.
+        self.bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", "UpdateActivationEnvironment",
+                           GLib.Variant("(a{ss})", ({"DISPLAY": self.env["DISPLAY"]},)),
+                           None, Gio.DBusCallFlags.NONE, CALL_MS, None)
 
     def name_has_owner(self, name):
         reply = self.bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus",
                                    "org.freedesktop.DBus", "NameHasOwner",
                                    GLib.Variant("(s)", (name,)), GLib.VariantType("(b)"),
-                                   Gio.DBusCallFlags.NONE, 5000, None)
+                                   Gio.DBusCallFlags.NONE, CALL_MS, None)
         return reply.unpack()[0]
 
     def start_notifications(self):
@@ -237,7 +250,7 @@ class Desktop:
             try:
                 self.bus.call_sync(APP_ID, APP_PATH, "org.gtk.Actions", "Activate",
                                    GLib.Variant("(sava{sv})", ("quit", [], {})), None,
-                                   Gio.DBusCallFlags.NONE, 5000, None)
+                                   Gio.DBusCallFlags.NONE, CALL_MS, None)
             except GLib.Error:
                 self.app.terminate()
             try:
@@ -257,19 +270,19 @@ class Desktop:
         params = [parameter] if parameter is not None else []
         self.bus.call_sync(APP_ID, APP_PATH, "org.gtk.Actions", "Activate",
                            GLib.Variant("(sava{sv})", (name, params, {})), None,
-                           Gio.DBusCallFlags.NONE, 5000, None)
+                           Gio.DBusCallFlags.NONE, CALL_MS, None)
 
     # -- the Status interface ---------------------------------------------
 
     def status_property(self, name):
         reply = self.bus.call_sync(APP_ID, APP_PATH, "org.freedesktop.DBus.Properties", "Get",
                                    GLib.Variant("(ss)", (STATUS_IFACE, name)),
-                                   GLib.VariantType("(v)"), Gio.DBusCallFlags.NONE, 5000, None)
+                                   GLib.VariantType("(v)"), Gio.DBusCallFlags.NONE, CALL_MS, None)
         return reply.unpack()[0]
 
     def status_call(self, method):
         self.bus.call_sync(APP_ID, APP_PATH, STATUS_IFACE, method, None, None,
-                           Gio.DBusCallFlags.NONE, 5000, None)
+                           Gio.DBusCallFlags.NONE, CALL_MS, None)
 
     def account_summary(self):
         accounts = self.status_property("Accounts")
@@ -297,7 +310,7 @@ class Desktop:
         """Every Notify call the mock daemon received: a list of dicts."""
         reply = self.bus.call_sync(NOTIFY_NAME, NOTIFY_PATH, MOCK_IFACE, "GetMethodCalls",
                                    GLib.Variant("(s)", ("Notify",)), None,
-                                   Gio.DBusCallFlags.NONE, 5000, None)
+                                   Gio.DBusCallFlags.NONE, CALL_MS, None)
         calls = []
         for _stamp, args in reply.unpack()[0]:
             app_name, replaces, icon, summary, body, actions, hints, timeout = args
@@ -317,7 +330,7 @@ class Desktop:
                            GLib.Variant("(sssav)", (NOTIFY_NAME, "ActionInvoked", "us",
                                                     [GLib.Variant("u", notification_id),
                                                      GLib.Variant("s", action)])),
-                           None, Gio.DBusCallFlags.NONE, 5000, None)
+                           None, Gio.DBusCallFlags.NONE, CALL_MS, None)
 
     # -- teardown ---------------------------------------------------------
 
@@ -387,7 +400,7 @@ def registered_items(d):
     reply = d.bus.call_sync(WATCHER_NAME, "/StatusNotifierWatcher",
                             "org.freedesktop.DBus.Properties", "Get",
                             GLib.Variant("(ss)", (WATCHER_NAME, "RegisteredStatusNotifierItems")),
-                            GLib.VariantType("(v)"), Gio.DBusCallFlags.NONE, 5000, None)
+                            GLib.VariantType("(v)"), Gio.DBusCallFlags.NONE, CALL_MS, None)
     return reply.unpack()[0]
 
 
@@ -401,14 +414,14 @@ def sni_property(d, item, name):
     bus_name, path = split_item(item)
     reply = d.bus.call_sync(bus_name, path, "org.freedesktop.DBus.Properties", "Get",
                             GLib.Variant("(ss)", (SNI_IFACE, name)), GLib.VariantType("(v)"),
-                            Gio.DBusCallFlags.NONE, 5000, None)
+                            Gio.DBusCallFlags.NONE, CALL_MS, None)
     return reply.unpack()[0]
 
 
 def sni_call(d, item, method, args=None):
     bus_name, path = split_item(item)
     d.bus.call_sync(bus_name, path, SNI_IFACE, method, args, None,
-                    Gio.DBusCallFlags.NONE, 5000, None)
+                    Gio.DBusCallFlags.NONE, CALL_MS, None)
 
 
 def menu_layout(d, item):
@@ -416,7 +429,7 @@ def menu_layout(d, item):
     menu_path = sni_property(d, item, "Menu")
     reply = d.bus.call_sync(bus_name, menu_path, MENU_IFACE, "GetLayout",
                             GLib.Variant("(iias)", (0, -1, [])), None,
-                            Gio.DBusCallFlags.NONE, 5000, None)
+                            Gio.DBusCallFlags.NONE, CALL_MS, None)
     _revision, layout = reply.unpack()
     return menu_path, layout
 
@@ -444,7 +457,7 @@ def menu_click(d, item, ident):
     menu_path = sni_property(d, item, "Menu")
     d.bus.call_sync(bus_name, menu_path, MENU_IFACE, "Event",
                     GLib.Variant("(isvu)", (ident, "clicked", GLib.Variant("s", ""), 0)),
-                    None, Gio.DBusCallFlags.NONE, 5000, None)
+                    None, Gio.DBusCallFlags.NONE, CALL_MS, None)
 
 
 # -- the accessibility tree ------------------------------------------------
@@ -459,9 +472,13 @@ def atspi():
 def atspi_app(name="mailpeek"):
     Atspi = atspi()
     desktop = Atspi.get_desktop(0)
+    # The client caches the tree and only learns of changes from events a
+    # main loop delivers; asking afresh is simpler and exact.
+    desktop.clear_cache()
     for i in range(desktop.get_child_count()):
         app = desktop.get_child_at_index(i)
-        if app is not None and app.get_name() == name:
+        # the application name (g_set_application_name) or the program's
+        if app is not None and (app.get_name() or "").lower() == name.lower():
             return app
     return None
 
@@ -503,4 +520,5 @@ def showing_window(name="mailpeek"):
     app = atspi_app(name)
     if app is None:
         return None
+    app.clear_cache()
     return find_accessible(app, role="frame")
