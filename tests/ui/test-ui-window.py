@@ -7,7 +7,7 @@
 # - the list shows the server's messages with decoded From and Subject;
 # - select one, press Delete, then Undo: nothing deleted (no DELE in the
 #   server's log); Delete again and wait: exactly that UID is gone;
-# - with --keys (not registered yet, see KEYS): Ctrl+S downloads a
+# - with --keys (a second test, ui-window-keys): Ctrl+S downloads a
 #   byte-exact file (the message with the attachment), Ctrl+F filters;
 # - with --russian (a second test, ui-window-ru): under LANGUAGE=ru a
 #   Russian label is found in the window (needs po/ru.po to translate the
@@ -24,11 +24,8 @@ from uitest import USER, wait_for
 from gi.repository import Gio, GLib
 
 RUSSIAN = "--russian" in sys.argv
-# --keys: Ctrl+S and Ctrl+F pressed on the focused list.  Not registered
-# yet: with the list focused, GtkTreeView's own Ctrl+F search takes the key
-# and Ctrl+S does nothing (MpWindow's accelerators never fire), so the test
-# fails on the window, not on the harness; register it in tests/meson.build
-# once the window lets its accelerators through.
+# --keys: Ctrl+S and Ctrl+F pressed on the focused list (ui-window-keys):
+# MpWindow's accelerators must win over GtkTreeView's own key handling.
 KEYS = "--keys" in sys.argv
 # The window's "N messages deleted · Undo" bar waits this long before the
 # server session starts (MpWindow:undo-timeout).
