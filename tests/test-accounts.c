@@ -15,11 +15,15 @@
 
 #include "mp-account-store.h"
 #include "mp-account.h"
+#include "mp-secrets.h"
 #include "mp-test-util.h"
 
 /* MpAccount and MpAccountStore against the built schemas, each test with
  * its own memory backend (the store makes the account settings with the
- * backend of the settings it is given).
+ * backend of the settings it is given). The tests of
+ * mp_account_store_add_async() need a Secret Service: meson runs this
+ * through tests/session-run.sh (a private bus with an unlocked
+ * gnome-keyring).
  */
 
 #define GUARD_SECONDS 5
@@ -741,6 +745,233 @@ test_store_external_changes (Fixture       *fixture,
   g_assert_cmpstr (mp_account_get_name (a), ==, "a");
 }
 
+static gboolean
+need_keyring (void)
+{
+  if (g_getenv ("MP_KEYRING_PID") == NULL)
+    {
+      g_test_skip ("needs a Secret Service: run through tests/session-run.sh");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static MpAccount *
+add_with_password (Fixture       *fixture,
+                   MpAccount     *template,
+                   const char    *password,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  mp_account_store_add_async (fixture->store, template, password, cancellable,
+                              mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  return mp_account_store_add_finish (fixture->store, result, error);
+}
+
+/* The keyring's (or the session's) password for @account, or %NULL with
+ * MP_SECRETS_ERROR_NOT_FOUND asserted.
+ */
+static char *
+lookup_password (MpAccount *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  mp_secrets_lookup_password_async (account, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  password = mp_secrets_lookup_password_finish (result, &error);
+  if (password == NULL)
+    g_assert_error (error, MP_SECRETS_ERROR, MP_SECRETS_ERROR_NOT_FOUND);
+  else
+    g_assert_no_error (error);
+  return password;
+}
+
+static void
+assert_password (MpAccount  *account,
+                 const char *expected)
+{
+  char *password = lookup_password (account);
+
+  g_assert_cmpstr (password, ==, expected);
+  mp_secrets_free_password (password);
+}
+
+static void
+clear_password (MpAccount *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_secrets_clear_password_async (account, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_true (mp_secrets_clear_password_finish (result, &error));
+  g_assert_no_error (error);
+}
+
+/* Issue 6: mp_account_store_add_async() stores the password and adds the
+ * account, or leaves neither behind.
+ */
+static void
+test_store_add_with_password (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(MpAccount) template = NULL;
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpAccount) found = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!need_keyring ())
+    return;
+
+  /* A template without an id gets one, and the password is under it. */
+  template = make_template ("work", "alice", "pop.example.org");
+  added = add_with_password (fixture, template, "Work-pw-1", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (added);
+  g_assert_true (mp_account_id_is_valid (mp_account_get_id (added)));
+  g_assert_cmpstr (mp_account_get_name (added), ==, "work");
+  g_assert_cmpstr (mp_account_get_user (added), ==, "alice");
+  found = mp_account_store_find (fixture->store, "work");
+  g_assert_true (found == added);
+  assert_password (added, "Work-pw-1");
+  g_clear_object (&template);
+
+  /* A template's own id is kept. */
+  template = mp_account_new ("home-id");
+  mp_account_set_name (template, "home");
+  mp_account_set_user (template, "alice");
+  mp_account_set_host (template, "pop.example.net");
+  g_clear_object (&found);
+  found = add_with_password (fixture, template, "Home-pw-2", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mp_account_get_id (found), ==, "home-id");
+  assert_password (found, "Home-pw-2");
+  g_clear_object (&template);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->store)), ==, 2);
+  clear_password (found);
+  clear_password (added);
+}
+
+static void
+test_store_add_with_password_failures (Fixture       *fixture,
+                                       gconstpointer  user_data)
+{
+  g_autoptr(MpAccount) first = make_template ("work", "alice", "pop.example.org");
+  g_autoptr(MpAccount) added = NULL;
+  g_autoptr(MpAccount) template = NULL;
+  g_autoptr(MpAccount) refused = NULL;
+  g_autoptr(MpAccount) racer = NULL;
+  g_autoptr(MpAccount) raced = NULL;
+  g_autoptr(MpAccountStore) other = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!need_keyring ())
+    return;
+
+  added = add_with_password (fixture, first, "Work-pw-1", NULL, &error);
+  g_assert_no_error (error);
+
+  /* A duplicate name known at once: refused before the keyring is asked. */
+  template = mp_account_new ("dup-id");
+  mp_account_set_name (template, "work");
+  mp_account_set_user (template, "bob");
+  mp_account_set_host (template, "other.example.org");
+  refused = add_with_password (fixture, template, "Dup-pw-2", NULL, &error);
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS);
+  g_assert_null (refused);
+  g_assert_null (lookup_password (template));
+  g_clear_error (&error);
+  g_clear_object (&template);
+
+  /* The name is taken (by "another process", through a second store)
+   * while the password is being stored: the add fails, and the password
+   * is removed again.
+   */
+  template = mp_account_new ("late-id");
+  mp_account_set_name (template, "late");
+  mp_account_set_user (template, "carol");
+  mp_account_set_host (template, "h");
+  mp_account_store_add_async (fixture->store, template, "Late-pw-3", NULL,
+                              mp_test_result_cb, &result);
+  other = mp_account_store_new_for_settings (fixture->settings);
+  racer = make_template ("late", "dave", "h2");
+  raced = mp_account_store_add (other, racer, &error);
+  g_assert_no_error (error);
+  mp_test_await (&result, GUARD_SECONDS);
+  refused = mp_account_store_add_finish (fixture->store, result, &error);
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS);
+  g_assert_null (refused);
+  g_assert_null (lookup_password (template));
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_clear_object (&template);
+
+  /* An empty password is refused. */
+  template = mp_account_new ("empty-id");
+  mp_account_set_name (template, "empty");
+  mp_account_set_user (template, "erin");
+  mp_account_set_host (template, "h");
+  refused = add_with_password (fixture, template, "", NULL, &error);
+  g_assert_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID);
+  g_assert_null (refused);
+  g_clear_error (&error);
+
+  /* Cancelled: neither the account nor the password. */
+  cancellable = g_cancellable_new ();
+  mp_account_store_add_async (fixture->store, template, "Cancel-pw-4", cancellable,
+                              mp_test_result_cb, &result);
+  g_cancellable_cancel (cancellable);
+  mp_test_await (&result, GUARD_SECONDS);
+  refused = mp_account_store_add_finish (fixture->store, result, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (refused);
+  g_assert_null (lookup_password (template));
+  g_clear_error (&error);
+
+  /* Only the first account and the racer's are listed, and only the
+   * first one's password is in the keyring.
+   */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->store)), ==, 2);
+  g_assert_null (mp_account_store_find (fixture->store, "empty"));
+  g_assert_null (lookup_password (raced));
+  assert_password (added, "Work-pw-1");
+  clear_password (added);
+}
+
+/* Without a keyring nothing is added. */
+static void
+test_store_add_with_password_no_keyring (Fixture       *fixture,
+                                         gconstpointer  user_data)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(MpAccount) template = make_template ("work", "alice", "pop.example.org");
+      g_autoptr(MpAccount) refused = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *address =
+        g_strdup_printf ("unix:path=%s/no-bus-here", g_get_user_runtime_dir ());
+
+      g_setenv ("DBUS_SESSION_BUS_ADDRESS", address, TRUE);
+      refused = add_with_password (fixture, template, "Never-stored-5", NULL, &error);
+      g_assert_error (error, MP_SECRETS_ERROR, MP_SECRETS_ERROR_UNAVAILABLE);
+      g_assert_null (refused);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->store)), ==, 0);
+      g_assert_cmpuint (fixture->changes->len, ==, 0);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 30 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 /* Issue 6: the poll timeout is the account's, and a port of 0 in the
  * settings (the schema default) follows the security mode.
  */
@@ -789,6 +1020,12 @@ main (int   argc,
               fixture_set_up, test_store_items_changed, fixture_tear_down);
   g_test_add ("/store/external-changes", Fixture, NULL,
               fixture_set_up, test_store_external_changes, fixture_tear_down);
+  g_test_add ("/store/add-with-password", Fixture, NULL,
+              fixture_set_up, test_store_add_with_password, fixture_tear_down);
+  g_test_add ("/store/add-with-password-failures", Fixture, NULL,
+              fixture_set_up, test_store_add_with_password_failures, fixture_tear_down);
+  g_test_add ("/store/add-with-password-no-keyring", Fixture, NULL,
+              fixture_set_up, test_store_add_with_password_no_keyring, fixture_tear_down);
 
   return g_test_run ();
 }

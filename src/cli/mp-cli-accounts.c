@@ -89,21 +89,6 @@ wipe_password (char *password)
   g_free (password);
 }
 
-/* Removes a password stored a moment ago; errors only get a message,
- * because the caller is already failing for a better reason.
- */
-static void
-clear_password_quietly (MpAccount *account)
-{
-  g_auto(MpCliWait) wait = { g_main_loop_new (NULL, FALSE), NULL };
-  g_autoptr(GError) error = NULL;
-
-  mp_secrets_clear_password_async (account, NULL, mp_cli_wait_cb, &wait);
-  if (!mp_secrets_clear_password_finish (mp_cli_wait_for (&wait), &error))
-    g_printerr (_("mailpeek: the password stored for the account could not be removed "
-                  "again: %s\n"), error->message);
-}
-
 int
 mp_cli_add_account (CliOptions *options)
 {
@@ -111,7 +96,6 @@ mp_cli_add_account (CliOptions *options)
   g_auto(MpCliWait) wait = { NULL, NULL };
   g_autoptr(MpAccountStore) store = NULL;
   g_autoptr(MpAccount) template = NULL;
-  g_autoptr(MpAccount) existing = NULL;
   g_autoptr(MpAccount) added = NULL;
   g_autoptr(MpPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
@@ -177,12 +161,9 @@ mp_cli_add_account (CliOptions *options)
     return MP_CLI_EXIT_ERROR;
 
   /* Before asking for the password, which would be typed in vain. */
-  existing = mp_account_store_find (store, name);
-  if (existing != NULL)
+  if (!mp_account_store_validate_new (store, template, &error))
     {
-      g_autofree char *message = g_strdup_printf (_("An account named “%s” already exists"), name);
-
-      print_error (message);
+      print_error (error->message);
       return MP_CLI_EXIT_ERROR;
     }
 
@@ -199,41 +180,23 @@ mp_cli_add_account (CliOptions *options)
       return MP_CLI_EXIT_USAGE;
     }
 
-  /* The password is stored first and the account added second. The usual
-   * failure (no keyring) then happens before anything is written, so there
-   * is nothing to undo, and the running applet, which picks up a new
-   * account at once, never sees one without its password. Should the add
-   * fail after all, the password is cleared again; if this process dies
-   * in between, what is left is a keyring item no account refers to,
-   * which is harmless, rather than an account that cannot log in.
+  /* The core stores the password, then adds the account, and removes the
+   * password again if the add fails. It copies the password at once.
    */
   wait.loop = g_main_loop_new (NULL, FALSE);
-  mp_secrets_store_password_async (template, password, NULL, mp_cli_wait_cb, &wait);
+  mp_account_store_add_async (store, template, password, NULL, mp_cli_wait_cb, &wait);
   wipe_password (password);
   password = NULL;
 
-  if (!mp_secrets_store_password_finish (mp_cli_wait_for (&wait), &error))
-    {
-      g_autofree char *message =
-        g_strdup_printf (_("The account “%s” was not added: %s"), name, error->message);
-
-      print_error (message);
-      return MP_CLI_EXIT_ERROR;
-    }
-
-  added = mp_account_store_add (store, template, &error);
+  added = mp_account_store_add_finish (store, mp_cli_wait_for (&wait), &error);
   if (added == NULL)
     {
       g_autofree char *message =
         g_strdup_printf (_("The account “%s” was not added: %s"), name, error->message);
 
-      clear_password_quietly (template);
       print_error (message);
       return MP_CLI_EXIT_ERROR;
     }
-
-  /* The process exits next; the settings backend may still hold the write. */
-  g_settings_sync ();
 
   g_print (_("Added account “%s” (%s)\n"), mp_account_get_name (added), label);
   return MP_CLI_EXIT_OK;

@@ -315,6 +315,87 @@ copy_account (MpAccount *from,
   mp_account_set_download_folder (to, mp_account_get_download_folder (from));
 }
 
+/* The name an added account gets: its own, or else its label. */
+static char *
+dup_new_name (MpAccount *account)
+{
+  const char *name = mp_account_get_name (account);
+
+  if (*name != '\0')
+    return g_strdup (name);
+  return mp_account_dup_label (account);
+}
+
+/**
+ * mp_account_store_validate_new:
+ * @account: a template for mp_account_store_add()
+ *
+ * Tells whether mp_account_store_add() would take @account, without
+ * writing anything: a front end asks before it prompts for a password
+ * that would be typed in vain.
+ *
+ * Returns: %TRUE, or %FALSE with %MP_ACCOUNT_ERROR_EXISTS (the name or id
+ *   is taken) or %MP_ACCOUNT_ERROR_INVALID (no host or user, or a bad id)
+ */
+gboolean
+mp_account_store_validate_new (MpAccountStore  *self,
+                               MpAccount       *account,
+                               GError         **error)
+{
+  g_autoptr(MpAccount) existing = NULL;
+  g_autofree char *name = NULL;
+  g_auto(GStrv) ids = NULL;
+  const char *template_id;
+
+  g_return_val_if_fail (MP_IS_ACCOUNT_STORE (self), FALSE);
+  g_return_val_if_fail (MP_IS_ACCOUNT (account), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (*mp_account_get_host (account) == '\0')
+    {
+      g_set_error_literal (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
+                           _("The account needs a server name"));
+      return FALSE;
+    }
+  if (*mp_account_get_user (account) == '\0')
+    {
+      g_set_error_literal (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
+                           _("The account needs a user name"));
+      return FALSE;
+    }
+
+  template_id = mp_account_get_id (account);
+  if (template_id != NULL && !mp_account_id_is_valid (template_id))
+    {
+      g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
+                   _("“%s” is not a valid account id"), template_id);
+      return FALSE;
+    }
+
+  /* A name that equals another account's id would make find() ambiguous.
+   * The model is brought in line with the key first, so a name another
+   * process took a moment ago counts even before its changed:: arrives.
+   */
+  sync_accounts (self);
+  name = dup_new_name (account);
+  existing = mp_account_store_find (self, name);
+  if (existing != NULL)
+    {
+      g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS,
+                   _("An account named “%s” already exists"), name);
+      return FALSE;
+    }
+
+  ids = g_settings_get_strv (self->settings, ACCOUNTS_KEY);
+  if (template_id != NULL && g_strv_contains ((const char * const *) ids, template_id))
+    {
+      g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS,
+                   _("An account with the id “%s” already exists"), template_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * mp_account_store_add:
  * @account: a template, usually detached; its id is used when it has a
@@ -333,7 +414,6 @@ mp_account_store_add (MpAccountStore  *self,
                       MpAccount       *account,
                       GError         **error)
 {
-  g_autoptr(MpAccount) existing = NULL;
   g_autoptr(GSettings) settings = NULL;
   g_autoptr(MpAccount) writer = NULL;
   g_autoptr(GStrvBuilder) builder = NULL;
@@ -342,61 +422,17 @@ mp_account_store_add (MpAccountStore  *self,
   g_auto(GStrv) new_ids = NULL;
   g_autofree char *id = NULL;
   g_autofree char *name = NULL;
-  const char *template_id;
 
   g_return_val_if_fail (MP_IS_ACCOUNT_STORE (self), NULL);
   g_return_val_if_fail (MP_IS_ACCOUNT (account), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (*mp_account_get_host (account) == '\0')
-    {
-      g_set_error_literal (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
-                           _("The account needs a server name"));
-      return NULL;
-    }
-  if (*mp_account_get_user (account) == '\0')
-    {
-      g_set_error_literal (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
-                           _("The account needs a user name"));
-      return NULL;
-    }
+  if (!mp_account_store_validate_new (self, account, error))
+    return NULL;
 
-  template_id = mp_account_get_id (account);
-  if (template_id != NULL && !mp_account_id_is_valid (template_id))
-    {
-      g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
-                   _("“%s” is not a valid account id"), template_id);
-      return NULL;
-    }
-
-  name = g_strdup (mp_account_get_name (account));
-  if (*name == '\0')
-    {
-      g_free (name);
-      name = mp_account_dup_label (account);
-    }
-
-  /* A name that equals another account's id would make find() ambiguous. */
-  existing = mp_account_store_find (self, name);
-  if (existing != NULL)
-    {
-      g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS,
-                   _("An account named “%s” already exists"), name);
-      return NULL;
-    }
-
-  ids = g_settings_get_strv (self->settings, ACCOUNTS_KEY);
-  if (template_id != NULL)
-    {
-      if (g_strv_contains ((const char * const *) ids, template_id))
-        {
-          g_set_error (error, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_EXISTS,
-                       _("An account with the id “%s” already exists"), template_id);
-          return NULL;
-        }
-      id = g_strdup (template_id);
-    }
-  else
+  name = dup_new_name (account);
+  id = g_strdup (mp_account_get_id (account));
+  if (id == NULL)
     id = mp_account_generate_id ();
 
   /* Write every key of the new account in one go, then list it. */
@@ -408,6 +444,7 @@ mp_account_store_add (MpAccountStore  *self,
   g_settings_apply (settings);
   g_clear_object (&writer);
 
+  ids = g_settings_get_strv (self->settings, ACCOUNTS_KEY);
   builder = g_strv_builder_new ();
   g_strv_builder_addv (builder, (const char **) ids);
   g_strv_builder_add (builder, id);
@@ -652,4 +689,168 @@ mp_account_store_delete_finish (MpAccountStore  *self,
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Adding an account with its password */
+
+typedef struct
+{
+  MpAccount *account;  /* the template, with the id the password is stored under */
+  GError    *add_error;
+} AddData;
+
+static void
+add_data_free (AddData *data)
+{
+  g_clear_object (&data->account);
+  g_clear_error (&data->add_error);
+  g_free (data);
+}
+
+static void
+undo_password_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  AddData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* The add's error is the one to report; a password that could not be
+   * removed again is only worth a mention in it.
+   */
+  if (!mp_secrets_clear_password_finish (result, &error))
+    g_task_return_new_error (task, data->add_error->domain, data->add_error->code,
+                             "%s (%s)", data->add_error->message, error->message);
+  else
+    g_task_return_error (task, g_steal_pointer (&data->add_error));
+}
+
+static void
+store_password_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  MpAccountStore *self = g_task_get_source_object (task);
+  AddData *data = g_task_get_task_data (task);
+  g_autoptr(MpAccount) added = NULL;
+  GError *error = NULL;
+
+  if (!mp_secrets_store_password_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Cancelled while the keyring worked: the password goes again. */
+  if (!g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    added = mp_account_store_add (self, data->account, &error);
+  if (added == NULL)
+    {
+      /* Without the task's cancellable, which may be what failed. */
+      data->add_error = error;
+      mp_secrets_clear_password_async (data->account, NULL, undo_password_cb,
+                                       g_steal_pointer (&task));
+      return;
+    }
+
+  /* The caller may be a process that exits next; the settings backend
+   * may still hold the write.
+   */
+  g_settings_sync ();
+  g_task_return_pointer (task, g_steal_pointer (&added), g_object_unref);
+}
+
+/**
+ * mp_account_store_add_async:
+ * @account: a template, as for mp_account_store_add(); without an id, a
+ *   new one is chosen
+ * @password: the account's password, not empty; copied before this
+ *   returns, so the caller may wipe its copy at once
+ *
+ * Adds an account with its password: checks the template
+ * (mp_account_store_validate_new()), stores the password in the keyring
+ * (mp_secrets_store_password_async()), then adds the account. The
+ * password comes first so the usual failure (no keyring) happens before
+ * anything is written, and a poller following the store never sees the
+ * account without its password. Should the add fail after all (another
+ * process took the name meanwhile) or the call be cancelled, the
+ * password is removed again: nothing half-made is left behind. (If the
+ * process dies in between, what is left is a keyring item no account
+ * refers to, which is harmless, rather than an account that cannot log
+ * in.)
+ */
+void
+mp_account_store_add_async (MpAccountStore      *self,
+                            MpAccount           *account,
+                            const char          *password,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  AddData *data;
+
+  g_return_if_fail (MP_IS_ACCOUNT_STORE (self));
+  g_return_if_fail (MP_IS_ACCOUNT (account));
+  g_return_if_fail (password != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_account_store_add_async);
+  /* The result says what happened: an account added just before a late
+   * cancellation is reported as added, not as cancelled.
+   */
+  g_task_set_check_cancellable (task, FALSE);
+
+  if (*password == '\0')
+    {
+      g_task_return_new_error (task, MP_ACCOUNT_ERROR, MP_ACCOUNT_ERROR_INVALID,
+                               _("The password is empty"));
+      return;
+    }
+  if (!mp_account_store_validate_new (self, account, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  data = g_new0 (AddData, 1);
+  if (mp_account_get_id (account) != NULL)
+    data->account = g_object_ref (account);
+  else
+    {
+      /* The password is stored under the id, so the id comes first. */
+      g_autofree char *id = mp_account_generate_id ();
+
+      data->account = mp_account_new (id);
+      copy_account (account, data->account);
+    }
+  g_task_set_task_data (task, data, (GDestroyNotify) add_data_free);
+
+  mp_secrets_store_password_async (data->account, password, cancellable,
+                                   store_password_cb, g_steal_pointer (&task));
+}
+
+/**
+ * mp_account_store_add_finish:
+ *
+ * Returns: (transfer full): the new account, as listed in the store; or
+ *   %NULL with the error of mp_account_store_validate_new() or
+ *   mp_account_store_add() (nothing was stored), a %MP_SECRETS_ERROR
+ *   (the keyring refused the password; nothing was added), or
+ *   %G_IO_ERROR_CANCELLED
+ */
+MpAccount *
+mp_account_store_add_finish (MpAccountStore  *self,
+                             GAsyncResult    *result,
+                             GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mp_account_store_add_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
