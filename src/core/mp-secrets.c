@@ -407,6 +407,30 @@ bus_cb (GObject      *object,
     }
 }
 
+/* The task of one public call, holding the operation for @account. */
+static GTask *
+secrets_task_new (SecretsOpKind        kind,
+                  MpAccount           *account,
+                  gpointer             source_tag,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, secrets_op_new (kind, account), (GDestroyNotify) secrets_op_free);
+  return task;
+}
+
+/* Checks that @result is the task of the public call @source_tag. */
+static gboolean
+secrets_task_is_valid (GAsyncResult *result,
+                       gpointer      source_tag)
+{
+  return g_task_is_valid (result, NULL) && g_task_get_source_tag (G_TASK (result)) == source_tag;
+}
+
 /**
  * mp_secrets_store_password_async:
  * @account: the account (its id, host and user name the item)
@@ -431,11 +455,10 @@ mp_secrets_store_password_async (MpAccount           *account,
   g_return_if_fail (password != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_secrets_store_password_async);
-  op = secrets_op_new (OP_STORE, account);
+  task = secrets_task_new (OP_STORE, account, mp_secrets_store_password_async,
+                           cancellable, callback, user_data);
+  op = g_task_get_task_data (task);
   op->value = secret_value_new (password, -1, "text/plain");
-  g_task_set_task_data (task, op, (GDestroyNotify) secrets_op_free);
 
   g_bus_get (G_BUS_TYPE_SESSION, cancellable, bus_cb, g_steal_pointer (&task));
 }
@@ -444,9 +467,7 @@ gboolean
 mp_secrets_store_password_finish (GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mp_secrets_store_password_async,
-                        FALSE);
+  g_return_val_if_fail (secrets_task_is_valid (result, mp_secrets_store_password_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -470,10 +491,9 @@ mp_secrets_lookup_password_async (MpAccount           *account,
   g_return_if_fail (MP_IS_ACCOUNT (account));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_secrets_lookup_password_async);
-  op = secrets_op_new (OP_LOOKUP, account);
-  g_task_set_task_data (task, op, (GDestroyNotify) secrets_op_free);
+  task = secrets_task_new (OP_LOOKUP, account, mp_secrets_lookup_password_async,
+                           cancellable, callback, user_data);
+  op = g_task_get_task_data (task);
 
   session_password = dup_session_password (op->session_key);
   if (session_password != NULL)
@@ -496,9 +516,7 @@ char *
 mp_secrets_lookup_password_finish (GAsyncResult  *result,
                                    GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mp_secrets_lookup_password_async,
-                        NULL);
+  g_return_val_if_fail (secrets_task_is_valid (result, mp_secrets_lookup_password_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -521,10 +539,9 @@ mp_secrets_clear_password_async (MpAccount           *account,
   g_return_if_fail (MP_IS_ACCOUNT (account));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_secrets_clear_password_async);
-  op = secrets_op_new (OP_CLEAR, account);
-  g_task_set_task_data (task, op, (GDestroyNotify) secrets_op_free);
+  task = secrets_task_new (OP_CLEAR, account, mp_secrets_clear_password_async,
+                           cancellable, callback, user_data);
+  op = g_task_get_task_data (task);
 
   set_session_password (op->session_key, NULL);
   g_bus_get (G_BUS_TYPE_SESSION, cancellable, bus_cb, g_steal_pointer (&task));
@@ -534,9 +551,7 @@ gboolean
 mp_secrets_clear_password_finish (GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == mp_secrets_clear_password_async,
-                        FALSE);
+  g_return_val_if_fail (secrets_task_is_valid (result, mp_secrets_clear_password_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
