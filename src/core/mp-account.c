@@ -34,16 +34,19 @@ struct _MpAccount
 
   char      *name;
   char      *host;
+  /* Numbers, enums and booleans (0 or 1) alike are guint, so one
+   * setter serves them all.
+   */
   guint      port;
-  int        security;
+  guint      security;  /* MpPop3Security */
   char      *user;
-  int        auth;
+  guint      auth;      /* MpPop3AuthMethod */
   guint      interval;
   guint      timeout;
-  gboolean   enabled;
+  guint      enabled;
   char      *pinned_fingerprint;
   char      *cafile;
-  gboolean   notify;
+  guint      notify;
   char      *download_folder;
 };
 
@@ -133,18 +136,34 @@ auth_set_mapping (const GValue       *value,
   return nick != NULL ? g_variant_new_string (nick) : NULL;
 }
 
-/* Stores @value (NULL counts as "") in *@field; TRUE when it changed. */
-static gboolean
-set_string (char       **field,
-            const char  *value)
+/* The setters: each stores the value in its field and notifies its
+ * property when the value changed.
+ */
+static void
+set_string (MpAccount   *self,
+            char       **field,
+            const char  *value,
+            guint        prop_id)
 {
   if (value == NULL)
     value = "";
   if (g_strcmp0 (*field, value) == 0)
-    return FALSE;
+    return;
   g_free (*field);
   *field = g_strdup (value);
-  return TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+static void
+set_uint (MpAccount *self,
+          guint     *field,
+          guint      value,
+          guint      prop_id)
+{
+  if (*field == value)
+    return;
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
 static void
@@ -484,8 +503,7 @@ mp_account_set_name (MpAccount  *self,
                      const char *name)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (set_string (&self->name, name))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NAME]);
+  set_string (self, &self->name, name, PROP_NAME);
 }
 
 const char *
@@ -500,8 +518,7 @@ mp_account_set_host (MpAccount  *self,
                      const char *host)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (set_string (&self->host, host))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOST]);
+  set_string (self, &self->host, host, PROP_HOST);
 }
 
 /**
@@ -522,10 +539,7 @@ mp_account_set_port (MpAccount *self,
                      guint16    port)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (self->port == port)
-    return;
-  self->port = port;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PORT]);
+  set_uint (self, &self->port, port, PROP_PORT);
 }
 
 /**
@@ -556,10 +570,7 @@ mp_account_set_security (MpAccount      *self,
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
   g_return_if_fail (security <= MP_POP3_SECURITY_NONE);
-  if ((MpPop3Security) self->security == security)
-    return;
-  self->security = security;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SECURITY]);
+  set_uint (self, &self->security, security, PROP_SECURITY);
 }
 
 const char *
@@ -574,8 +585,7 @@ mp_account_set_user (MpAccount  *self,
                      const char *user)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (set_string (&self->user, user))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER]);
+  set_string (self, &self->user, user, PROP_USER);
 }
 
 MpPop3AuthMethod
@@ -591,10 +601,7 @@ mp_account_set_auth (MpAccount        *self,
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
   g_return_if_fail (auth <= MP_POP3_AUTH_CRAM_MD5);
-  if ((MpPop3AuthMethod) self->auth == auth)
-    return;
-  self->auth = auth;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AUTH]);
+  set_uint (self, &self->auth, auth, PROP_AUTH);
 }
 
 /**
@@ -617,10 +624,7 @@ mp_account_set_interval (MpAccount *self,
   g_return_if_fail (MP_IS_ACCOUNT (self));
   /* The schema has the same range; a value outside it could not be saved. */
   g_return_if_fail (minutes >= MP_ACCOUNT_MIN_INTERVAL && minutes <= MP_ACCOUNT_MAX_INTERVAL);
-  if (self->interval == minutes)
-    return;
-  self->interval = minutes;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INTERVAL]);
+  set_uint (self, &self->interval, minutes, PROP_INTERVAL);
 }
 
 /**
@@ -643,10 +647,7 @@ mp_account_set_timeout (MpAccount *self,
   g_return_if_fail (MP_IS_ACCOUNT (self));
   /* The schema has the same range; a value outside it could not be saved. */
   g_return_if_fail (seconds >= MP_ACCOUNT_MIN_TIMEOUT && seconds <= MP_ACCOUNT_MAX_TIMEOUT);
-  if (self->timeout == seconds)
-    return;
-  self->timeout = seconds;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
+  set_uint (self, &self->timeout, seconds, PROP_TIMEOUT);
 }
 
 gboolean
@@ -661,11 +662,7 @@ mp_account_set_enabled (MpAccount *self,
                         gboolean   enabled)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  enabled = !!enabled;
-  if (self->enabled == enabled)
-    return;
-  self->enabled = enabled;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ENABLED]);
+  set_uint (self, &self->enabled, !!enabled, PROP_ENABLED);
 }
 
 /**
@@ -685,8 +682,7 @@ mp_account_set_pinned_fingerprint (MpAccount  *self,
                                    const char *fingerprint)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (set_string (&self->pinned_fingerprint, fingerprint))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PINNED_FINGERPRINT]);
+  set_string (self, &self->pinned_fingerprint, fingerprint, PROP_PINNED_FINGERPRINT);
 }
 
 /**
@@ -706,8 +702,7 @@ mp_account_set_cafile (MpAccount  *self,
                        const char *cafile)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (set_string (&self->cafile, cafile))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAFILE]);
+  set_string (self, &self->cafile, cafile, PROP_CAFILE);
 }
 
 gboolean
@@ -722,11 +717,7 @@ mp_account_set_notify (MpAccount *self,
                        gboolean   notify)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  notify = !!notify;
-  if (self->notify == notify)
-    return;
-  self->notify = notify;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY]);
+  set_uint (self, &self->notify, !!notify, PROP_NOTIFY);
 }
 
 /**
@@ -746,8 +737,7 @@ mp_account_set_download_folder (MpAccount  *self,
                                 const char *folder)
 {
   g_return_if_fail (MP_IS_ACCOUNT (self));
-  if (set_string (&self->download_folder, folder))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOAD_FOLDER]);
+  set_string (self, &self->download_folder, folder, PROP_DOWNLOAD_FOLDER);
 }
 
 /**
