@@ -422,9 +422,13 @@ start_transfer (MpMailbox           *self,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) task = NULL;
   MpMailboxJob *job;
 
+  g_return_if_fail (MP_IS_MAILBOX (self));
+  g_return_if_fail (messages != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   job = mp_mailbox_job_new (kind, task);
   job->directory = g_strdup (directory);
@@ -454,6 +458,18 @@ start_transfer (MpMailbox           *self,
   mp_mailbox_enqueue (self, job);
 }
 
+/* The outcomes of the transfer @source_tag started on @self. */
+static GPtrArray *
+propagate_outcomes (MpMailbox     *self,
+                    GAsyncResult  *result,
+                    gpointer       source_tag,
+                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * mp_mailbox_download_async:
  * @messages: (element-type MpMessage): messages of this mailbox
@@ -475,8 +491,6 @@ mp_mailbox_download_async (MpMailbox           *self,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_return_if_fail (MP_IS_MAILBOX (self));
-  g_return_if_fail (messages != NULL);
   g_return_if_fail (directory != NULL);
 
   start_transfer (self, MP_MAILBOX_JOB_DOWNLOAD, mp_mailbox_download_async, messages,
@@ -495,8 +509,7 @@ mp_mailbox_download_finish (MpMailbox     *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_outcomes (self, result, mp_mailbox_download_async, error);
 }
 
 /**
@@ -517,9 +530,6 @@ mp_mailbox_delete_async (MpMailbox           *self,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  g_return_if_fail (MP_IS_MAILBOX (self));
-  g_return_if_fail (messages != NULL);
-
   start_transfer (self, MP_MAILBOX_JOB_DELETE, mp_mailbox_delete_async, messages,
                   NULL, 0, progress, progress_data, cancellable, callback, user_data);
 }
@@ -536,8 +546,7 @@ mp_mailbox_delete_finish (MpMailbox     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_outcomes (self, result, mp_mailbox_delete_async, error);
 }
 
 

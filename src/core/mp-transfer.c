@@ -618,9 +618,13 @@ start (MpPop3Client        *client,
        GAsyncReadyCallback  callback,
        gpointer             user_data)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) seen = NULL;
   GTask *task;
 
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (uids != NULL);
+
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
 
@@ -643,6 +647,19 @@ start (MpPop3Client        *client,
   mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
 }
 
+/* The outcomes of the session @source_tag started on @client. */
+static GPtrArray *
+propagate_outcomes (MpPop3Client  *client,
+                    GAsyncResult  *result,
+                    gpointer       source_tag,
+                    GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * mp_delete_messages_async:
  * @client: a client that has not connected yet
@@ -661,13 +678,7 @@ mp_delete_messages_async (MpPop3Client        *client,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
-  TransferData *data;
-
-  g_return_if_fail (MP_IS_POP3_CLIENT (client));
-  g_return_if_fail (uids != NULL);
-
-  data = g_new0 (TransferData, 1);
-  start (client, mp_delete_messages_async, user, password, auth, uids, data,
+  start (client, mp_delete_messages_async, user, password, auth, uids, g_new0 (TransferData, 1),
          cancellable, callback, user_data);
 }
 
@@ -683,9 +694,7 @@ mp_delete_messages_finish (MpPop3Client  *client,
                            GAsyncResult  *result,
                            GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_outcomes (client, result, mp_delete_messages_async, error);
 }
 
 /**
@@ -736,8 +745,6 @@ mp_download_messages_full_async (MpPop3Client        *client,
 {
   TransferData *data;
 
-  g_return_if_fail (MP_IS_POP3_CLIENT (client));
-  g_return_if_fail (uids != NULL);
   g_return_if_fail (directory != NULL);
 
   data = g_new0 (TransferData, 1);
@@ -761,9 +768,7 @@ mp_download_messages_finish (MpPop3Client  *client,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_outcomes (client, result, mp_download_messages_async, error);
 }
 
 /**
@@ -787,12 +792,8 @@ mp_top_messages_async (MpPop3Client        *client,
                        GAsyncReadyCallback  callback,
                        gpointer             user_data)
 {
-  TransferData *data;
+  TransferData *data = g_new0 (TransferData, 1);
 
-  g_return_if_fail (MP_IS_POP3_CLIENT (client));
-  g_return_if_fail (uids != NULL);
-
-  data = g_new0 (TransferData, 1);
   data->top = TRUE;
   data->top_lines = lines;
   start (client, mp_top_messages_async, user, password, auth, uids, data,
@@ -811,7 +812,5 @@ mp_top_messages_finish (MpPop3Client  *client,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return propagate_outcomes (client, result, mp_top_messages_async, error);
 }
