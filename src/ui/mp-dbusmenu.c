@@ -31,6 +31,7 @@
 #include <gtk/gtk.h>
 
 #include "mp-dbusmenu.h"
+#include "mp-ui-util.h"
 
 typedef enum
 {
@@ -143,20 +144,7 @@ dbusmenu_interface_info (void)
 {
   static gsize info;
 
-  if (g_once_init_enter (&info))
-    {
-      g_autoptr(GError) error = NULL;
-      GDBusNodeInfo *node = g_dbus_node_info_new_for_xml (introspection_xml, &error);
-      GDBusInterfaceInfo *iface;
-
-      g_assert_no_error (error);
-      /* kept for the life of the process, like a static table */
-      iface = g_dbus_interface_info_ref (node->interfaces[0]);
-      g_dbus_node_info_unref (node);
-      g_once_init_leave (&info, (gsize) iface);
-    }
-
-  return (GDBusInterfaceInfo *) info;
+  return mp_dbus_interface_info_once (&info, introspection_xml);
 }
 
 /**

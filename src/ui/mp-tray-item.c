@@ -22,6 +22,7 @@
 
 #include "mp-dbusmenu.h"
 #include "mp-tray-item.h"
+#include "mp-ui-util.h"
 
 #define SNI_INTERFACE      "org.kde.StatusNotifierItem"
 #define WATCHER_BUS_NAME   "org.kde.StatusNotifierWatcher"
@@ -149,20 +150,7 @@ sni_interface_info (void)
 {
   static gsize info;
 
-  if (g_once_init_enter (&info))
-    {
-      g_autoptr(GError) error = NULL;
-      GDBusNodeInfo *node = g_dbus_node_info_new_for_xml (introspection_xml, &error);
-      GDBusInterfaceInfo *iface;
-
-      g_assert_no_error (error);
-      /* kept for the life of the process, like a static table */
-      iface = g_dbus_interface_info_ref (node->interfaces[0]);
-      g_dbus_node_info_unref (node);
-      g_once_init_leave (&info, (gsize) iface);
-    }
-
-  return (GDBusInterfaceInfo *) info;
+  return mp_dbus_interface_info_once (&info, introspection_xml);
 }
 
 static const char *
