@@ -15,6 +15,7 @@
 #include "mp-notifier.h"
 #include "mp-secrets.h"
 #include "mp-status-service.h"
+#include "mp-ui-util.h"
 
 struct _MpApplication
 {
@@ -259,34 +260,17 @@ mailbox_notify_cb (MpMailbox     *mailbox,
 }
 
 static void
-unwatch_all (MpApplication *self)
-{
-  for (guint i = 0; i < self->watched->len; i++)
-    g_signal_handlers_disconnect_by_func (g_ptr_array_index (self->watched, i),
-                                          mailbox_notify_cb, self);
-  g_ptr_array_set_size (self->watched, 0);
-}
-
-static void
 mailboxes_changed_cb (GListModel    *model,
                       guint          position,
                       guint          removed,
                       guint          added,
                       MpApplication *self)
 {
-  guint n = g_list_model_get_n_items (model);
-
-  unwatch_all (self);
-  for (guint i = 0; i < n; i++)
-    {
-      MpMailbox *mailbox = g_list_model_get_item (model, i);
-
-      if (self->session_password != NULL)
-        mp_secrets_set_session_password (mp_mailbox_get_account (mailbox),
-                                         self->session_password);
-      g_signal_connect (mailbox, "notify", G_CALLBACK (mailbox_notify_cb), self);
-      g_ptr_array_add (self->watched, mailbox);
-    }
+  mp_watch_items (self->watched, model, "notify", G_CALLBACK (mailbox_notify_cb), self);
+  if (self->session_password != NULL)
+    for (guint i = 0; i < self->watched->len; i++)
+      mp_secrets_set_session_password (mp_mailbox_get_account (g_ptr_array_index (self->watched, i)),
+                                       self->session_password);
   queue_refresh (self);
 }
 
@@ -676,7 +660,7 @@ mp_application_shutdown (GApplication *application)
     g_signal_handlers_disconnect_by_data (self->notifier, self);
   g_clear_object (&self->notifier);
   if (self->watched != NULL)
-    unwatch_all (self);
+    mp_unwatch_items (self->watched, G_CALLBACK (mailbox_notify_cb), self);
   if (self->mailboxes != NULL)
     g_signal_handlers_disconnect_by_data (self->mailboxes, self);
   g_clear_object (&self->mailboxes);

@@ -15,6 +15,7 @@
 
 #include "mp-mailbox.h"
 #include "mp-message.h"
+#include "mp-ui-util.h"
 
 #define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
 #define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
@@ -572,32 +573,13 @@ name_vanished_cb (GDBusConnection *connection,
 }
 
 static void
-unwatch_all (MpNotifier *self)
-{
-  for (guint i = 0; i < self->watched->len; i++)
-    g_signal_handlers_disconnect_by_func (g_ptr_array_index (self->watched, i),
-                                          messages_arrived_cb, self);
-  g_ptr_array_set_size (self->watched, 0);
-}
-
-static void
 mailboxes_changed_cb (GListModel *model,
                       guint       position,
                       guint       removed,
                       guint       added,
                       MpNotifier *self)
 {
-  guint n = g_list_model_get_n_items (model);
-
-  unwatch_all (self);
-  for (guint i = 0; i < n; i++)
-    {
-      MpMailbox *mailbox = g_list_model_get_item (model, i);
-
-      g_signal_connect (mailbox, "messages-arrived",
-                        G_CALLBACK (messages_arrived_cb), self);
-      g_ptr_array_add (self->watched, mailbox);
-    }
+  mp_watch_items (self->watched, model, "messages-arrived", G_CALLBACK (messages_arrived_cb), self);
 }
 
 static void
@@ -628,7 +610,7 @@ mp_notifier_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->watch_id, g_bus_unwatch_name);
   if (self->watched != NULL)
-    unwatch_all (self);
+    mp_unwatch_items (self->watched, G_CALLBACK (messages_arrived_cb), self);
   if (self->live != NULL)
     {
       /* Their actions point at us. */

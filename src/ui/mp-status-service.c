@@ -11,6 +11,7 @@
 
 #include "mp-mailbox.h"
 #include "mp-status-dbus.h"
+#include "mp-ui-util.h"
 
 /* Mailbox properties change in bursts (a poll updates counts, status,
  * last-checked and busy one after the other); recomputing once per burst
@@ -133,32 +134,13 @@ mailbox_notify_cb (MpMailbox       *mailbox,
 }
 
 static void
-unwatch_all (MpStatusService *self)
-{
-  for (guint i = 0; i < self->watched->len; i++)
-    g_signal_handlers_disconnect_by_func (g_ptr_array_index (self->watched, i),
-                                          mailbox_notify_cb, self);
-  g_ptr_array_set_size (self->watched, 0);
-}
-
-static void
 mailboxes_changed_cb (GListModel      *model,
                       guint            position,
                       guint            removed,
                       guint            added,
                       MpStatusService *self)
 {
-  guint n = g_list_model_get_n_items (model);
-
-  /* A handful of accounts: reconnecting to all is simpler than splicing. */
-  unwatch_all (self);
-  for (guint i = 0; i < n; i++)
-    {
-      MpMailbox *mailbox = g_list_model_get_item (model, i);
-
-      g_signal_connect (mailbox, "notify", G_CALLBACK (mailbox_notify_cb), self);
-      g_ptr_array_add (self->watched, mailbox);
-    }
+  mp_watch_items (self->watched, model, "notify", G_CALLBACK (mailbox_notify_cb), self);
   queue_update (self);
 }
 
@@ -214,7 +196,7 @@ mp_status_service_dispose (GObject *object)
   mp_status_service_unexport (self);
   g_clear_handle_id (&self->update_id, g_source_remove);
   if (self->watched != NULL)
-    unwatch_all (self);
+    mp_unwatch_items (self->watched, G_CALLBACK (mailbox_notify_cb), self);
   if (self->skeleton != NULL)
     g_signal_handlers_disconnect_by_data (self->skeleton, self);
   g_clear_object (&self->skeleton);

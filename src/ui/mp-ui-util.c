@@ -39,3 +39,50 @@ mp_dbus_interface_info_once (gsize      *once,
 
   return (GDBusInterfaceInfo *) *once;
 }
+
+/**
+ * mp_watch_items:
+ * @watched: (element-type GObject): the items @handler is connected to;
+ *   its free function must be g_object_unref()
+ * @model: the list whose items to watch
+ * @detailed_signal: the items' signal
+ *
+ * Connects @handler (with @user_data) to @detailed_signal of every item
+ * of @model, after disconnecting it from the items in @watched, which
+ * then holds @model's items. A handful of accounts: reconnecting to all on
+ * every items-changed is simpler than splicing.
+ */
+void
+mp_watch_items (GPtrArray  *watched,
+                GListModel *model,
+                const char *detailed_signal,
+                GCallback   handler,
+                gpointer    user_data)
+{
+  guint n = g_list_model_get_n_items (model);
+
+  mp_unwatch_items (watched, handler, user_data);
+  for (guint i = 0; i < n; i++)
+    {
+      GObject *item = g_list_model_get_item (model, i);
+
+      g_signal_connect (item, detailed_signal, handler, user_data);
+      g_ptr_array_add (watched, item);
+    }
+}
+
+/**
+ * mp_unwatch_items:
+ *
+ * Disconnects @handler (with @user_data) from the items in @watched and
+ * empties it.
+ */
+void
+mp_unwatch_items (GPtrArray *watched,
+                  GCallback  handler,
+                  gpointer   user_data)
+{
+  for (guint i = 0; i < watched->len; i++)
+    g_signal_handlers_disconnect_by_func (g_ptr_array_index (watched, i), handler, user_data);
+  g_ptr_array_set_size (watched, 0);
+}

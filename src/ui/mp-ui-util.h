@@ -13,5 +13,13 @@ G_BEGIN_DECLS
 
 GDBusInterfaceInfo *mp_dbus_interface_info_once (gsize               *once,
                                                  const char          *xml);
+void                mp_watch_items              (GPtrArray           *watched,
+                                                 GListModel          *model,
+                                                 const char          *detailed_signal,
+                                                 GCallback            handler,
+                                                 gpointer             user_data);
+void                mp_unwatch_items            (GPtrArray           *watched,
+                                                 GCallback            handler,
+                                                 gpointer             user_data);
 
 G_END_DECLS
