@@ -141,6 +141,71 @@ mp_test_run_for (guint msec)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* ---- objects that must go away ---------------------------------------- */
+
+/**
+ * mp_test_weak_set_new:
+ *
+ * Returns: (transfer full): an empty set of weak references, for
+ *   mp_test_weak_set_add() and mp_test_weak_set_empty(); free it with
+ *   g_ptr_array_unref() once all its objects are gone
+ */
+GPtrArray *
+mp_test_weak_set_new (void)
+{
+  return g_ptr_array_new_with_free_func (g_free);
+}
+
+/**
+ * mp_test_weak_set_add:
+ * @object: (type GObject): an object the test expects to end, maybe
+ *   later than its last reference (a mailbox ends once its last save and
+ *   session are over)
+ */
+void
+mp_test_weak_set_add (GPtrArray *set,
+                      gpointer   object)
+{
+  gpointer *slot = g_new0 (gpointer, 1);
+
+  *slot = object;
+  g_object_add_weak_pointer (G_OBJECT (object), slot);
+  g_ptr_array_add (set, slot);
+}
+
+/**
+ * mp_test_weak_set_empty:
+ * @set: a set from mp_test_weak_set_new(), as a #MpTestConditionFunc's data
+ *
+ * Returns: %TRUE when every object of @set is finalized
+ */
+gboolean
+mp_test_weak_set_empty (gpointer set)
+{
+  GPtrArray *slots = set;
+
+  for (guint i = 0; i < slots->len; i++)
+    if (*(gpointer *) g_ptr_array_index (slots, i) != NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * mp_test_unref_finalizes:
+ * @object_slot: (inout): where the test keeps its last reference to an
+ *   object
+ *
+ * Drops that reference and asserts that it was the last: the object is
+ * finalized at once and *@object_slot is %NULL afterwards.
+ */
+void
+mp_test_unref_finalizes (gpointer *object_slot)
+{
+  g_object_add_weak_pointer (G_OBJECT (*object_slot), object_slot);
+  g_object_unref (*object_slot);
+  g_assert_null (*object_slot);
+}
+
 /* ---- private mounts ---------------------------------------------------- */
 
 /* A mount namespace of our own, so that tmpfs mounts are private to the

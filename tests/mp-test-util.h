@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* Helpers the C tests share: waiting on the main context with a guard
- * timeout, and private tmpfs mounts for the tests that need a read-only
+ * timeout, checking that objects end, and private tmpfs mounts for the tests that need a read-only
  * folder or a full device. GLib, GIO and Linux system calls only.
  *
  * An async call waited for:
@@ -42,6 +42,12 @@ void     mp_test_wait_until          (MpTestConditionFunc   done,
                                       guint                 guard_msec,
                                       const char           *what);
 void     mp_test_run_for             (guint                 msec);
+
+GPtrArray *mp_test_weak_set_new      (void);
+void     mp_test_weak_set_add        (GPtrArray            *set,
+                                      gpointer              object);
+gboolean mp_test_weak_set_empty      (gpointer              set);
+void     mp_test_unref_finalizes     (gpointer             *object_slot);
 
 gboolean mp_test_in_mount_subprocess (void);
 void     mp_test_mount_private_tmpfs (const char           *dir,

@@ -217,29 +217,14 @@ static void
 watch_mailbox (Fixture   *fixture,
                MpMailbox *mailbox)
 {
-  gpointer *slot = g_new0 (gpointer, 1);
-
-  *slot = mailbox;
-  g_object_add_weak_pointer (G_OBJECT (mailbox), slot);
-  g_ptr_array_add (fixture->watched, slot);
-}
-
-static gboolean
-all_mailboxes_gone (gpointer data)
-{
-  Fixture *fixture = data;
-
-  for (guint i = 0; i < fixture->watched->len; i++)
-    if (*(gpointer *) g_ptr_array_index (fixture->watched, i) != NULL)
-      return FALSE;
-  return TRUE;
+  mp_test_weak_set_add (fixture->watched, mailbox);
 }
 
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
-  fixture->watched = g_ptr_array_new_with_free_func (g_free);
+  fixture->watched = mp_test_weak_set_new ();
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
   fixture->accounts = g_ptr_array_new_with_free_func (g_object_unref);
@@ -275,10 +260,9 @@ fixture_tear_down (Fixture       *fixture,
     mp_poller_remove_account (fixture->poller, g_ptr_array_index (fixture->accounts, i));
   mp_test_wait_until (no_active_sessions, fixture, GUARD_MSEC, "the end of all sessions");
 
-  g_object_add_weak_pointer (G_OBJECT (fixture->poller), (gpointer *) &fixture->poller);
-  g_object_unref (fixture->poller);
-  g_assert_null (fixture->poller);
-  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the end of every mailbox");
+  mp_test_unref_finalizes ((gpointer *) &fixture->poller);
+  mp_test_wait_until (mp_test_weak_set_empty, fixture->watched, GUARD_MSEC,
+                      "the end of every mailbox");
   g_clear_pointer (&fixture->watched, g_ptr_array_unref);
 
   g_assert_true (mp_test_server_wait_idle (fixture->server, GUARD_MSEC));
