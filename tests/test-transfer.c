@@ -103,6 +103,31 @@ client_new (MpTestServer *server)
   return client;
 }
 
+static void
+log_outcomes (GPtrArray *outcomes)
+{
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_test_message ("%s: deleted=%d path=%s error=%s", outcome->uid, outcome->deleted,
+                      outcome->path ? outcome->path : "(none)",
+                      outcome->error ? outcome->error->message : "(none)");
+    }
+}
+
+/* Waits for the session of @result and for the server to be done with
+ * it, failing the test on anything the server did not expect.
+ */
+static void
+await_session (MpTestServer  *server,
+               GAsyncResult **result)
+{
+  mp_test_await (result, GUARD_SECONDS);
+  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  mp_test_server_assert_no_failures (server);
+}
+
 static GPtrArray *
 run_delete (MpTestServer        *server,
             const char * const  *uids,
@@ -114,10 +139,10 @@ run_delete (MpTestServer        *server,
 
   mp_delete_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_AUTO, uids, NULL,
                             mp_test_result_cb, &result);
-  mp_test_await (&result, GUARD_SECONDS);
+  await_session (server, &result);
   outcomes = mp_delete_messages_finish (client, result, error);
-  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
-  mp_test_server_assert_no_failures (server);
+  if (outcomes != NULL)
+    log_outcomes (outcomes);
   return outcomes;
 }
 
@@ -134,10 +159,10 @@ run_download (MpTestServer        *server,
 
   mp_download_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_AUTO, uids, directory,
                               flags, NULL, mp_test_result_cb, &result);
-  mp_test_await (&result, GUARD_SECONDS);
+  await_session (server, &result);
   outcomes = mp_download_messages_finish (client, result, error);
-  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
-  mp_test_server_assert_no_failures (server);
+  if (outcomes != NULL)
+    log_outcomes (outcomes);
   return outcomes;
 }
 
@@ -153,19 +178,6 @@ find_outcome (GPtrArray  *outcomes,
         return outcome;
     }
   g_error ("no outcome for %s", uid);
-}
-
-static void
-log_outcomes (GPtrArray *outcomes)
-{
-  for (guint i = 0; i < outcomes->len; i++)
-    {
-      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
-
-      g_test_message ("%s: deleted=%d path=%s error=%s", outcome->uid, outcome->deleted,
-                      outcome->path ? outcome->path : "(none)",
-                      outcome->error ? outcome->error->message : "(none)");
-    }
 }
 
 /* How many logged client lines match @pattern. */
@@ -304,7 +316,6 @@ test_delete_not_found (void)
   MpTransferOutcome *outcome;
 
   outcomes = run_delete (server, uids, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   /* The same UID asked for twice is one message, deleted once. */
@@ -336,7 +347,6 @@ test_delete_duplicate (void)
   server_start (server);
 
   outcomes = run_delete (server, uids, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   outcome = find_outcome (outcomes, "uid-twice");
@@ -361,7 +371,6 @@ test_delete_uidl_extra (void)
   MpTransferOutcome *outcome;
 
   outcomes = run_delete (server, uids, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   /* A UID for a message the server does not have is not deleted, and its
@@ -400,6 +409,24 @@ test_delete_no_uidl (void)
   g_assert_cmpuint (mp_test_server_get_n_messages (server), ==, 3);
 }
 
+/* @n outcomes, none deleted, each because the server never confirmed it
+ * (no QUIT +OK).
+ */
+static void
+assert_none_confirmed (GPtrArray *outcomes,
+                       guint      n)
+{
+  g_assert_cmpuint (outcomes->len, ==, n);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_assert_false (outcome->deleted);
+      g_assert_error (outcome->error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED);
+    }
+}
+
 static void
 test_delete_quit_err (void)
 {
@@ -409,17 +436,8 @@ test_delete_quit_err (void)
   const char *uids[] = { "uid-1", "uid-3", NULL };
 
   outcomes = run_delete (server, uids, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
-  g_assert_cmpuint (outcomes->len, ==, 2);
-
-  for (guint i = 0; i < outcomes->len; i++)
-    {
-      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
-
-      g_assert_false (outcome->deleted);
-      g_assert_error (outcome->error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED);
-    }
+  assert_none_confirmed (outcomes, 2);
 
   /* The DELEs went out; the server kept everything because QUIT failed. */
   g_assert_cmpuint (mp_test_server_get_command_count (server, "DELE"), ==, 2);
@@ -436,17 +454,8 @@ test_delete_drop_after_dele (void)
   const char *uids[] = { "uid-1", "uid-2", NULL };
 
   outcomes = run_delete (server, uids, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
-  g_assert_cmpuint (outcomes->len, ==, 2);
-
-  for (guint i = 0; i < outcomes->len; i++)
-    {
-      MpTransferOutcome *outcome = g_ptr_array_index (outcomes, i);
-
-      g_assert_false (outcome->deleted);
-      g_assert_error (outcome->error, MP_TRANSFER_ERROR, MP_TRANSFER_ERROR_NOT_CONFIRMED);
-    }
+  assert_none_confirmed (outcomes, 2);
 
   g_assert_cmpuint (mp_test_server_get_command_count (server, "DELE"), >=, 1);
   g_assert_cmpuint (mp_test_server_get_command_count (server, "QUIT"), ==, 0);
@@ -466,7 +475,6 @@ test_delete_expunged (void)
   mp_test_server_set_expunged (server, 2, TRUE);
 
   outcomes = run_delete (server, uids, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   outcome = find_outcome (outcomes, "uid-2");
@@ -496,7 +504,6 @@ test_download_eml (void)
   GStatBuf st;
 
   outcomes = run_download (server, uids, dir, MP_DOWNLOAD_NONE, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
   g_assert_cmpuint (outcomes->len, ==, 2);
 
@@ -572,7 +579,6 @@ test_download_maildir (void)
   g_autofree char *one_dir = NULL;
 
   outcomes = run_download (server, uids, dir, MP_DOWNLOAD_MAILDIR, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   one = find_outcome (outcomes, "uid-1");
@@ -604,7 +610,6 @@ test_download_uidl_extra (void)
   MpTransferOutcome *outcome;
 
   outcomes = run_download (server, uids, dir, MP_DOWNLOAD_DELETE_AFTER, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   /* The phantom has no file and deletes nothing; the real one is fine. */
@@ -634,7 +639,6 @@ test_download_drop_mid_retr (void)
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   outcomes = run_download (server, uids, dir, MP_DOWNLOAD_DELETE_AFTER, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
   g_assert_cmpuint (outcomes->len, ==, 2);
 
@@ -719,7 +723,6 @@ test_download_expunged (void)
   mp_test_server_set_expunged (server, 2, TRUE);
 
   outcomes = run_download (server, uids, dir, MP_DOWNLOAD_NONE, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   outcome = find_outcome (outcomes, "uid-2");
@@ -746,7 +749,6 @@ test_download_delete_after (void)
   mp_test_server_set_expunged (server, 2, TRUE);
 
   outcomes = run_download (server, uids, dir, MP_DOWNLOAD_DELETE_AFTER, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
 
   for (guint i = 0; i < 2; i++)
@@ -789,7 +791,6 @@ assert_write_refused (MpTestServer *server,
   MpDownloadFlags flags = MP_DOWNLOAD_DELETE_AFTER | (maildir ? MP_DOWNLOAD_MAILDIR : 0);
 
   outcomes = run_download (server, uids, dir, flags, &error);
-  log_outcomes (outcomes);
   g_assert_no_error (error);
   g_assert_cmpuint (outcomes->len, ==, 2);
 
@@ -898,7 +899,6 @@ test_download_full_device (void)
       outcomes = run_download (server, uids, target,
                                MP_DOWNLOAD_DELETE_AFTER | (round == 1 ? MP_DOWNLOAD_MAILDIR : 0),
                                &error);
-      log_outcomes (outcomes);
       g_assert_no_error (error);
 
       outcome = find_outcome (outcomes, "uid-big");
