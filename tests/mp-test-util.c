@@ -206,6 +206,42 @@ mp_test_unref_finalizes (gpointer *object_slot)
   g_assert_null (*object_slot);
 }
 
+/* ---- files ------------------------------------------------------------ */
+
+/**
+ * mp_test_state_path:
+ * @key: a state key
+ *
+ * Returns: (transfer full): where the state of @key is kept:
+ *   KEY.state in mailpeek/ under the (isolated) user state directory
+ */
+char *
+mp_test_state_path (const char *key)
+{
+  g_autofree char *name = g_strconcat (key, ".state", NULL);
+
+  return g_build_filename (g_get_user_state_dir (), "mailpeek", name, NULL);
+}
+
+/**
+ * mp_test_write_file:
+ * @len: the length of @data, or -1 if it is nul-terminated
+ *
+ * Writes @data to @path, making its parent folders first.
+ */
+void
+mp_test_write_file (const char *path,
+                    const char *data,
+                    gssize      len)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, data, len, &error);
+  g_assert_no_error (error);
+}
+
 /* ---- private mounts ---------------------------------------------------- */
 
 /* A mount namespace of our own, so that tmpfs mounts are private to the

@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* Helpers the C tests share: waiting on the main context with a guard
- * timeout, checking that objects end, and private tmpfs mounts for the tests that need a read-only
+ * timeout, checking that objects end, files, and private tmpfs mounts for the tests that need a read-only
  * folder or a full device. GLib, GIO and Linux system calls only.
  *
  * An async call waited for:
@@ -48,6 +48,11 @@ void     mp_test_weak_set_add        (GPtrArray            *set,
                                       gpointer              object);
 gboolean mp_test_weak_set_empty      (gpointer              set);
 void     mp_test_unref_finalizes     (gpointer             *object_slot);
+
+char    *mp_test_state_path          (const char           *key);
+void     mp_test_write_file          (const char           *path,
+                                      const char           *data,
+                                      gssize                len);
 
 gboolean mp_test_in_mount_subprocess (void);
 void     mp_test_mount_private_tmpfs (const char           *dir,

@@ -21,6 +21,7 @@
 #include "mp-account.h"
 #include "mp-mailbox-state.h"
 #include "mp-mailbox-state-private.h"
+#include "mp-test-state.h"
 #include "mp-test-util.h"
 
 #define STATE_DOMAIN "mp-mailbox-state"
@@ -39,31 +40,13 @@ make_headers (const char *subject)
   return headers;
 }
 
-static MpMailboxSnapshot *
-snapshot_new (void)
-{
-  MpMailboxSnapshot *snapshot = g_new0 (MpMailboxSnapshot, 1);
-
-  snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
-  snapshot->uidl_supported = TRUE;
-  return snapshot;
-}
-
 /* Adds message @uid; @subject NULL: no headers (known, or TOP failed). */
 static void
 snapshot_add (MpMailboxSnapshot *snapshot,
               const char        *uid,
               const char        *subject)
 {
-  MpMessageInfo *info = g_new0 (MpMessageInfo, 1);
-
-  info->number = snapshot->messages->len + 1;
-  info->uid = g_strdup (uid);
-  info->key = g_strdup (uid);
-  info->size = 100;
-  info->headers = subject != NULL ? make_headers (subject) : NULL;
-  g_ptr_array_add (snapshot->messages, info);
-  snapshot->count++;
+  mp_test_snapshot_add (snapshot, uid, NULL, 100, subject != NULL ? make_headers (subject) : NULL);
 }
 
 /* A snapshot of @uids ("a b c"), each with headers "subject-UID". */
@@ -71,7 +54,7 @@ static MpMailboxSnapshot *
 snapshot_of (const char *uids,
              gboolean    with_headers)
 {
-  MpMailboxSnapshot *snapshot = snapshot_new ();
+  MpMailboxSnapshot *snapshot = mp_test_snapshot_new ();
   g_auto(GStrv) list = g_strsplit (uids, " ", -1);
 
   for (guint i = 0; list[i] != NULL; i++)
@@ -103,25 +86,11 @@ save (MpMailboxState *state)
   g_assert_no_error (error);
 }
 
-static char *
-state_path (const char *key)
-{
-  g_autofree char *name = g_strconcat (key, ".state", NULL);
-
-  return g_build_filename (g_get_user_state_dir (), "mailpeek", name, NULL);
-}
-
 static void
 write_file (const char *path,
             GBytes     *bytes)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_file_set_contents (path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes),
-                       &error);
-  g_assert_no_error (error);
+  mp_test_write_file (path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes));
 }
 
 /* A file in format 2, restated from its description. */
@@ -210,7 +179,7 @@ fake_clock (void)
 static void
 test_format2_upgrade (void)
 {
-  g_autofree char *path = state_path ("v2");
+  g_autofree char *path = mp_test_state_path ("v2");
   g_autoptr(GBytes) bytes = format2_file ();
   g_autoptr(MpMailboxState) state = NULL;
   g_autoptr(MpMailboxState) again = NULL;
@@ -570,7 +539,7 @@ test_new_on_both_sides (void)
 static void
 test_no_write_when_nothing_changed (void)
 {
-  g_autofree char *path = state_path ("idle");
+  g_autofree char *path = mp_test_state_path ("idle");
   g_autoptr(MpMailboxState) one = mp_mailbox_state_load ("idle");
   g_autoptr(MpMailboxState) two = NULL;
   MpStateFileId before, after;
@@ -610,7 +579,7 @@ test_duplicate_copies_merge (void)
 {
   g_autoptr(MpMailboxState) one = mp_mailbox_state_load ("dups");
   g_autoptr(MpMailboxState) two = NULL;
-  g_autoptr(MpMailboxSnapshot) three = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) three = mp_test_snapshot_new ();
 
   merge (one, "d", TRUE);
   mp_mailbox_state_mark_announced (one, "d");
@@ -635,7 +604,7 @@ test_duplicate_copies_merge (void)
 static void
 test_corrupt_on_disk_at_save (void)
 {
-  g_autofree char *path = state_path ("broken-later");
+  g_autofree char *path = mp_test_state_path ("broken-later");
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("broken-later");
   g_autoptr(GBytes) junk = g_bytes_new_static ("junk", 4);
   g_autoptr(MpMailboxState) check = NULL;
@@ -669,7 +638,7 @@ test_bad_tombstones (void)
     "('mailpeek-state', uint32 3, <(@a(smstbxum(msmsmsmsmsmsmx)bms) [], "
     "@a(sx) [('', int64 1764000000)])>)",
   };
-  g_autofree char *path = state_path ("tombstones");
+  g_autofree char *path = mp_test_state_path ("tombstones");
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -762,7 +731,7 @@ test_async_cancelled (void)
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("cancelled");
   g_autoptr(MpMailboxState) loaded = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = state_path ("cancelled");
+  g_autofree char *path = mp_test_state_path ("cancelled");
 
   g_cancellable_cancel (cancellable);
   merge (state, "a", TRUE);
@@ -855,10 +824,10 @@ test_legacy_names (void)
     {
       g_autoptr(MpAccount) account = url_account ("alice", "host", 11995);
       g_autofree char *key = mp_account_dup_state_key (account);
-      g_autofree char *old_path = state_path ("x");
+      g_autofree char *old_path = mp_test_state_path ("x");
       g_autofree char *dir = g_path_get_dirname (old_path);
       g_autofree char *legacy = g_build_filename (dir, old_names[i], NULL);
-      g_autofree char *current = state_path ("alice@host:11995");
+      g_autofree char *current = mp_test_state_path ("alice@host:11995");
       g_autoptr(MpMailboxState) state = NULL;
 
       g_assert_cmpstr (key, ==, "alice@host:11995");
@@ -944,7 +913,7 @@ test_lock_file_removed (void)
   g_autofree char *dir = g_build_filename (g_get_user_state_dir (), "mailpeek", NULL);
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("lock");
   g_autoptr(GDir) handle = NULL;
-  g_autofree char *path = state_path ("lock");
+  g_autofree char *path = mp_test_state_path ("lock");
   struct stat st;
   guint n = 0;
 

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "mp-mailbox-state.h"
+#include "mp-test-state.h"
 #include "mp-test-util.h"
 
 #define STATE_DOMAIN "mp-mailbox-state"
@@ -65,37 +66,6 @@ make_headers (const char *from_name,
   return headers;
 }
 
-static MpMailboxSnapshot *
-snapshot_new (void)
-{
-  MpMailboxSnapshot *snapshot = g_new0 (MpMailboxSnapshot, 1);
-
-  snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
-  snapshot->uidl_supported = TRUE;
-  return snapshot;
-}
-
-/* Adds a message; @key NULL means "the UID", @headers is taken. */
-static MpMessageInfo *
-snapshot_add (MpMailboxSnapshot *snapshot,
-              const char        *uid,
-              const char        *key,
-              guint64            size,
-              MpHeaders         *headers)
-{
-  MpMessageInfo *info = g_new0 (MpMessageInfo, 1);
-
-  info->number = snapshot->messages->len + 1;
-  info->uid = g_strdup (uid);
-  info->key = g_strdup (key != NULL ? key : uid);
-  info->size = size;
-  info->headers = headers;
-  g_ptr_array_add (snapshot->messages, info);
-  snapshot->count++;
-  snapshot->size += size;
-  return info;
-}
-
 static MpMessageInfo *
 snapshot_get (MpMailboxSnapshot *snapshot,
               guint              index)
@@ -108,27 +78,6 @@ static char *
 state_dir (void)
 {
   return g_build_filename (g_get_user_state_dir (), "mailpeek", NULL);
-}
-
-static char *
-state_path (const char *name)
-{
-  g_autofree char *basename = g_strconcat (name, ".state", NULL);
-
-  return g_build_filename (g_get_user_state_dir (), "mailpeek", basename, NULL);
-}
-
-static void
-write_file (const char *path,
-            const char *data,
-            gssize      len)
-{
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_file_set_contents (path, data, len, &error);
-  g_assert_no_error (error);
 }
 
 static GBytes *
@@ -318,15 +267,15 @@ count_dir_entries (const char *dir)
 static MpMailboxSnapshot *
 first_snapshot (void)
 {
-  MpMailboxSnapshot *snapshot = snapshot_new ();
+  MpMailboxSnapshot *snapshot = mp_test_snapshot_new ();
 
-  snapshot_add (snapshot, "uid-a", NULL, 100,
-                make_headers ("Борис Петров", "boris@example.ru", "Отчёт за неделю",
-                              "2025-11-24T19:00:00+03:00"));
-  snapshot_add (snapshot, "uid-b", NULL, 200,
-                make_headers (NULL, "bob@example.com", "Hello", "2025-11-23T08:30:00Z"));
-  snapshot_add (snapshot, NULL, "sha256:0123456789abcdef", 300,
-                make_headers ("山田太郎", "taro@example.jp", "会議の件 🗓", NULL));
+  mp_test_snapshot_add (snapshot, "uid-a", NULL, 100,
+                        make_headers ("Борис Петров", "boris@example.ru", "Отчёт за неделю",
+                                      "2025-11-24T19:00:00+03:00"));
+  mp_test_snapshot_add (snapshot, "uid-b", NULL, 200,
+                        make_headers (NULL, "bob@example.com", "Hello", "2025-11-23T08:30:00Z"));
+  mp_test_snapshot_add (snapshot, NULL, "sha256:0123456789abcdef", 300,
+                        make_headers ("山田太郎", "taro@example.jp", "会議の件 🗓", NULL));
   return snapshot;
 }
 
@@ -334,12 +283,12 @@ first_snapshot (void)
 static MpMailboxSnapshot *
 second_snapshot (void)
 {
-  MpMailboxSnapshot *snapshot = snapshot_new ();
+  MpMailboxSnapshot *snapshot = mp_test_snapshot_new ();
 
-  snapshot_add (snapshot, "uid-a", NULL, 100, NULL);
-  snapshot_add (snapshot, "uid-b", NULL, 200, NULL);
-  snapshot_add (snapshot, NULL, "sha256:0123456789abcdef", 300,
-                make_headers ("山田太郎", "taro@example.jp", "会議の件 🗓", NULL));
+  mp_test_snapshot_add (snapshot, "uid-a", NULL, 100, NULL);
+  mp_test_snapshot_add (snapshot, "uid-b", NULL, 200, NULL);
+  mp_test_snapshot_add (snapshot, NULL, "sha256:0123456789abcdef", 300,
+                        make_headers ("山田太郎", "taro@example.jp", "会議の件 🗓", NULL));
   return snapshot;
 }
 
@@ -364,7 +313,7 @@ static void
 test_missing_file (void)
 {
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("test");
-  g_autofree char *path = state_path ("test");
+  g_autofree char *path = mp_test_state_path ("test");
   g_autofree char *dir = state_dir ();
   g_autoptr(GFile) expected = g_file_new_for_path (path);
   g_autoptr(GError) error = NULL;
@@ -390,7 +339,7 @@ test_missing_file (void)
 static void
 test_round_trip (void)
 {
-  g_autoptr(MpMailboxSnapshot) snapshot = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = mp_test_snapshot_new ();
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("round-trip");
   g_autoptr(MpMailboxState) loaded = NULL;
   g_autoptr(GHashTable) known = NULL;
@@ -403,16 +352,16 @@ test_round_trip (void)
   full->to = g_strdup ("山田太郎 <taro@example.jp>, bob@example.com");
   full->message_id = g_strdup ("<20251124160000.1234@example.ru>");
 
-  snapshot_add (snapshot, "uid-full", NULL, 1234, full);
+  mp_test_snapshot_add (snapshot, "uid-full", NULL, 1234, full);
   /* Every field missing. */
-  snapshot_add (snapshot, "uid-empty", NULL, 0, mp_headers_new ());
+  mp_test_snapshot_add (snapshot, "uid-empty", NULL, 0, mp_headers_new ());
   /* TOP failed: no headers at all. */
-  snapshot_add (snapshot, "uid-none", NULL, 42, NULL);
+  mp_test_snapshot_add (snapshot, "uid-none", NULL, 42, NULL);
   /* No UIDL: key from the header hash, no uid. */
-  snapshot_add (snapshot, NULL, "sha256:feedface", G_GUINT64_CONSTANT (5000000000),
-                make_headers (NULL, NULL, "без отправителя", "2025-01-01T00:00:00-08:00"));
-  snapshot_add (snapshot, odd_key, NULL, 7,
-                make_headers ("Zoë", "zoe@example.org", "😀", "2025-06-01T12:34:56+05:30"));
+  mp_test_snapshot_add (snapshot, NULL, "sha256:feedface", G_GUINT64_CONSTANT (5000000000),
+                        make_headers (NULL, NULL, "без отправителя", "2025-01-01T00:00:00-08:00"));
+  mp_test_snapshot_add (snapshot, odd_key, NULL, 7,
+                        make_headers ("Zoë", "zoe@example.org", "😀", "2025-06-01T12:34:56+05:30"));
 
   g_assert_cmpuint (mp_mailbox_state_merge (state, snapshot), ==, 5);
   mp_mailbox_state_mark_announced (state, "uid-empty");
@@ -459,7 +408,7 @@ test_round_trip (void)
 
   /* The large size survived as a number. */
   {
-    g_autofree char *path = state_path ("round-trip");
+    g_autofree char *path = mp_test_state_path ("round-trip");
     g_autoptr(GVariant) entry = saved_entry (path, "sha256:feedface");
     g_autoptr(GVariant) uid = NULL;
     g_autoptr(GVariant) headers = NULL;
@@ -473,7 +422,7 @@ test_round_trip (void)
     g_assert_cmpuint (g_variant_n_children (headers), ==, 1);
   }
   {
-    g_autofree char *path = state_path ("round-trip");
+    g_autofree char *path = mp_test_state_path ("round-trip");
     g_autoptr(GVariant) entry = saved_entry (path, "uid-none");
     g_autoptr(GVariant) headers = NULL;
     const char *uid = NULL;
@@ -490,23 +439,24 @@ static void
 test_merge (void)
 {
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("merge");
-  g_autoptr(MpMailboxSnapshot) first = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) second = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) third = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) fourth = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) first = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) second = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) third = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) fourth = mp_test_snapshot_new ();
   g_autoptr(GHashTable) known = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = state_path ("merge");
+  g_autofree char *path = mp_test_state_path ("merge");
   g_autoptr(GVariant) saved = NULL;
   guint64 saved_size = 0;
   gboolean saved_announced = FALSE;
   MpMessageInfo *info;
 
-  snapshot_add (first, "a", NULL, 10, make_headers ("A", "a@example.com", "first", NULL));
-  snapshot_add (first, "b", NULL, 20, make_headers ("B", "b@example.com", "second", NULL));
-  snapshot_add (first, NULL, "sha256:c", 30, make_headers ("C", "c@example.com", "third", NULL));
+  mp_test_snapshot_add (first, "a", NULL, 10, make_headers ("A", "a@example.com", "first", NULL));
+  mp_test_snapshot_add (first, "b", NULL, 20, make_headers ("B", "b@example.com", "second", NULL));
+  mp_test_snapshot_add (first, NULL, "sha256:c", 30,
+                        make_headers ("C", "c@example.com", "third", NULL));
   /* TOP failed on a server without UIDL: nothing to know it by. */
-  snapshot_add (first, NULL, NULL, 40, NULL)->key = NULL;
+  mp_test_snapshot_add (first, NULL, NULL, 40, NULL)->key = NULL;
 
   g_assert_cmpuint (mp_mailbox_state_merge (state, first), ==, 3);
   g_assert_cmpuint (mp_mailbox_state_get_n_messages (state), ==, 3);
@@ -532,9 +482,10 @@ test_merge (void)
   /* "a" known (no headers fetched, size changed), "b" gone, "sha256:c"
    * fetched again (no UIDL), "d" new.
    */
-  snapshot_add (second, "a", NULL, 11, NULL);
-  snapshot_add (second, NULL, "sha256:c", 30, make_headers ("C", "c@example.com", "third", NULL));
-  snapshot_add (second, "d", NULL, 50, make_headers ("D", "d@example.com", "fourth", NULL));
+  mp_test_snapshot_add (second, "a", NULL, 11, NULL);
+  mp_test_snapshot_add (second, NULL, "sha256:c", 30,
+                        make_headers ("C", "c@example.com", "third", NULL));
+  mp_test_snapshot_add (second, "d", NULL, 50, make_headers ("D", "d@example.com", "fourth", NULL));
 
   g_assert_cmpuint (mp_mailbox_state_merge (state, second), ==, 2);
   g_assert_cmpuint (mp_mailbox_state_get_n_messages (state), ==, 3);
@@ -557,14 +508,14 @@ test_merge (void)
   g_assert_true (saved_announced);
 
   /* A keyless message may be any of the entries: none is dropped... */
-  snapshot_add (third, "a", NULL, 11, NULL);
-  snapshot_add (third, NULL, NULL, 40, NULL)->key = NULL;
+  mp_test_snapshot_add (third, "a", NULL, 11, NULL);
+  mp_test_snapshot_add (third, NULL, NULL, 40, NULL)->key = NULL;
   g_assert_cmpuint (mp_mailbox_state_merge (state, third), ==, 2);
   g_assert_true (mp_mailbox_state_contains (state, "sha256:c"));
   g_assert_true (mp_mailbox_state_contains (state, "d"));
 
   /* ...until a snapshot that accounts for every message. */
-  snapshot_add (fourth, "a", NULL, 11, NULL);
+  mp_test_snapshot_add (fourth, "a", NULL, 11, NULL);
   g_assert_cmpuint (mp_mailbox_state_merge (state, fourth), ==, 0);
   g_assert_cmpuint (mp_mailbox_state_get_n_messages (state), ==, 1);
   g_assert_false (mp_mailbox_state_contains (state, "d"));
@@ -578,20 +529,20 @@ static void
 test_known_without_cache (void)
 {
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("no-cache");
-  g_autoptr(MpMailboxSnapshot) first = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) second = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) first = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) second = mp_test_snapshot_new ();
   g_autoptr(GHashTable) known = NULL;
 
   /* TOP failed the first time: the entry exists, without headers, and its
    * UID is not "known", so the next check fetches the headers...
    */
-  snapshot_add (first, "x", NULL, 10, NULL);
+  mp_test_snapshot_add (first, "x", NULL, 10, NULL);
   g_assert_cmpuint (mp_mailbox_state_merge (state, first), ==, 1);
   known = mp_mailbox_state_dup_known_uids (state);
   g_assert_false (g_hash_table_contains (known, "x"));
 
   /* ...which then fill the cache. */
-  snapshot_add (second, "x", NULL, 10, make_headers (NULL, "x@example.com", "late", NULL));
+  mp_test_snapshot_add (second, "x", NULL, 10, make_headers (NULL, "x@example.com", "late", NULL));
   g_assert_cmpuint (mp_mailbox_state_merge (state, second), ==, 1);
   g_assert_cmpstr (mp_mailbox_state_get_headers (state, "x")->subject, ==, "late");
   g_clear_pointer (&known, g_hash_table_unref);
@@ -603,16 +554,17 @@ static void
 test_duplicates (void)
 {
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("dup");
-  g_autoptr(MpMailboxSnapshot) first = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) second = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) third = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) fourth = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) fifth = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) first = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) second = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) third = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) fourth = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) fifth = mp_test_snapshot_new ();
   g_autoptr(GHashTable) known = NULL;
 
-  snapshot_add (first, "one", NULL, 10, make_headers (NULL, "one@example.com", "one", NULL));
-  snapshot_add (first, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
-  snapshot_add (first, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
+  mp_test_snapshot_add (first, "one", NULL, 10,
+                        make_headers (NULL, "one@example.com", "one", NULL));
+  mp_test_snapshot_add (first, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
+  mp_test_snapshot_add (first, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
 
   /* One entry for the repeated key. */
   g_assert_cmpuint (mp_mailbox_state_merge (state, first), ==, 2);
@@ -629,19 +581,19 @@ test_duplicates (void)
 
   mp_mailbox_state_mark_all_announced (state);
 
-  snapshot_add (second, "one", NULL, 10, NULL);
-  snapshot_add (second, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
-  snapshot_add (second, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
+  mp_test_snapshot_add (second, "one", NULL, 10, NULL);
+  mp_test_snapshot_add (second, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
+  mp_test_snapshot_add (second, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
   g_assert_cmpuint (mp_mailbox_state_merge (state, second), ==, 0);
   g_assert_cmpstr (snapshot_get (second, 0)->headers->subject, ==, "one");
   g_assert_cmpstr (snapshot_get (second, 1)->headers->subject, ==, "X");
   g_assert_cmpstr (snapshot_get (second, 2)->headers->subject, ==, "Y");
 
   /* A third message with the same UIDL is not hidden behind the first. */
-  snapshot_add (third, "one", NULL, 10, NULL);
-  snapshot_add (third, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
-  snapshot_add (third, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
-  snapshot_add (third, "dup", NULL, 40, make_headers (NULL, "z@example.com", "Z", NULL));
+  mp_test_snapshot_add (third, "one", NULL, 10, NULL);
+  mp_test_snapshot_add (third, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
+  mp_test_snapshot_add (third, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
+  mp_test_snapshot_add (third, "dup", NULL, 40, make_headers (NULL, "z@example.com", "Z", NULL));
   g_assert_cmpuint (mp_mailbox_state_merge (state, third), ==, 1);
   g_assert_false (mp_mailbox_state_is_announced (state, "dup"));
   mp_mailbox_state_mark_announced (state, "dup");
@@ -649,10 +601,10 @@ test_duplicates (void)
   /* Without fetched headers, messages behind a repeated key get none from
    * the cache rather than another message's.
    */
-  snapshot_add (fourth, "one", NULL, 10, NULL);
-  snapshot_add (fourth, "dup", NULL, 20, NULL);
-  snapshot_add (fourth, "dup", NULL, 30, NULL);
-  snapshot_add (fourth, "dup", NULL, 40, NULL);
+  mp_test_snapshot_add (fourth, "one", NULL, 10, NULL);
+  mp_test_snapshot_add (fourth, "dup", NULL, 20, NULL);
+  mp_test_snapshot_add (fourth, "dup", NULL, 30, NULL);
+  mp_test_snapshot_add (fourth, "dup", NULL, 40, NULL);
   g_assert_cmpuint (mp_mailbox_state_merge (state, fourth), ==, 0);
   g_assert_nonnull (snapshot_get (fourth, 0)->headers);
   g_assert_null (snapshot_get (fourth, 1)->headers);
@@ -662,8 +614,8 @@ test_duplicates (void)
   /* Back to one message: its fetched headers replace the cached ones,
    * which may have belonged to a message now gone, and it is known again.
    */
-  snapshot_add (fifth, "one", NULL, 10, NULL);
-  snapshot_add (fifth, "dup", NULL, 40, make_headers (NULL, "z@example.com", "Z", NULL));
+  mp_test_snapshot_add (fifth, "one", NULL, 10, NULL);
+  mp_test_snapshot_add (fifth, "dup", NULL, 40, make_headers (NULL, "z@example.com", "Z", NULL));
   g_assert_cmpuint (mp_mailbox_state_merge (state, fifth), ==, 0);
   g_assert_cmpstr (mp_mailbox_state_get_headers (state, "dup")->subject, ==, "Z");
   g_clear_pointer (&known, g_hash_table_unref);
@@ -676,12 +628,12 @@ test_duplicates_saved (void)
 {
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("dup-saved");
   g_autoptr(MpMailboxState) loaded = NULL;
-  g_autoptr(MpMailboxSnapshot) first = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) first = mp_test_snapshot_new ();
   g_autoptr(GHashTable) known = NULL;
   g_autoptr(GError) error = NULL;
 
-  snapshot_add (first, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
-  snapshot_add (first, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
+  mp_test_snapshot_add (first, "dup", NULL, 20, make_headers (NULL, "x@example.com", "X", NULL));
+  mp_test_snapshot_add (first, "dup", NULL, 30, make_headers (NULL, "y@example.com", "Y", NULL));
   mp_mailbox_state_merge (state, first);
   g_assert_true (mp_mailbox_state_save (state, &error));
   g_assert_no_error (error);
@@ -719,7 +671,8 @@ test_announce_once (void)
     }
 
   /* A message that then arrives is new, once. */
-  snapshot_add (again, "uid-new", NULL, 5, make_headers (NULL, "n@example.com", "new", NULL));
+  mp_test_snapshot_add (again, "uid-new", NULL, 5,
+                        make_headers (NULL, "n@example.com", "new", NULL));
   g_assert_cmpuint (mp_mailbox_state_merge (reloaded, again), ==, 1);
   mp_mailbox_state_mark_announced (reloaded, "uid-new");
   g_assert_cmpuint (mp_mailbox_state_merge (reloaded, again), ==, 0);
@@ -734,7 +687,7 @@ test_no_rewrite (void)
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("steady");
   g_autoptr(MpMailboxState) reloaded = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = state_path ("steady");
+  g_autofree char *path = mp_test_state_path ("steady");
   FileId before, after;
 
   mp_mailbox_state_merge (state, first);
@@ -761,7 +714,8 @@ test_no_rewrite (void)
   g_assert_true (file_id_equal (before, after));
 
   /* A real change is written (so the checks above can fail). */
-  snapshot_add (more, "uid-new", NULL, 1, make_headers (NULL, "n@example.com", "new", NULL));
+  mp_test_snapshot_add (more, "uid-new", NULL, 1,
+                        make_headers (NULL, "n@example.com", "new", NULL));
   mp_mailbox_state_merge (reloaded, more);
   g_assert_true (mp_mailbox_state_save (reloaded, &error));
   g_assert_no_error (error);
@@ -779,13 +733,13 @@ test_no_rewrite (void)
 static void
 test_large_mailbox (void)
 {
-  g_autoptr(MpMailboxSnapshot) first = snapshot_new ();
-  g_autoptr(MpMailboxSnapshot) steady = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) first = mp_test_snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) steady = mp_test_snapshot_new ();
   g_autoptr(MpMailboxState) state = mp_mailbox_state_load ("large-mailbox");
   g_autoptr(MpMailboxState) reloaded = NULL;
   g_autoptr(GHashTable) known = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = state_path ("large-mailbox");
+  g_autofree char *path = mp_test_state_path ("large-mailbox");
   const guint n = LARGE_MAILBOX;
   FileId before, after;
   gint64 start;
@@ -795,10 +749,10 @@ test_large_mailbox (void)
       g_autofree char *uid = g_strdup_printf ("%08x%024u", g_str_hash (path) ^ i, i);
       g_autofree char *subject = g_strdup_printf ("Сообщение %u: отчёт за неделю", i);
 
-      snapshot_add (first, uid, NULL, 1000 + i,
-                    make_headers ("Борис Петров", "boris@example.ru", subject,
-                                  "2025-11-24T19:00:00+03:00"));
-      snapshot_add (steady, uid, NULL, 1000 + i, NULL);
+      mp_test_snapshot_add (first, uid, NULL, 1000 + i,
+                            make_headers ("Борис Петров", "boris@example.ru", subject,
+                                          "2025-11-24T19:00:00+03:00"));
+      mp_test_snapshot_add (steady, uid, NULL, 1000 + i, NULL);
     }
 
   g_assert_cmpuint (mp_mailbox_state_merge (state, first), ==, n);
@@ -1033,7 +987,7 @@ static void
 test_corrupt (gconstpointer data)
 {
   const CorruptCase *test = data;
-  g_autofree char *path = state_path ("corrupt");
+  g_autofree char *path = mp_test_state_path ("corrupt");
   g_autoptr(GBytes) made = corrupt_case_bytes (test);
   g_autoptr(GBytes) original = NULL;
   g_autoptr(MpMailboxState) state = NULL;
@@ -1041,7 +995,7 @@ test_corrupt (gconstpointer data)
   g_autoptr(MpMailboxSnapshot) snapshot = first_snapshot ();
   g_autoptr(GError) error = NULL;
 
-  write_file (path, g_bytes_get_data (made, NULL), (gssize) g_bytes_get_size (made));
+  mp_test_write_file (path, g_bytes_get_data (made, NULL), (gssize) g_bytes_get_size (made));
   original = read_file (path);
   g_assert_true (g_bytes_equal (original, made));
 
@@ -1064,7 +1018,7 @@ test_corrupt (gconstpointer data)
 static void
 test_corrupt_empty_state_saved (void)
 {
-  g_autofree char *path = state_path ("corrupt-empty");
+  g_autofree char *path = mp_test_state_path ("corrupt-empty");
   g_autoptr(MpMailboxState) state = NULL;
   g_autoptr(MpMailboxState) fresh = NULL;
   g_autoptr(GError) error = NULL;
@@ -1072,7 +1026,7 @@ test_corrupt_empty_state_saved (void)
   /* Even with nothing merged, the file is replaced by a valid one, so the
    * warning is not repeated at every start.
    */
-  write_file (path, "{", -1);
+  mp_test_write_file (path, "{", -1);
   g_test_expect_message (STATE_DOMAIN, G_LOG_LEVEL_WARNING, "*corrupt*");
   state = mp_mailbox_state_load ("corrupt-empty");
   g_test_assert_expected_messages ();
@@ -1087,13 +1041,13 @@ test_corrupt_empty_state_saved (void)
 static void
 test_corrupt_directory (void)
 {
-  g_autofree char *path = state_path ("dir");
+  g_autofree char *path = mp_test_state_path ("dir");
   g_autofree char *inside = g_build_filename (path, "something", NULL);
   g_autoptr(MpMailboxState) state = NULL;
   g_autoptr(GError) error = NULL;
   const char *recovered;
 
-  write_file (inside, "keep me", -1);
+  mp_test_write_file (inside, "keep me", -1);
 
   g_test_expect_message (STATE_DOMAIN, G_LOG_LEVEL_WARNING, "*not a regular file*");
   state = mp_mailbox_state_load ("dir");
@@ -1117,12 +1071,12 @@ test_corrupt_directory (void)
 static void
 test_corrupt_too_large (void)
 {
-  g_autofree char *path = state_path ("large");
+  g_autofree char *path = mp_test_state_path ("large");
   g_autoptr(MpMailboxState) state = NULL;
   int fd;
 
   /* Sparse: takes no disk space, and must be refused without reading it. */
-  write_file (path, "", 0);
+  mp_test_write_file (path, "", 0);
   fd = g_open (path, O_WRONLY, 0);
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (ftruncate (fd, (off_t) 257 * 1024 * 1024), ==, 0);
@@ -1138,7 +1092,7 @@ test_corrupt_too_large (void)
 static void
 test_corrupt_twice (void)
 {
-  g_autofree char *path = state_path ("twice");
+  g_autofree char *path = mp_test_state_path ("twice");
   g_autofree char *dir = state_dir ();
   g_autoptr(MpMailboxState) first = NULL;
   g_autoptr(MpMailboxState) second = NULL;
@@ -1149,12 +1103,12 @@ test_corrupt_twice (void)
   /* Two bad files in the same second: the second does not replace the
    * first one set aside.
    */
-  write_file (path, "first bad file", -1);
+  mp_test_write_file (path, "first bad file", -1);
   g_test_expect_message (STATE_DOMAIN, G_LOG_LEVEL_WARNING, "*corrupt*");
   first = mp_mailbox_state_load ("twice");
   g_test_assert_expected_messages ();
 
-  write_file (path, "second bad file", -1);
+  mp_test_write_file (path, "second bad file", -1);
   g_test_expect_message (STATE_DOMAIN, G_LOG_LEVEL_WARNING, "*corrupt*");
   second = mp_mailbox_state_load ("twice");
   g_test_assert_expected_messages ();
@@ -1186,7 +1140,7 @@ test_save_not_a_directory (void)
   /* The state folder is a regular file: every user, root included, gets
    * ENOTDIR.
    */
-  write_file (dir, "not a folder", -1);
+  mp_test_write_file (dir, "not a folder", -1);
 
   state = mp_mailbox_state_load ("test");
   g_assert_null (mp_mailbox_state_get_recovered_from (state));
@@ -1225,8 +1179,8 @@ static void
 read_only_scenario (ReadOnlyMethod method)
 {
   g_autofree char *dir = state_dir ();
-  g_autofree char *path = state_path ("test");
-  g_autofree char *bad_path = state_path ("bad");
+  g_autofree char *path = mp_test_state_path ("test");
+  g_autofree char *bad_path = mp_test_state_path ("bad");
   g_autoptr(MpMailboxState) state = NULL;
   g_autoptr(MpMailboxState) bad = NULL;
   g_autoptr(MpMailboxSnapshot) snapshot = first_snapshot ();
@@ -1242,13 +1196,14 @@ read_only_scenario (ReadOnlyMethod method)
   g_assert_true (mp_mailbox_state_save (state, &error));
   g_assert_no_error (error);
   before = read_file (path);
-  write_file (bad_path, "{ damaged", -1);
+  mp_test_write_file (bad_path, "{ damaged", -1);
 
   make_read_only (dir, method, TRUE);
   expected_code = method == READ_ONLY_CHMOD ? G_FILE_ERROR_ACCES : G_FILE_ERROR_ROFS;
 
   /* A change cannot be written; the old file stays. */
-  snapshot_add (more, "uid-new", NULL, 1, make_headers (NULL, "n@example.com", "new", NULL));
+  mp_test_snapshot_add (more, "uid-new", NULL, 1,
+                        make_headers (NULL, "n@example.com", "new", NULL));
   mp_mailbox_state_merge (state, more);
   g_assert_false (mp_mailbox_state_save (state, &error));
   g_assert_error (error, G_FILE_ERROR, expected_code);
@@ -1325,7 +1280,7 @@ test_save_full_device (void)
   g_autofree char *filler = NULL;
   g_autoptr(MpMailboxState) state = NULL;
   g_autoptr(MpMailboxSnapshot) snapshot = first_snapshot ();
-  g_autoptr(MpMailboxSnapshot) big = snapshot_new ();
+  g_autoptr(MpMailboxSnapshot) big = mp_test_snapshot_new ();
   g_autoptr(GBytes) before = NULL;
   g_autoptr(GBytes) after = NULL;
   g_autoptr(GError) error = NULL;
@@ -1341,7 +1296,7 @@ test_save_full_device (void)
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   mp_test_mount_private_tmpfs (dir, "size=256k,mode=0700");
 
-  path = state_path ("test");
+  path = mp_test_state_path ("test");
   state = mp_mailbox_state_load ("test");
   mp_mailbox_state_merge (state, snapshot);
   g_assert_true (mp_mailbox_state_save (state, &error));
@@ -1372,7 +1327,8 @@ test_save_full_device (void)
       g_autofree char *uid = g_strdup_printf ("uid-%u", i);
       g_autofree char *subject = g_strdup_printf ("Сообщение номер %u", i);
 
-      snapshot_add (big, uid, NULL, 1000 + i, make_headers ("Отправитель", "s@example.ru", subject, NULL));
+      mp_test_snapshot_add (big, uid, NULL, 1000 + i,
+                            make_headers ("Отправитель", "s@example.ru", subject, NULL));
     }
   mp_mailbox_state_merge (state, big);
 
