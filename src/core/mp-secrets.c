@@ -431,6 +431,17 @@ secrets_task_is_valid (GAsyncResult *result,
   return g_task_is_valid (result, NULL) && g_task_get_source_tag (G_TASK (result)) == source_tag;
 }
 
+/* The _finish of a call that answers TRUE or an error. */
+static gboolean
+secrets_task_propagate_boolean (GAsyncResult  *result,
+                                gpointer       source_tag,
+                                GError       **error)
+{
+  g_return_val_if_fail (secrets_task_is_valid (result, source_tag), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /**
  * mp_secrets_store_password_async:
  * @account: the account (its id, host and user name the item)
@@ -467,9 +478,7 @@ gboolean
 mp_secrets_store_password_finish (GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (secrets_task_is_valid (result, mp_secrets_store_password_async), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return secrets_task_propagate_boolean (result, mp_secrets_store_password_async, error);
 }
 
 /**
@@ -551,9 +560,7 @@ gboolean
 mp_secrets_clear_password_finish (GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (secrets_task_is_valid (result, mp_secrets_clear_password_async), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return secrets_task_propagate_boolean (result, mp_secrets_clear_password_async, error);
 }
 
 /**
