@@ -107,13 +107,29 @@ job_uids (MpMailboxJob *job)
   return g_strv_builder_end (builder);
 }
 
+/* The session's callback finds its mailbox on the client, which keeps
+ * it alive until the session ends.
+ */
+static void
+hold_mailbox (MpMailboxJob *job,
+              MpMailbox    *self)
+{
+  g_object_set_data_full (G_OBJECT (job->client), "mp-mailbox", g_object_ref (self), g_object_unref);
+}
+
+static MpMailbox *
+dup_held_mailbox (GObject *client)
+{
+  return g_object_ref (g_object_get_data (client, "mp-mailbox"));
+}
+
 static void
 top_cb (GObject      *object,
         GAsyncResult *result,
         gpointer      user_data)
 {
   MpMailboxJob *job = user_data;
-  g_autoptr(MpMailbox) self = g_object_ref (g_object_get_data (object, "mp-mailbox"));
+  g_autoptr(MpMailbox) self = dup_held_mailbox (object);
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -135,8 +151,7 @@ snippet_with_client (MpMailbox    *self,
     }
 
   uids = job_uids (job);
-  g_object_set_data_full (G_OBJECT (job->client), "mp-mailbox",
-                          g_object_ref (self), g_object_unref);
+  hold_mailbox (job, self);
   mp_top_messages_async (job->client, mp_account_get_user (self->account), job->password,
                          mp_account_get_auth (self->account), (const char * const *) uids,
                          SNIPPET_LINES, job->cancellable, top_cb, job);
@@ -361,7 +376,7 @@ transfer_cb (GObject      *object,
              gpointer      user_data)
 {
   MpMailboxJob *job = user_data;
-  g_autoptr(MpMailbox) self = g_object_ref (g_object_get_data (object, "mp-mailbox"));
+  g_autoptr(MpMailbox) self = dup_held_mailbox (object);
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -387,8 +402,7 @@ transfer_with_client (MpMailbox    *self,
 
   uids = job_uids (job);
   report_progress (job, NULL);
-  g_object_set_data_full (G_OBJECT (job->client), "mp-mailbox",
-                          g_object_ref (self), g_object_unref);
+  hold_mailbox (job, self);
   if (job->kind == MP_MAILBOX_JOB_DELETE)
     mp_delete_messages_async (job->client, mp_account_get_user (self->account), job->password,
                               mp_account_get_auth (self->account), (const char * const *) uids,
