@@ -917,11 +917,7 @@ mp_dbusmenu_dispose (GObject *object)
 {
   MpDbusmenu *self = MP_DBUSMENU (object);
 
-  if (self->registration_id != 0)
-    {
-      g_dbus_connection_unregister_object (self->connection, self->registration_id);
-      self->registration_id = 0;
-    }
+  mp_dbus_clear_registration (self->connection, &self->registration_id);
   g_clear_handle_id (&self->rebuild_idle_id, g_source_remove);
   unwatch_models (self);
   disconnect_actions (self);

@@ -724,11 +724,7 @@ mp_tray_item_dispose (GObject *object)
   g_clear_object (&self->register_cancellable);
   g_clear_handle_id (&self->watcher_id, g_bus_unwatch_name);
   g_clear_handle_id (&self->owner_id, g_bus_unown_name);
-  if (self->registration_id != 0)
-    {
-      g_dbus_connection_unregister_object (self->connection, self->registration_id);
-      self->registration_id = 0;
-    }
+  mp_dbus_clear_registration (self->connection, &self->registration_id);
   g_clear_object (&self->menu);
   g_clear_object (&self->connection);
 

@@ -41,6 +41,23 @@ mp_dbus_interface_info_once (gsize      *once,
 }
 
 /**
+ * mp_dbus_clear_registration:
+ * @registration_id: (inout): an id from g_dbus_connection_register_object()
+ *   on @connection, or 0
+ *
+ * Unregisters the object, if registered, and sets *@registration_id to 0.
+ */
+void
+mp_dbus_clear_registration (GDBusConnection *connection,
+                            guint           *registration_id)
+{
+  if (*registration_id == 0)
+    return;
+  g_dbus_connection_unregister_object (connection, *registration_id);
+  *registration_id = 0;
+}
+
+/**
  * mp_watch_items:
  * @watched: (element-type GObject): the items @handler is connected to;
  *   its free function must be g_object_unref()

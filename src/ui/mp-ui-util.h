@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 
 GDBusInterfaceInfo *mp_dbus_interface_info_once (gsize               *once,
                                                  const char          *xml);
+void                mp_dbus_clear_registration  (GDBusConnection     *connection,
+                                                 guint               *registration_id);
 void                mp_watch_items              (GPtrArray           *watched,
                                                  GListModel          *model,
                                                  const char          *detailed_signal,
