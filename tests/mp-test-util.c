@@ -242,6 +242,25 @@ mp_test_write_file (const char *path,
   g_assert_no_error (error);
 }
 
+/**
+ * mp_test_need_keyring:
+ *
+ * Skips the test unless it runs through tests/session-run.sh, which
+ * starts a private Secret Service and exports MP_KEYRING_PID.
+ *
+ * Returns: %TRUE when there is a keyring to test against
+ */
+gboolean
+mp_test_need_keyring (void)
+{
+  if (g_getenv ("MP_KEYRING_PID") == NULL)
+    {
+      g_test_skip ("needs a Secret Service: run through tests/session-run.sh");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- private mounts ---------------------------------------------------- */
 
 /* A mount namespace of our own, so that tmpfs mounts are private to the

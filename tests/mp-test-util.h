@@ -53,6 +53,7 @@ char    *mp_test_state_path          (const char           *key);
 void     mp_test_write_file          (const char           *path,
                                       const char           *data,
                                       gssize                len);
+gboolean mp_test_need_keyring        (void);
 
 gboolean mp_test_in_mount_subprocess (void);
 void     mp_test_mount_private_tmpfs (const char           *dir,

@@ -745,17 +745,6 @@ test_store_external_changes (Fixture       *fixture,
   g_assert_cmpstr (mp_account_get_name (a), ==, "a");
 }
 
-static gboolean
-need_keyring (void)
-{
-  if (g_getenv ("MP_KEYRING_PID") == NULL)
-    {
-      g_test_skip ("needs a Secret Service: run through tests/session-run.sh");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static MpAccount *
 add_with_password (Fixture       *fixture,
                    MpAccount     *template,
@@ -825,7 +814,7 @@ test_store_add_with_password (Fixture       *fixture,
   g_autoptr(MpAccount) found = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   /* A template without an id gets one, and the password is under it. */
@@ -873,7 +862,7 @@ test_store_add_with_password_failures (Fixture       *fixture,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   added = add_with_password (fixture, first, "Work-pw-1", NULL, &error);

@@ -109,17 +109,6 @@ make_account (const char *id,
   return account;
 }
 
-static gboolean
-need_keyring (void)
-{
-  if (g_getenv ("MP_KEYRING_PID") == NULL)
-    {
-      g_test_skip ("needs a Secret Service: run through tests/session-run.sh");
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* Binary files may hold NULs, so no str* search. */
 static gboolean
 contains_bytes (const char *haystack,
@@ -181,7 +170,7 @@ test_store_lookup (void)
   g_autofree char *session_dir = NULL;
   g_autofree char *keyrings = NULL;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   g_assert_true (store_sync (account, password, &error));
@@ -230,7 +219,7 @@ test_accounts_are_separate (void)
   g_autoptr(MpAccount) detached = make_account (NULL, "bob", "pop.example.org");
   g_autoptr(GError) error = NULL;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   g_assert_true (store_sync (one, "one", &error));
@@ -260,7 +249,7 @@ test_clear (void)
   g_autoptr(GError) error = NULL;
   GList *items;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   g_assert_true (store_sync (account, "to be removed", &error));
@@ -284,7 +273,7 @@ test_not_found (void)
 {
   g_autoptr(MpAccount) account = make_account ("acct-never", "dave", "pop.example.org");
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   assert_not_found (account);
@@ -297,7 +286,7 @@ test_session_password (void)
   g_autoptr(MpAccount) other = make_account ("acct-session-2", "erin", "pop.example.org");
   g_autoptr(GError) error = NULL;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   /* A session password is found without anything in the keyring… */
@@ -467,7 +456,7 @@ test_unavailable_locked (void)
   g_autoptr(GError) error = NULL;
   char *password;
 
-  if (!need_keyring ())
+  if (!mp_test_need_keyring ())
     return;
 
   g_assert_true (store_sync (account, "locked away", &error));
