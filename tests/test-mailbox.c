@@ -210,20 +210,13 @@ new_poller (Fixture *fixture)
   return poller;
 }
 
-/* Each mailbox ends once its last save and session are over; the test
- * waits for that, so no work outlives the test's directories.
- */
-static void
-watch_mailbox (Fixture   *fixture,
-               MpMailbox *mailbox)
-{
-  mp_test_weak_set_add (fixture->watched, mailbox);
-}
-
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  /* Each mailbox ends once its last save and session are over; the
+   * tear-down waits for that, so no work outlives the test's directories.
+   */
   fixture->watched = mp_test_weak_set_new ();
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
@@ -322,7 +315,7 @@ add_mailbox (Fixture    *fixture,
 {
   MpMailbox *mailbox = mp_poller_add_account (poller, new_account (fixture, id));
 
-  watch_mailbox (fixture, mailbox);
+  mp_test_weak_set_add (fixture->watched, mailbox);
 
   g_signal_connect (mailbox, "items-changed", G_CALLBACK (items_changed_cb), fixture);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
@@ -1119,7 +1112,7 @@ test_removed_mid_poll (Fixture       *fixture,
   g_assert_cmpstr (changes, ==, "0,0,1");
   g_clear_pointer (&changes, g_free);
   mailbox = g_list_model_get_item (G_LIST_MODEL (poller), 0);
-  watch_mailbox (fixture, mailbox);
+  mp_test_weak_set_add (fixture->watched, mailbox);
   g_assert_true (mp_poller_lookup_mailbox (poller, mp_account_get_id (added)) == mailbox);
   g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), fixture);
   g_assert_true (mp_test_server_wait_command (fixture->server, "STAT", 1, GUARD_MSEC));
@@ -1249,7 +1242,7 @@ test_delete_account (Fixture       *fixture,
   g_assert_no_error (error);
   mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
   g_assert_nonnull (mailbox);
-  watch_mailbox (fixture, mailbox);
+  mp_test_weak_set_add (fixture->watched, mailbox);
   check_ok (mailbox);
   state_file = g_object_ref (mp_mailbox_state_get_file (mp_poller_get_state (poller, added)));
   g_assert_true (g_file_query_exists (state_file, NULL));
@@ -1307,7 +1300,7 @@ test_one_shot (Fixture       *fixture,
   mp_poller_set_password_func (poller, password_func, fixture);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (poller)), ==, 1);
   mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
-  watch_mailbox (fixture, mailbox);
+  mp_test_weak_set_add (fixture->watched, mailbox);
 
   /* The first poll the store's account got is dropped unsent. */
   wait_not_busy (mailbox);
@@ -1407,7 +1400,7 @@ test_follow_store (Fixture       *fixture,
   g_clear_pointer (&changes, g_free);
   mailbox = mp_poller_lookup_mailbox (poller, mp_account_get_id (added));
   g_assert_nonnull (mailbox);
-  watch_mailbox (fixture, mailbox);
+  mp_test_weak_set_add (fixture->watched, mailbox);
   wait_connections (fixture, 1);
   wait_not_busy (mailbox);
   g_assert_nonnull (mp_mailbox_get_next_check (mailbox));

@@ -210,20 +210,13 @@ account_changed_cb (MpPoller  *poller,
   fixture->n_changed++;
 }
 
-/* Each mailbox ends once its last save and session are over; the test
- * waits for that, so no work outlives the test's directories.
- */
-static void
-watch_mailbox (Fixture   *fixture,
-               MpMailbox *mailbox)
-{
-  mp_test_weak_set_add (fixture->watched, mailbox);
-}
-
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
+  /* Each mailbox ends once its last save and session are over; the
+   * tear-down waits for that, so no work outlives the test's directories.
+   */
   fixture->watched = mp_test_weak_set_new ();
   fixture->server = mp_test_server_new ();
   mp_test_server_set_mailbox_mode (fixture->server, USER, PASSWORD);
@@ -309,7 +302,7 @@ add_account_full (Fixture    *fixture,
   mp_account_set_user (account, USER);
   mp_account_set_interval (account, 1);
   g_ptr_array_add (fixture->accounts, account);
-  watch_mailbox (fixture, mp_poller_add_account (fixture->poller, account));
+  mp_test_weak_set_add (fixture->watched, mp_poller_add_account (fixture->poller, account));
   return account;
 }
 
