@@ -73,18 +73,26 @@ def key(keysym_name, modifiers=()):
     x11.XFlush(display)
 
 
-def table_rows(table):
-    """The text of each row of a GtkTreeView's accessible table."""
-    table.clear_cache()
+def table_rows(table, attempts=20):
+    """The text of each row of a GtkTreeView's accessible table.  The list
+    may change while it is read (a poll, a filter): a cell that vanished
+    mid-read makes it read the whole table again."""
     t = table.get_table_iface() if hasattr(table, "get_table_iface") else table
-    rows = []
-    for r in range(t.get_n_rows()):
-        cells = []
-        for c in range(t.get_n_columns()):
-            cell = t.get_accessible_at(r, c)
-            cells.append(cell.get_name() if cell is not None else "")
-        rows.append(cells)
-    return rows
+    for attempt in range(attempts):
+        table.clear_cache()
+        try:
+            rows = []
+            for r in range(t.get_n_rows()):
+                cells = []
+                for c in range(t.get_n_columns()):
+                    cell = t.get_accessible_at(r, c)
+                    cells.append(cell.get_name() if cell is not None else "")
+                rows.append(cells)
+            return rows
+        except GLib.Error:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
 
 
 def row_index(table, text):
