@@ -51,7 +51,18 @@ typedef struct
   GError            *error;
   gint64             retr_header_limit;
   guint              pending;
+  GPtrArray         *to_decode;     /* DecodeItem, for the worker */
 } CheckData;
+
+/* A reply whose headers are still to be decoded: the worker of
+ * decode_and_finish() owns @info from when it starts until its callback
+ * runs on the main context.
+ */
+typedef struct
+{
+  MpMessageInfo *info;
+  GBytes        *data;
+} DecodeItem;
 
 typedef struct
 {
@@ -60,8 +71,16 @@ typedef struct
 } RetrItem;
 
 static void
+decode_item_free (DecodeItem *item)
+{
+  g_bytes_unref (item->data);
+  g_free (item);
+}
+
+static void
 check_data_free (CheckData *data)
 {
+  g_clear_pointer (&data->to_decode, g_ptr_array_unref);
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->by_number, g_hash_table_unref);
   g_clear_pointer (&data->list, g_array_unref);
@@ -156,23 +175,39 @@ header_block_length (const char *text,
   return len;
 }
 
+/* Runs in the worker of decode_and_finish(): GMime parses each reply into
+ * objects of its own (one parser, stream and options per message, made in
+ * mp_headers_parse()), and what it and mp-charset.c share between threads
+ * is either read-only after g_mime_init() or locked by GMime itself
+ * (g_mime_charset_iconv_name()'s name cache); mp-charset.c keeps no cache
+ * but its bigram table, built under g_once_init_enter().
+ */
 static void
 set_headers (MpMessageInfo *info,
-             GBytes        *data,
-             gboolean       whole_message)
+             GBytes        *data)
 {
   gsize len = 0;
-  const char *text = data ? g_bytes_get_data (data, &len) : NULL;
+  const char *text = g_bytes_get_data (data, &len);
 
   if (text == NULL)
     text = "";
-  if (whole_message)
-    len = header_block_length (text, len);
 
   g_clear_error (&info->error);
   info->headers = mp_headers_parse (text, len);
   if (info->key == NULL)
     info->key = header_hash_key (text, len, info->size);
+}
+
+static void
+queue_decode (CheckData     *data,
+              MpMessageInfo *info,
+              GBytes        *bytes)
+{
+  DecodeItem *item = g_new0 (DecodeItem, 1);
+
+  item->info = info;
+  item->data = bytes != NULL ? g_bytes_ref (bytes) : g_bytes_new_static ("", 0);
+  g_ptr_array_add (data->to_decode, item);
 }
 
 static void
@@ -189,6 +224,78 @@ finish (GTask *task)
   g_task_return_pointer (task, g_steal_pointer (&data->snapshot),
                          (GDestroyNotify) mp_mailbox_snapshot_free);
   g_object_unref (task);
+}
+
+static void
+decode_thread (GTask        *decode,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GPtrArray *items = task_data;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      DecodeItem *item = g_ptr_array_index (items, i);
+
+      /* Per message, so a cancelled poll stops within one decode. */
+      if (g_task_return_error_if_cancelled (decode))
+        return;
+      set_headers (item->info, item->data);
+    }
+  g_task_return_boolean (decode, TRUE);
+}
+
+static void
+decoded_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GTask *task = user_data;
+  GError *error = NULL;
+
+  /* The worker is done with the messages: they are the main thread's
+   * again, and so is the snapshot holding them.
+   */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    mp_session_fail (task, error);
+  else
+    finish (task);
+}
+
+/* Decoding 10,000 header blocks takes the better part of a second: it
+ * runs in one worker thread (GTask's pool), not on the main loop, which
+ * meanwhile only waits. One worker for all of them rather than batches on
+ * several: the replies are all there already (TOP replies come back
+ * together), a second worker would compete on a two-core machine with the
+ * main loop it is meant to spare, and the pool is shared with the state
+ * files' loads and saves, which should not queue behind a poll. The
+ * snapshot's messages are left alone by the main thread until
+ * decoded_cb(): nothing else of this check runs meanwhile (all replies
+ * are in, QUIT is only sent by finish()), and the check's task, with the
+ * snapshot in its data, completes only there (its reference travels as
+ * the callback's data). A cancelled poll is stopped by the worker between
+ * two messages and fails there, once the worker has let go.
+ */
+static void
+decode_and_finish (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GTask) decode = NULL;
+
+  if (data->to_decode->len == 0)
+    {
+      finish (task);
+      return;
+    }
+
+  decode = g_task_new (NULL, g_task_get_cancellable (task), decoded_cb, task);
+  g_task_set_source_tag (decode, decode_and_finish);
+  g_task_set_name (decode, "[mailpeek] decode headers");
+  g_task_set_task_data (decode, g_steal_pointer (&data->to_decode),
+                        (GDestroyNotify) g_ptr_array_unref);
+  data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
+  g_task_run_in_thread (decode, decode_thread);
 }
 
 static MpMessageInfo *
@@ -251,7 +358,18 @@ retr_cb (GObject      *object,
   bytes = mp_pop3_client_retr_finish (client, result, &error);
 
   if (bytes != NULL)
-    set_headers (info, bytes, TRUE);
+    {
+      gsize len = 0;
+      const char *text = g_bytes_get_data (bytes, &len);
+      g_autoptr(GBytes) block = NULL;
+
+      /* Only the header block is decoded (what TOP n 0 would have sent);
+       * the rest of the message need not wait in memory for the worker.
+       */
+      if (text != NULL)
+        block = g_bytes_new (text, header_block_length (text, len));
+      queue_decode (data, info, block);
+    }
   else if (data->error == NULL && is_session_error (client, error))
     data->error = error;
   else
@@ -266,7 +384,7 @@ retr_cb (GObject      *object,
   if (data->error != NULL)
     mp_session_fail (task, g_steal_pointer (&data->error));
   else
-    finish (task);
+    decode_and_finish (task);
 }
 
 /* A server without TOP: the headers from a RETR of the whole message for
@@ -285,7 +403,7 @@ fetch_by_retr (GTask  *task,
   data->snapshot->top_supported = FALSE;
   if (numbers->len == 0)
     {
-      finish (task);
+      decode_and_finish (task);
       return;
     }
 
@@ -320,7 +438,7 @@ fetch_by_retr (GTask  *task,
            queued, numbers->len - queued);
 
   if (--data->pending == 0)
-    finish (task);
+    decode_and_finish (task);
 }
 
 static void
@@ -354,7 +472,7 @@ top_many_cb (GObject      *object,
           g_array_append_val (failed, res->number);
         }
       else
-        set_headers (info, res->data, FALSE);
+        queue_decode (data, info, res->data);
     }
 
   /* An -ERR to TOP for a message of the maildrop means TOP is refused
@@ -363,7 +481,7 @@ top_many_cb (GObject      *object,
   if (failed->len > 0 && mp_pop3_client_get_top_refused (client))
     fetch_by_retr (task, failed);
   else
-    finish (task);
+    decode_and_finish (task);
 }
 
 static void
@@ -617,6 +735,7 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
   data->snapshot = g_new0 (MpMailboxSnapshot, 1);
   data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
   data->by_number = g_hash_table_new (NULL, NULL);
+  data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
   data->retr_header_limit = retr_header_limit;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
