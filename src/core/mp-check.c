@@ -516,9 +516,6 @@ fetch_headers (GTask *task)
                                    task);
 }
 
-/* STAT, LIST and UIDL go out together (pipelined when the server allows)
- * and are put together once all three are answered.
- */
 static gboolean
 fetch_headers_cb (gpointer user_data)
 {
@@ -526,6 +523,9 @@ fetch_headers_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* STAT, LIST and UIDL go out together (pipelined when the server allows)
+ * and are put together once all three are answered.
+ */
 static void
 listing_done (GTask *task)
 {
