@@ -50,12 +50,20 @@ typedef struct
   GPtrArray         *uidl;
   GError            *error;
   gint64             retr_header_limit;
-  guint              pending;
-  GPtrArray         *to_decode;     /* DecodeItem, for the worker */
+  guint              pending;       /* TOP batches or RETRs in flight */
+  GPtrArray         *to_decode;     /* DecodeItem, for the next worker */
+  gboolean           decoding;      /* a worker owns some of the messages */
+  gboolean           retr_phase;
+  GArray            *top_failed;    /* numbers whose TOP failed */
 } CheckData;
 
+/* TOP commands go out all at once (one pipeline), but their replies are
+ * taken in batches of this many, each decoded while the next arrives.
+ */
+#define TOP_BATCH 500
+
 /* A reply whose headers are still to be decoded: the worker of
- * decode_and_finish() owns @info from when it starts until its callback
+ * headers_progress() owns @info from when it starts until its callback
  * runs on the main context.
  */
 typedef struct
@@ -81,6 +89,7 @@ static void
 check_data_free (CheckData *data)
 {
   g_clear_pointer (&data->to_decode, g_ptr_array_unref);
+  g_clear_pointer (&data->top_failed, g_array_unref);
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->by_number, g_hash_table_unref);
   g_clear_pointer (&data->list, g_array_unref);
@@ -175,7 +184,7 @@ header_block_length (const char *text,
   return len;
 }
 
-/* Runs in the worker of decode_and_finish(): GMime parses each reply into
+/* Runs in a worker of headers_progress(): GMime parses each reply into
  * objects of its own (one parser, stream and options per message, made in
  * mp_headers_parse()), and what it and mp-charset.c share between threads
  * is either read-only after g_mime_init() or locked by GMime itself
@@ -226,6 +235,10 @@ finish (GTask *task)
   g_object_unref (task);
 }
 
+static void headers_progress (GTask  *task);
+static void fetch_by_retr    (GTask  *task,
+                              GArray *numbers);
+
 static void
 decode_thread (GTask        *decode,
                gpointer      source_object,
@@ -252,50 +265,87 @@ decoded_cb (GObject      *object,
             gpointer      user_data)
 {
   GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  /* The worker is done with the messages: they are the main thread's
-   * again, and so is the snapshot holding them.
+  /* The worker is done with its messages: they are the main thread's
+   * again.
    */
+  data->decoding = FALSE;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    mp_session_fail (task, error);
-  else
-    finish (task);
+    {
+      if (data->error == NULL)
+        data->error = error;
+      else
+        g_error_free (error);
+    }
+  headers_progress (task);
 }
 
 /* Decoding 10,000 header blocks takes the better part of a second: it
- * runs in one worker thread (GTask's pool), not on the main loop, which
- * meanwhile only waits. One worker for all of them rather than batches on
- * several: the replies are all there already (TOP replies come back
- * together), a second worker would compete on a two-core machine with the
- * main loop it is meant to spare, and the pool is shared with the state
- * files' loads and saves, which should not queue behind a poll. The
- * snapshot's messages are left alone by the main thread until
- * decoded_cb(): nothing else of this check runs meanwhile (all replies
- * are in, QUIT is only sent by finish()), and the check's task, with the
- * snapshot in its data, completes only there (its reference travels as
- * the callback's data). A cancelled poll is stopped by the worker between
- * two messages and fails there, once the worker has let go.
+ * runs in a worker thread (GTask's pool), not on the main loop, batch
+ * after batch as the replies come in (see TOP_BATCH), so that it overlaps
+ * with the transfer. One worker at a time, not one per batch: a second
+ * would compete on a two-core machine with the main loop it is meant to
+ * spare, and the pool is shared with the state files' loads and saves,
+ * which should not queue behind a poll. The main thread leaves the
+ * messages a worker was given alone until decoded_cb(): it only fills in
+ * other messages (those of later replies) and reads the snapshot's array
+ * and index, which nobody changes before the check completes; and the
+ * check's task, with the snapshot in its data, completes only once no
+ * worker runs (its reference travels as the callback's data). A cancelled
+ * poll is stopped by the worker between two messages.
+ *
+ * Called whenever something arrived or a worker finished: starts a worker
+ * for what waits to be decoded, or, once nothing is in flight any more,
+ * goes on (RETR for what TOP could not give) or ends the check.
  */
 static void
-decode_and_finish (GTask *task)
+headers_progress (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GTask) decode = NULL;
 
-  if (data->to_decode->len == 0)
+  if (data->decoding)
+    return;
+
+  if (data->error == NULL && data->to_decode->len > 0)
     {
-      finish (task);
+      decode = g_task_new (NULL, g_task_get_cancellable (task), decoded_cb, task);
+      g_task_set_source_tag (decode, headers_progress);
+      g_task_set_name (decode, "[mailpeek] decode headers");
+      g_task_set_task_data (decode, g_steal_pointer (&data->to_decode),
+                            (GDestroyNotify) g_ptr_array_unref);
+      data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
+      data->decoding = TRUE;
+      g_task_run_in_thread (decode, decode_thread);
       return;
     }
 
-  decode = g_task_new (NULL, g_task_get_cancellable (task), decoded_cb, task);
-  g_task_set_source_tag (decode, decode_and_finish);
-  g_task_set_name (decode, "[mailpeek] decode headers");
-  g_task_set_task_data (decode, g_steal_pointer (&data->to_decode),
-                        (GDestroyNotify) g_ptr_array_unref);
-  data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
-  g_task_run_in_thread (decode, decode_thread);
+  if (data->pending > 0)
+    return;
+
+  if (data->error != NULL)
+    {
+      mp_session_fail (task, g_steal_pointer (&data->error));
+      return;
+    }
+
+  /* An -ERR to TOP for a message of the maildrop means TOP is refused
+   * (the engine then sent no more TOPs); other failures keep their error.
+   */
+  if (!data->retr_phase && data->top_failed->len > 0 &&
+      mp_pop3_client_get_top_refused (g_task_get_source_object (task)))
+    {
+      g_autoptr(GArray) failed = g_steal_pointer (&data->top_failed);
+
+      data->top_failed = g_array_new (FALSE, FALSE, sizeof (guint));
+      data->retr_phase = TRUE;
+      fetch_by_retr (task, failed);
+      return;
+    }
+
+  finish (task);
 }
 
 static MpMessageInfo *
@@ -378,13 +428,8 @@ retr_cb (GObject      *object,
       info->error = error;
     }
 
-  if (--data->pending > 0)
-    return;
-
-  if (data->error != NULL)
-    mp_session_fail (task, g_steal_pointer (&data->error));
-  else
-    decode_and_finish (task);
+  data->pending--;
+  headers_progress (task);
 }
 
 /* A server without TOP: the headers from a RETR of the whole message for
@@ -401,9 +446,10 @@ fetch_by_retr (GTask  *task,
   guint queued = 0;
 
   data->snapshot->top_supported = FALSE;
+  data->retr_phase = TRUE;
   if (numbers->len == 0)
     {
-      decode_and_finish (task);
+      headers_progress (task);
       return;
     }
 
@@ -437,8 +483,8 @@ fetch_by_retr (GTask  *task,
   g_debug ("no TOP: %u message(s) fetched whole, %u too large",
            queued, numbers->len - queued);
 
-  if (--data->pending == 0)
-    decode_and_finish (task);
+  data->pending--;
+  headers_progress (task);
 }
 
 static void
@@ -450,13 +496,18 @@ top_many_cb (GObject      *object,
   MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GArray) failed = g_array_new (FALSE, FALSE, sizeof (guint));
   GError *error = NULL;
 
+  data->pending--;
   results = mp_pop3_client_top_many_finish (client, result, &error);
   if (results == NULL)
     {
-      mp_session_fail (task, error);
+      /* The session failed: the other batches fail with it. */
+      if (data->error == NULL)
+        data->error = error;
+      else
+        g_error_free (error);
+      headers_progress (task);
       return;
     }
 
@@ -469,19 +520,13 @@ top_many_cb (GObject      *object,
       if (res->error != NULL)
         {
           info->error = g_steal_pointer (&res->error);
-          g_array_append_val (failed, res->number);
+          g_array_append_val (data->top_failed, res->number);
         }
       else
         queue_decode (data, info, res->data);
     }
 
-  /* An -ERR to TOP for a message of the maildrop means TOP is refused
-   * (the engine then sent no more TOPs); other failures keep their error.
-   */
-  if (failed->len > 0 && mp_pop3_client_get_top_refused (client))
-    fetch_by_retr (task, failed);
-  else
-    decode_and_finish (task);
+  headers_progress (task);
 }
 
 static void
@@ -502,18 +547,29 @@ fetch_headers (GTask *task)
     }
 
   if (numbers->len == 0)
-    finish (task);
-  else if (!data->snapshot->top_supported)
-    fetch_by_retr (task, numbers);
-  else
-    mp_pop3_client_top_many_async (client,
-                                   (const guint *) (gpointer) numbers->data,
-                                   numbers->len,
-                                   0,
-                                   MP_CHECK_MAX_HEADER_BYTES,
-                                   g_task_get_cancellable (task),
-                                   top_many_cb,
-                                   task);
+    {
+      finish (task);
+      return;
+    }
+  if (!data->snapshot->top_supported)
+    {
+      fetch_by_retr (task, numbers);
+      return;
+    }
+
+  /* All queued now, so the pipeline is the same as for one job. */
+  for (guint i = 0; i < numbers->len; i += TOP_BATCH)
+    {
+      data->pending++;
+      mp_pop3_client_top_many_async (client,
+                                     &g_array_index (numbers, guint, i),
+                                     MIN (TOP_BATCH, numbers->len - i),
+                                     0,
+                                     MP_CHECK_MAX_HEADER_BYTES,
+                                     g_task_get_cancellable (task),
+                                     top_many_cb,
+                                     task);
+    }
 }
 
 static gboolean
@@ -753,6 +809,7 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
   data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
   data->by_number = g_hash_table_new (NULL, NULL);
   data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
+  data->top_failed = g_array_new (FALSE, FALSE, sizeof (guint));
   data->retr_header_limit = retr_header_limit;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
