@@ -16,7 +16,10 @@
 # the longest main-loop stall of an asynchronous save (target < 20 ms).
 # Then tests/bench/bench-download.c: the peak memory above
 # idle of a 200 MiB download (.eml and Maildir) and the longest main-loop
-# stall during a 20 MiB one.  Then tests/bench/bench-window.c under Xvfb:
+# stall during a 20 MiB one.  Then tests/bench/bench-first-poll.py: the
+# applet's first, second and steady polls of 10,000 messages from Dovecot
+# in-process, with the longest main-loop stall of each (target < 20 ms).
+# Then tests/bench/bench-window.c under Xvfb:
 # the preview window's message list opening and sorting a 10,000-message
 # mailbox (targets 0.5 s and 0.2 s).  Prints wall times and ratios; exits non-zero
 # only if a run fails functionally or the steady-state poll sends a TOP.
@@ -49,6 +52,10 @@ echo
 # A 200 MiB download's peak memory and a 20 MiB download's longest
 # main-loop stall, against the scripted server in a child process.
 "$dir/tests/bench-download" || status=1
+echo
+# The applet's first poll of 10,000 messages in-process (MpPoller and
+# MpMailbox) against Dovecot: the longest main-loop stall (target < 20 ms).
+/usr/bin/python3 tests/bench/bench-first-poll.py --bench-first-poll "$dir/tests/bench-first-poll" || status=1
 # The preview window (built with -Dapplet=true): a 10,000-message mailbox
 # opened and sorted in the message list, drawn on a private Xvfb.
 if [[ -x $dir/tests/bench-window ]]; then

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mp-check.h"
+#include "mp-headers-private.h"
 #include "mp-mailbox-state.h"
 #include "mp-test-server.h"
 #include "mp-test-util.h"
@@ -871,6 +872,141 @@ test_no_uidl_no_top (void)
   g_assert_cmpstr (info_at (a, 0)->key, !=, info_at (a, 1)->key);
 }
 
+/* ---- decoding off the main thread ---------------------------------------
+ *
+ * A first poll of a large mailbox decodes thousands of header blocks; that
+ * happens in a worker thread, never on the main loop. The parse hook of
+ * mp-headers-private.h sees every mp_headers_parse() and the thread it
+ * runs in.
+ */
+
+#define MANY_MESSAGES 400
+/* More than one batch of replies (TOP_BATCH in mp-check.c is 500). */
+#define MORE_MESSAGES 1100
+
+typedef struct
+{
+  GThread      *main_thread;
+  gint          parses;            /* atomic */
+  gint          main_parses;       /* atomic */
+  guint         cancel_at;         /* cancel at this parse, 0 for never */
+  GCancellable *cancellable;
+} ParseWatch;
+
+static void
+parse_hook (gpointer user_data)
+{
+  ParseWatch *watch = user_data;
+  guint n = g_atomic_int_add (&watch->parses, 1) + 1;
+
+  if (g_thread_self () == watch->main_thread)
+    g_atomic_int_inc (&watch->main_parses);
+  if (watch->cancel_at != 0 && n == watch->cancel_at)
+    g_cancellable_cancel (watch->cancellable);
+}
+
+static void
+assert_decoded_off_main_thread (MpTestQuirks quirks,
+                                const char  *command,
+                                guint        n)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (quirks, n);
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GHashTable) keys = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  ParseWatch watch = { g_thread_self (), 0, 0, 0, NULL };
+
+  mp_headers_set_parse_hook (parse_hook, &watch);
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  mp_headers_set_parse_hook (NULL, NULL);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, command), ==, n);
+  assert_fill_headers (snapshot, n);
+  for (guint i = 0; i < n; i++)
+    {
+      MpMessageInfo *info = info_at (snapshot, i);
+
+      g_assert_nonnull (info->key);
+      g_hash_table_add (keys, info->key);
+    }
+  /* With UIDL the keys are the UIDs; without, hashes made in the worker. */
+  g_assert_cmpuint (g_hash_table_size (keys), ==, n);
+
+  g_assert_cmpint (g_atomic_int_get (&watch.parses), ==, n);
+  g_assert_cmpint (g_atomic_int_get (&watch.main_parses), ==, 0);
+}
+
+static void
+test_decode_off_main_thread (void)
+{
+  assert_decoded_off_main_thread (MP_TEST_QUIRK_PIPELINING, "TOP", MORE_MESSAGES);
+}
+
+static void
+test_decode_off_main_thread_no_uidl (void)
+{
+  assert_decoded_off_main_thread (MP_TEST_QUIRK_PIPELINING | MP_TEST_QUIRK_NO_UIDL, "TOP",
+                                  MANY_MESSAGES);
+}
+
+static void
+test_decode_off_main_thread_retr (void)
+{
+  assert_decoded_off_main_thread (MP_TEST_QUIRK_PIPELINING | MP_TEST_QUIRK_NO_TOP, "RETR",
+                                  MANY_MESSAGES);
+}
+
+/* Cancelled in the middle of the decoding (from the worker, at its tenth
+ * message): the check fails with G_IO_ERROR_CANCELLED once the worker
+ * stops, which is at the next message, and sends no QUIT. With one batch
+ * of replies every TOP was answered by then; with more, the cancel also
+ * ends the transfer of the others.
+ */
+static void
+assert_decode_cancelled (guint n)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_PIPELINING, n);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(MpPop3Client) client = mp_pop3_client_new ("127.0.0.1",
+                                                       mp_test_server_get_port (server),
+                                                       MP_POP3_SECURITY_NONE);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  ParseWatch watch = { g_thread_self (), 0, 0, 10, cancellable };
+
+  mp_pop3_client_set_timeout (client, 5);
+  mp_headers_set_parse_hook (parse_hook, &watch);
+  mp_check_mailbox_async (client, USER, PASSWORD, MP_POP3_AUTH_USER, NULL, cancellable,
+                          mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  snapshot = mp_check_mailbox_finish (client, result, &error);
+  mp_headers_set_parse_hook (NULL, NULL);
+
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (snapshot);
+  if (n <= MANY_MESSAGES)
+    g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, n);
+  g_assert_cmpint (g_atomic_int_get (&watch.parses), ==, 10);
+  g_assert_cmpint (g_atomic_int_get (&watch.main_parses), ==, 0);
+  g_assert_false (mp_pop3_client_is_connected (client));
+  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "QUIT"), ==, 0);
+}
+
+static void
+test_decode_cancelled (void)
+{
+  assert_decode_cancelled (MANY_MESSAGES);
+}
+
+static void
+test_decode_cancelled_batches (void)
+{
+  assert_decode_cancelled (MORE_MESSAGES);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -900,6 +1036,11 @@ main (int   argc,
   g_test_add_func ("/check/headers/subject-and-from", test_subject_and_from);
   g_test_add_func ("/check/no-uidl/regenerated", test_no_uidl_regenerated);
   g_test_add_func ("/check/no-uidl/no-top", test_no_uidl_no_top);
+  g_test_add_func ("/check/decode/off-main-thread", test_decode_off_main_thread);
+  g_test_add_func ("/check/decode/off-main-thread-no-uidl", test_decode_off_main_thread_no_uidl);
+  g_test_add_func ("/check/decode/off-main-thread-retr", test_decode_off_main_thread_retr);
+  g_test_add_func ("/check/decode/cancelled", test_decode_cancelled);
+  g_test_add_func ("/check/decode/cancelled-batches", test_decode_cancelled_batches);
 
   return mp_test_shutdown (g_test_run ());
 }

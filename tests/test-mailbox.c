@@ -22,6 +22,7 @@
 
 #include "mp-account-store.h"
 #include "mp-mailbox.h"
+#include "mp-mailbox-state.h"
 #include "mp-message-private.h"
 #include "mp-poller.h"
 #include "mp-secrets.h"
@@ -549,6 +550,123 @@ test_items_changed (Fixture       *fixture,
   mp_test_wait_until (mp_test_weak_set_empty, fixture->watched, GUARD_MSEC,
                       "the mailbox to go");
   g_assert_null (mp_message_get_mailbox (kept));
+}
+
+/* ---- a large first poll, spread over main-loop iterations ------------- */
+
+#define MANY_MESSAGES 500
+
+typedef struct
+{
+  Fixture   *fixture;
+  MpMailbox *mailbox;
+  gboolean   remove;
+  gboolean   mark;
+  /* What an idle saw between two main-loop iterations. */
+  gboolean   saw_merged_not_listed;
+  gboolean   saw_listed_not_announced;
+} StepWatch;
+
+/* At the priority of the poll's steps and added before them, so it runs
+ * in every iteration that runs a step, before it.
+ */
+static gboolean
+watch_steps_cb (gpointer data)
+{
+  StepWatch *watch = data;
+  MpMailboxState *state = mp_poller_get_state (watch->fixture->poller,
+                                               mp_mailbox_get_account (watch->mailbox));
+  guint listed = g_list_model_get_n_items (G_LIST_MODEL (watch->mailbox));
+
+  if (state != NULL && mp_mailbox_state_contains (state, "uid-00000500") && listed == 0)
+    watch->saw_merged_not_listed = TRUE;
+  if (listed == MANY_MESSAGES && watch->fixture->arrived->len == 0)
+    watch->saw_listed_not_announced = TRUE;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+step_items_changed_cb (GListModel *model,
+                       guint       position,
+                       guint       removed,
+                       guint       added,
+                       StepWatch  *watch)
+{
+  /* Before ::messages-arrived: what is marked now is not announced. */
+  if (watch->mark)
+    {
+      const char *keys[] = { "uid-00000001", "uid-00000002", NULL };
+
+      mp_mailbox_mark_announced_async (watch->mailbox, keys, NULL, NULL, NULL);
+    }
+  if (watch->remove)
+    mp_poller_remove_account (watch->fixture->poller, mp_mailbox_get_account (watch->mailbox));
+}
+
+/* One items-changed for the whole first poll, one ::messages-arrived with
+ * exactly the messages not announced when it is emitted, and the main
+ * loop runs between the merge, the list and the announcement.
+ */
+static void
+test_first_poll_steps (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  StepWatch watch = { fixture, NULL, FALSE, TRUE, FALSE, FALSE };
+  g_autofree char *changes = NULL;
+  GPtrArray *arrived;
+  guint idle;
+
+  mp_test_server_set_quirks (fixture->server, MP_TEST_QUIRK_PIPELINING);
+  mp_test_server_fill (fixture->server, MANY_MESSAGES);
+  start_server (fixture);
+  watch.mailbox = add_mailbox (fixture, fixture->poller, "first");
+  g_signal_connect (watch.mailbox, "items-changed", G_CALLBACK (step_items_changed_cb), &watch);
+  idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, watch_steps_cb, &watch, NULL);
+
+  check_ok (watch.mailbox);
+  g_source_remove (idle);
+
+  changes = take_changes (fixture);
+  g_assert_cmpstr (changes, ==, "0,0,500");
+  g_assert_cmpuint (mp_mailbox_get_n_messages (watch.mailbox), ==, MANY_MESSAGES);
+  g_assert_cmpuint (fixture->arrived->len, ==, 1);
+  arrived = g_ptr_array_index (fixture->arrived, 0);
+  g_assert_cmpuint (arrived->len, ==, MANY_MESSAGES - 2);
+  g_assert_cmpstr (mp_message_get_key (g_ptr_array_index (arrived, 0)), ==, "uid-00000003");
+  g_assert_cmpstr (mp_message_get_subject (item (watch.mailbox, MANY_MESSAGES - 1)), ==,
+                   "Message 500");
+  g_assert_cmpuint (mp_mailbox_get_n_new (watch.mailbox), ==, MANY_MESSAGES - 2);
+  /* The main loop ran between the merge into the state and the list, and
+   * between the list and the announcement.
+   */
+  g_assert_true (watch.saw_merged_not_listed);
+  g_assert_true (watch.saw_listed_not_announced);
+}
+
+/* The account removed while the poll's result is being applied: the list
+ * got it, but nothing is announced, and the check reports the removal.
+ */
+static void
+test_removed_while_applying (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  StepWatch watch = { fixture, NULL, TRUE, FALSE, FALSE, FALSE };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_test_server_fill (fixture->server, 3);
+  start_server (fixture);
+  watch.mailbox = add_mailbox (fixture, fixture->poller, "first");
+  g_signal_connect (watch.mailbox, "items-changed", G_CALLBACK (step_items_changed_cb), &watch);
+
+  mp_mailbox_check_async (watch.mailbox, NULL, mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  g_assert_false (mp_mailbox_check_finish (watch.mailbox, result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (fixture->arrived->len, ==, 0);
+  /* The result holds the mailbox (its source object). */
+  g_clear_object (&result);
+  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the mailbox to go");
 }
 
 /* ---- messages-arrived ------------------------------------------------- */
@@ -1523,6 +1641,8 @@ main (int   argc,
   ADD ("/mailbox/download-and-delete", test_download_and_delete);
   ADD ("/mailbox/snippet-cached", test_snippet_cached);
   ADD ("/mailbox/removed-mid-poll", test_removed_mid_poll);
+  ADD ("/mailbox/first-poll-steps", test_first_poll_steps);
+  ADD ("/mailbox/removed-while-applying", test_removed_while_applying);
   ADD ("/mailbox/bad-certificate", test_bad_certificate);
   ADD ("/mailbox/needs-password", test_needs_password);
   ADD ("/mailbox/delete-account", test_delete_account);

@@ -50,8 +50,27 @@ typedef struct
   GPtrArray         *uidl;
   GError            *error;
   gint64             retr_header_limit;
-  guint              pending;
+  guint              pending;       /* TOP batches or RETRs in flight */
+  GPtrArray         *to_decode;     /* DecodeItem, for the next worker */
+  gboolean           decoding;      /* a worker owns some of the messages */
+  gboolean           retr_phase;
+  GArray            *top_failed;    /* numbers whose TOP failed */
 } CheckData;
+
+/* TOP commands go out all at once (one pipeline), but their replies are
+ * taken in batches of this many, each decoded while the next arrives.
+ */
+#define TOP_BATCH 500
+
+/* A reply whose headers are still to be decoded: the worker of
+ * headers_progress() owns @info from when it starts until its callback
+ * runs on the main context.
+ */
+typedef struct
+{
+  MpMessageInfo *info;
+  GBytes        *data;
+} DecodeItem;
 
 typedef struct
 {
@@ -60,8 +79,17 @@ typedef struct
 } RetrItem;
 
 static void
+decode_item_free (DecodeItem *item)
+{
+  g_bytes_unref (item->data);
+  g_free (item);
+}
+
+static void
 check_data_free (CheckData *data)
 {
+  g_clear_pointer (&data->to_decode, g_ptr_array_unref);
+  g_clear_pointer (&data->top_failed, g_array_unref);
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->by_number, g_hash_table_unref);
   g_clear_pointer (&data->list, g_array_unref);
@@ -156,23 +184,39 @@ header_block_length (const char *text,
   return len;
 }
 
+/* Runs in a worker of headers_progress(): GMime parses each reply into
+ * objects of its own (one parser, stream and options per message, made in
+ * mp_headers_parse()), and what it and mp-charset.c share between threads
+ * is either read-only after g_mime_init() or locked by GMime itself
+ * (g_mime_charset_iconv_name()'s name cache); mp-charset.c keeps no cache
+ * but its bigram table, built under g_once_init_enter().
+ */
 static void
 set_headers (MpMessageInfo *info,
-             GBytes        *data,
-             gboolean       whole_message)
+             GBytes        *data)
 {
   gsize len = 0;
-  const char *text = data ? g_bytes_get_data (data, &len) : NULL;
+  const char *text = g_bytes_get_data (data, &len);
 
   if (text == NULL)
     text = "";
-  if (whole_message)
-    len = header_block_length (text, len);
 
   g_clear_error (&info->error);
   info->headers = mp_headers_parse (text, len);
   if (info->key == NULL)
     info->key = header_hash_key (text, len, info->size);
+}
+
+static void
+queue_decode (CheckData     *data,
+              MpMessageInfo *info,
+              GBytes        *bytes)
+{
+  DecodeItem *item = g_new0 (DecodeItem, 1);
+
+  item->info = info;
+  item->data = bytes != NULL ? g_bytes_ref (bytes) : g_bytes_new_static ("", 0);
+  g_ptr_array_add (data->to_decode, item);
 }
 
 static void
@@ -189,6 +233,119 @@ finish (GTask *task)
   g_task_return_pointer (task, g_steal_pointer (&data->snapshot),
                          (GDestroyNotify) mp_mailbox_snapshot_free);
   g_object_unref (task);
+}
+
+static void headers_progress (GTask  *task);
+static void fetch_by_retr    (GTask  *task,
+                              GArray *numbers);
+
+static void
+decode_thread (GTask        *decode,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GPtrArray *items = task_data;
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      DecodeItem *item = g_ptr_array_index (items, i);
+
+      /* Per message, so a cancelled poll stops within one decode. */
+      if (g_task_return_error_if_cancelled (decode))
+        return;
+      set_headers (item->info, item->data);
+    }
+  g_task_return_boolean (decode, TRUE);
+}
+
+static void
+decoded_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  /* The worker is done with its messages: they are the main thread's
+   * again.
+   */
+  data->decoding = FALSE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (data->error == NULL)
+        data->error = error;
+      else
+        g_error_free (error);
+    }
+  headers_progress (task);
+}
+
+/* Decoding 10,000 header blocks takes the better part of a second: it
+ * runs in a worker thread (GTask's pool), not on the main loop, batch
+ * after batch as the replies come in (see TOP_BATCH), so that it overlaps
+ * with the transfer. One worker at a time, not one per batch: a second
+ * would compete on a two-core machine with the main loop it is meant to
+ * spare, and the pool is shared with the state files' loads and saves,
+ * which should not queue behind a poll. The main thread leaves the
+ * messages a worker was given alone until decoded_cb(): it only fills in
+ * other messages (those of later replies) and reads the snapshot's array
+ * and index, which nobody changes before the check completes; and the
+ * check's task, with the snapshot in its data, completes only once no
+ * worker runs (its reference travels as the callback's data). A cancelled
+ * poll is stopped by the worker between two messages.
+ *
+ * Called whenever something arrived or a worker finished: starts a worker
+ * for what waits to be decoded, or, once nothing is in flight any more,
+ * goes on (RETR for what TOP could not give) or ends the check.
+ */
+static void
+headers_progress (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GTask) decode = NULL;
+
+  if (data->decoding)
+    return;
+
+  if (data->error == NULL && data->to_decode->len > 0)
+    {
+      decode = g_task_new (NULL, g_task_get_cancellable (task), decoded_cb, task);
+      g_task_set_source_tag (decode, headers_progress);
+      g_task_set_name (decode, "[mailpeek] decode headers");
+      g_task_set_task_data (decode, g_steal_pointer (&data->to_decode),
+                            (GDestroyNotify) g_ptr_array_unref);
+      data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
+      data->decoding = TRUE;
+      g_task_run_in_thread (decode, decode_thread);
+      return;
+    }
+
+  if (data->pending > 0)
+    return;
+
+  if (data->error != NULL)
+    {
+      mp_session_fail (task, g_steal_pointer (&data->error));
+      return;
+    }
+
+  /* An -ERR to TOP for a message of the maildrop means TOP is refused
+   * (the engine then sent no more TOPs); other failures keep their error.
+   */
+  if (!data->retr_phase && data->top_failed->len > 0 &&
+      mp_pop3_client_get_top_refused (g_task_get_source_object (task)))
+    {
+      g_autoptr(GArray) failed = g_steal_pointer (&data->top_failed);
+
+      data->top_failed = g_array_new (FALSE, FALSE, sizeof (guint));
+      data->retr_phase = TRUE;
+      fetch_by_retr (task, failed);
+      return;
+    }
+
+  finish (task);
 }
 
 static MpMessageInfo *
@@ -251,7 +408,18 @@ retr_cb (GObject      *object,
   bytes = mp_pop3_client_retr_finish (client, result, &error);
 
   if (bytes != NULL)
-    set_headers (info, bytes, TRUE);
+    {
+      gsize len = 0;
+      const char *text = g_bytes_get_data (bytes, &len);
+      g_autoptr(GBytes) block = NULL;
+
+      /* Only the header block is decoded (what TOP n 0 would have sent);
+       * the rest of the message need not wait in memory for the worker.
+       */
+      if (text != NULL)
+        block = g_bytes_new (text, header_block_length (text, len));
+      queue_decode (data, info, block);
+    }
   else if (data->error == NULL && is_session_error (client, error))
     data->error = error;
   else
@@ -260,13 +428,8 @@ retr_cb (GObject      *object,
       info->error = error;
     }
 
-  if (--data->pending > 0)
-    return;
-
-  if (data->error != NULL)
-    mp_session_fail (task, g_steal_pointer (&data->error));
-  else
-    finish (task);
+  data->pending--;
+  headers_progress (task);
 }
 
 /* A server without TOP: the headers from a RETR of the whole message for
@@ -283,9 +446,10 @@ fetch_by_retr (GTask  *task,
   guint queued = 0;
 
   data->snapshot->top_supported = FALSE;
+  data->retr_phase = TRUE;
   if (numbers->len == 0)
     {
-      finish (task);
+      headers_progress (task);
       return;
     }
 
@@ -319,8 +483,8 @@ fetch_by_retr (GTask  *task,
   g_debug ("no TOP: %u message(s) fetched whole, %u too large",
            queued, numbers->len - queued);
 
-  if (--data->pending == 0)
-    finish (task);
+  data->pending--;
+  headers_progress (task);
 }
 
 static void
@@ -332,13 +496,18 @@ top_many_cb (GObject      *object,
   MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) results = NULL;
-  g_autoptr(GArray) failed = g_array_new (FALSE, FALSE, sizeof (guint));
   GError *error = NULL;
 
+  data->pending--;
   results = mp_pop3_client_top_many_finish (client, result, &error);
   if (results == NULL)
     {
-      mp_session_fail (task, error);
+      /* The session failed: the other batches fail with it. */
+      if (data->error == NULL)
+        data->error = error;
+      else
+        g_error_free (error);
+      headers_progress (task);
       return;
     }
 
@@ -351,19 +520,13 @@ top_many_cb (GObject      *object,
       if (res->error != NULL)
         {
           info->error = g_steal_pointer (&res->error);
-          g_array_append_val (failed, res->number);
+          g_array_append_val (data->top_failed, res->number);
         }
       else
-        set_headers (info, res->data, FALSE);
+        queue_decode (data, info, res->data);
     }
 
-  /* An -ERR to TOP for a message of the maildrop means TOP is refused
-   * (the engine then sent no more TOPs); other failures keep their error.
-   */
-  if (failed->len > 0 && mp_pop3_client_get_top_refused (client))
-    fetch_by_retr (task, failed);
-  else
-    finish (task);
+  headers_progress (task);
 }
 
 static void
@@ -384,18 +547,36 @@ fetch_headers (GTask *task)
     }
 
   if (numbers->len == 0)
-    finish (task);
-  else if (!data->snapshot->top_supported)
-    fetch_by_retr (task, numbers);
-  else
-    mp_pop3_client_top_many_async (client,
-                                   (const guint *) (gpointer) numbers->data,
-                                   numbers->len,
-                                   0,
-                                   MP_CHECK_MAX_HEADER_BYTES,
-                                   g_task_get_cancellable (task),
-                                   top_many_cb,
-                                   task);
+    {
+      finish (task);
+      return;
+    }
+  if (!data->snapshot->top_supported)
+    {
+      fetch_by_retr (task, numbers);
+      return;
+    }
+
+  /* All queued now, so the pipeline is the same as for one job. */
+  for (guint i = 0; i < numbers->len; i += TOP_BATCH)
+    {
+      data->pending++;
+      mp_pop3_client_top_many_async (client,
+                                     &g_array_index (numbers, guint, i),
+                                     MIN (TOP_BATCH, numbers->len - i),
+                                     0,
+                                     MP_CHECK_MAX_HEADER_BYTES,
+                                     g_task_get_cancellable (task),
+                                     top_many_cb,
+                                     task);
+    }
+}
+
+static gboolean
+fetch_headers_cb (gpointer user_data)
+{
+  fetch_headers (user_data);
+  return G_SOURCE_REMOVE;
 }
 
 /* STAT, LIST and UIDL go out together (pipelined when the server allows)
@@ -406,6 +587,7 @@ listing_done (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
   GHashTable *by_number = data->by_number;
+  g_autoptr(GSource) source = NULL;
 
   if (data->error != NULL)
     {
@@ -445,7 +627,16 @@ listing_done (GTask *task)
         }
     }
 
-  fetch_headers (task);
+  /* The TOPs go out in the next main-loop iteration: for 10,000 messages,
+   * taking the UIDL reply apart and putting the listing together take
+   * about 8 ms, queueing the TOP commands as long again; one after the
+   * other they would hold up the main loop for both.
+   */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[mailpeek] fetch headers");
+  g_source_set_callback (source, fetch_headers_cb, task, NULL);
+  g_source_attach (source, g_task_get_context (task));
 }
 
 static void
@@ -617,6 +808,8 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
   data->snapshot = g_new0 (MpMailboxSnapshot, 1);
   data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
   data->by_number = g_hash_table_new (NULL, NULL);
+  data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
+  data->top_failed = g_array_new (FALSE, FALSE, sizeof (guint));
   data->retr_header_limit = retr_header_limit;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 

@@ -27,4 +27,13 @@ GPtrArray    *mp_headers_dup_raw_values   (const char         *data,
                                            gsize               len,
                                            const char * const *names);
 
+/* For tests only: @hook runs at the start of every mp_headers_parse(), in
+ * the thread that parses (to prove it is not the main thread, or to
+ * cancel a check in the middle of its decoding). %NULL removes it.
+ */
+typedef void (*MpHeadersParseHook) (gpointer user_data);
+
+void          mp_headers_set_parse_hook   (MpHeadersParseHook  hook,
+                                           gpointer            user_data);
+
 G_END_DECLS

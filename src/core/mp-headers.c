@@ -648,6 +648,35 @@ guess_header_charset (GMimeHeaderList *list,
   return chosen;
 }
 
+static MpHeadersParseHook parse_hook;
+static gpointer parse_hook_data;
+G_LOCK_DEFINE_STATIC (parse_hook);
+
+void
+mp_headers_set_parse_hook (MpHeadersParseHook hook,
+                           gpointer           user_data)
+{
+  G_LOCK (parse_hook);
+  parse_hook = hook;
+  parse_hook_data = user_data;
+  G_UNLOCK (parse_hook);
+}
+
+static void
+run_parse_hook (void)
+{
+  MpHeadersParseHook hook;
+  gpointer data;
+
+  G_LOCK (parse_hook);
+  hook = parse_hook;
+  data = parse_hook_data;
+  G_UNLOCK (parse_hook);
+
+  if (hook != NULL)
+    hook (data);
+}
+
 /**
  * mp_headers_parse:
  * @data: (array length=len): the reply to `TOP n 0`: a header block,
@@ -669,6 +698,7 @@ mp_headers_parse (const char *data,
   GMimeMessage *message;
   const char *raw;
 
+  run_parse_hook ();
   message = mp_headers_parse_message (data, len);
   if (message == NULL)
     return g_steal_pointer (&headers);

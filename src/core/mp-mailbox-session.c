@@ -743,6 +743,142 @@ poll_saved_cb (GObject      *object,
   poll_complete (done);
 }
 
+/* A poll's result reaches the mailbox in steps, each in a main-loop
+ * iteration of its own: for a first poll of 10,000 messages, merging them
+ * into the state takes about 10 ms, turning them into MpMessage objects in
+ * the list as long again (as does every steady poll, whose list is
+ * compared message by message), and the announcement and the start of the
+ * save a few ms more; one after the other, they kept the window and the
+ * tray waiting for 25 ms and more. The job keeps the account's queue
+ * meanwhile, so no other session changes the state between two steps, and
+ * check_async() callers still learn of the poll only once it is all done
+ * and saved. Marks made between two steps (mark_announced() from a
+ * notification, another process's save) are taken into account by the
+ * steps after them: ::messages-arrived carries the messages that are
+ * still not announced when it is emitted.
+ */
+typedef enum
+{
+  POLL_STEP_MERGE,
+  POLL_STEP_APPLY,
+  POLL_STEP_REPORT,
+} PollStep;
+
+typedef struct
+{
+  MpMailbox    *self;
+  MpMailboxJob *job;
+  MpPollResult *poll;
+  PollStep      step;
+} PollSteps;
+
+/* The list, the counts and what the session found out. */
+static void
+poll_apply (MpMailbox    *self,
+            MpMailboxJob *job,
+            MpPollResult *poll)
+{
+  MpPop3Client *client = job->client;
+  const GError *error = poll->error;
+
+  if (poll->snapshot != NULL)
+    mp_mailbox_apply_snapshot (self, poll->snapshot);
+  if (client != NULL)
+    mp_mailbox_set_session_info (self, client, poll->snapshot);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE) && client != NULL)
+    mp_mailbox_set_error (self, error, mp_pop3_client_get_peer_certificate (client),
+                          mp_pop3_client_get_peer_certificate_errors (client));
+  else
+    mp_mailbox_set_error (self, error, NULL, 0);
+  mp_mailbox_set_status (self, status_for_error (self, error));
+  g_object_thaw_notify (G_OBJECT (self));
+
+  if (error != NULL)
+    {
+      self->failures++;
+      g_debug ("%s: poll failed (%u in a row): %s",
+               mp_account_get_id (self->account), self->failures, error->message);
+    }
+  else
+    self->failures = 0;
+}
+
+/* ::messages-arrived, and the save the poll ends with. */
+static void
+poll_report (MpMailbox    *self,
+             MpMailboxJob *job,
+             MpPollResult *poll)
+{
+  PollDone *done;
+
+  done = g_new0 (PollDone, 1);
+  done->self = g_object_ref (self);
+  done->poll = poll;
+  done->tasks = g_steal_pointer (&job->tasks);
+  job->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  /* The job, and with it the account's queue and the session slot, lasts
+   * until the state is saved.
+   */
+  done->job = job;
+
+  /* Notifications need not wait for the disk. */
+  if (poll->snapshot != NULL)
+    mp_mailbox_emit_arrived (self);
+
+  /* The poll is over once the state is saved: a check that returned has
+   * its result on disk, and the next poll is scheduled from then.
+   */
+  if (poll->snapshot != NULL)
+    {
+      g_autoptr(GTask) task = g_task_new (self, NULL, poll_saved_cb, done);
+
+      mp_mailbox_save (self, task);
+    }
+  else
+    poll_complete (done);
+}
+
+static gboolean
+poll_step_cb (gpointer user_data)
+{
+  PollSteps *steps = user_data;
+  g_autoptr(MpMailbox) self = NULL;
+
+  if (steps->self->shut_down)
+    {
+      /* Removed between two steps: nothing to report. */
+      mp_mailbox_set_status (steps->self, steps->job->status_before);
+      mp_mailbox_job_cancelled (steps->job);
+      mp_poll_result_free (steps->poll);
+      mp_mailbox_end_job (steps->self, steps->job);
+    }
+  else
+    {
+      switch (steps->step)
+        {
+        case POLL_STEP_MERGE:
+          steps->poll->n_new = mp_mailbox_state_merge (steps->self->state, steps->poll->snapshot);
+          steps->step = POLL_STEP_APPLY;
+          return G_SOURCE_CONTINUE;
+        case POLL_STEP_APPLY:
+          poll_apply (steps->self, steps->job, steps->poll);
+          steps->step = POLL_STEP_REPORT;
+          return G_SOURCE_CONTINUE;
+        case POLL_STEP_REPORT:
+          poll_report (steps->self, steps->job, steps->poll);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  self = steps->self;
+  g_free (steps);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 poll_finished (MpMailbox         *self,
                MpMailboxJob      *job,
@@ -751,7 +887,9 @@ poll_finished (MpMailbox         *self,
 {
   MpPollResult *poll = g_new0 (MpPollResult, 1);
   MpPop3Client *client = job->client;
-  PollDone *done;
+  g_autoptr(GSource) source = NULL;
+  g_autoptr(GMainContext) context = NULL;
+  PollSteps *steps;
 
   poll->snapshot = snapshot;
   poll->error = error;
@@ -774,57 +912,29 @@ poll_finished (MpMailbox         *self,
       return;
     }
 
-  if (snapshot != NULL)
+  if (snapshot == NULL)
     {
-      poll->n_new = mp_mailbox_state_merge (self->state, snapshot);
-      mp_mailbox_apply_snapshot (self, snapshot);
+      /* A failed poll changes no list: nothing to spread out. */
+      poll_apply (self, job, poll);
+      poll_report (self, job, poll);
+      return;
     }
-  if (client != NULL)
-    mp_mailbox_set_session_info (self, client, snapshot);
 
-  g_object_freeze_notify (G_OBJECT (self));
-  if (g_error_matches (error, MP_POP3_ERROR, MP_POP3_ERROR_CERTIFICATE) && client != NULL)
-    mp_mailbox_set_error (self, error, mp_pop3_client_get_peer_certificate (client),
-                          mp_pop3_client_get_peer_certificate_errors (client));
-  else
-    mp_mailbox_set_error (self, error, NULL, 0);
-  mp_mailbox_set_status (self, status_for_error (self, error));
-  g_object_thaw_notify (G_OBJECT (self));
-
-  if (error != NULL)
-    {
-      self->failures++;
-      g_debug ("%s: poll failed (%u in a row): %s",
-               mp_account_get_id (self->account), self->failures, error->message);
-    }
-  else
-    self->failures = 0;
-
-  done = g_new0 (PollDone, 1);
-  done->self = g_object_ref (self);
-  done->poll = poll;
-  done->tasks = g_steal_pointer (&job->tasks);
-  job->tasks = g_ptr_array_new_with_free_func (g_object_unref);
-  /* The job, and with it the account's queue and the session slot, lasts
-   * until the state is saved.
+  /* The first step, too, waits for an iteration of its own: the one that
+   * ends the session has just put together the listing of every message.
    */
-  done->job = job;
-
-  /* Notifications need not wait for the disk. */
-  if (snapshot != NULL)
-    mp_mailbox_emit_arrived (self);
-
-  /* The poll is over once the state is saved: a check that returned has
-   * its result on disk, and the next poll is scheduled from then.
-   */
-  if (snapshot != NULL)
-    {
-      g_autoptr(GTask) task = g_task_new (self, NULL, poll_saved_cb, done);
-
-      mp_mailbox_save (self, task);
-    }
-  else
-    poll_complete (done);
+  steps = g_new0 (PollSteps, 1);
+  steps->self = g_object_ref (self);
+  steps->job = job;
+  steps->poll = poll;
+  steps->step = POLL_STEP_MERGE;
+  /* Where the session's callbacks run (GTask's thread-default context). */
+  context = g_main_context_ref_thread_default ();
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+  g_source_set_static_name (source, "[mailpeek] poll steps");
+  g_source_set_callback (source, poll_step_cb, steps, NULL);
+  g_source_attach (source, context);
 }
 
 static void
