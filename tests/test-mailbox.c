@@ -666,7 +666,7 @@ test_removed_while_applying (Fixture       *fixture,
   g_assert_cmpuint (fixture->arrived->len, ==, 0);
   /* The result holds the mailbox (its source object). */
   g_clear_object (&result);
-  mp_test_wait_until (all_mailboxes_gone, fixture, GUARD_MSEC, "the mailbox to go");
+  mp_test_wait_until (mp_test_weak_set_empty, fixture->watched, GUARD_MSEC, "the mailbox to go");
 }
 
 /* ---- messages-arrived ------------------------------------------------- */
