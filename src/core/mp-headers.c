@@ -281,42 +281,48 @@ char *
 mp_headers_clean_text_full (const char *text,
                             gboolean    snippet)
 {
-  g_autofree char *valid = NULL;
+  char *valid;
+  char *out;
   gboolean pending_space = FALSE;
-  GString *out;
 
   if (text == NULL)
     return NULL;
 
+  /* The text is cleaned in place: what is written never outgrows what was
+   * read (a run of white space becomes one byte, a character stays the
+   * bytes it was), and the result keeps no spare capacity, which a cached
+   * header of every message would otherwise carry for the applet's life.
+   */
   valid = g_utf8_make_valid (text, -1);
-  out = g_string_sized_new (strlen (valid));
-
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+  out = valid;
+  for (const char *p = valid; *p != '\0'; )
     {
       gunichar c = g_utf8_get_char (p);
+      const char *next = g_utf8_next_char (p);
 
       if (is_invisible (c, snippet))
-        continue;
-
-      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
+        ;
+      else if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
+        pending_space = TRUE;
+      else
         {
-          pending_space = TRUE;
-          continue;
+          if (pending_space && out > valid)
+            *out++ = ' ';
+          pending_space = FALSE;
+          memmove (out, p, next - p);
+          out += next - p;
         }
-
-      if (pending_space && out->len > 0)
-        g_string_append_c (out, ' ');
-      pending_space = FALSE;
-      g_string_append_unichar (out, c);
+      p = next;
     }
+  *out = '\0';
 
-  if (out->len == 0)
+  if (out == valid)
     {
-      g_string_free (out, TRUE);
+      g_free (valid);
       return NULL;
     }
 
-  return g_string_free (out, FALSE);
+  return g_realloc (valid, out - valid + 1);
 }
 
 static char *
