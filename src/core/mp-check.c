@@ -509,6 +509,9 @@ stat_cb (GObject      *object,
   listing_step_done (task, error);
 }
 
+/* The listing was queued with the open (see mp_check_mailbox_full_async());
+ * its error, if any, is the one that counts.
+ */
 static void
 open_cb (GObject      *object,
          GAsyncResult *result,
@@ -517,12 +520,13 @@ open_cb (GObject      *object,
   GTask *task = user_data;
   MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!mp_pop3_client_open_finish (client, result, &error))
     {
-      mp_session_fail (task, error);
+      g_clear_error (&data->error);
+      data->error = error;
+      listing_step_done (task, NULL);
       return;
     }
 
@@ -532,17 +536,31 @@ open_cb (GObject      *object,
    * without CAPA the first TOP finds out (see top_many_cb()).
    */
   data->snapshot->top_supported = !mp_pop3_client_get_top_refused (client);
+  listing_step_done (task, NULL);
+}
 
-  /* Without CAPA, a missing UIDL capability proves nothing: ask. */
-  data->pending = 2;
-  if (!mp_pop3_client_get_capa_supported (client) ||
-      mp_pop3_client_has_capability (client, "UIDL"))
-    data->pending++;
+/* STAT, LIST and UIDL are queued while the session opens: with a server
+ * that pipelines they leave with the CAPA that follows the login, which
+ * saves a round trip; the engine holds them until the login succeeded
+ * and drops them unsent if it fails. UIDL is not sent when the
+ * capabilities after the login lack it (without CAPA, it is asked).
+ */
+static void
+open_and_list (GTask            *task,
+               const char       *user,
+               const char       *password,
+               MpPop3AuthMethod  auth)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  CheckData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
+  /* The open and the three commands. */
+  data->pending = 4;
+  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
   mp_pop3_client_stat_async (client, cancellable, stat_cb, task);
   mp_pop3_client_list_async (client, cancellable, list_cb, task);
-  if (data->pending == 3)
-    mp_pop3_client_uidl_async (client, cancellable, uidl_cb, task);
+  mp_pop3_client_uidl_if_offered_async (client, cancellable, uidl_cb, task);
 }
 
 /**
@@ -620,7 +638,7 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
   data->retr_header_limit = retr_header_limit;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
-  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
+  open_and_list (task, user, password, auth);
 }
 
 /**

@@ -93,6 +93,15 @@ simple_done (MpPop3Client *self,
 
   _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
 
+  /* Skipped: the capabilities say the server lacks it (see uidl_skip()). */
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                               /* Translators: the second %s is a POP3 command such as UIDL */
+                               _("%s does not offer %s"), self->host, data->verb);
+      return;
+    }
+
   if (reply->kind != REPLY_OK)
     {
       /* Translators: the second %s is a POP3 command such as STAT */
@@ -111,15 +120,19 @@ simple_done (MpPop3Client *self,
   reply->data = NULL;
 }
 
+/* @skip: (nullable): asked just before the command would be sent, see
+ * _mp_pop3_client_queue_command_full()
+ */
 static void
-simple_command (MpPop3Client        *self,
-                gpointer             source_tag,
-                const char          *line,
-                gboolean             multiline,
-                gsize                max_bytes,
-                GCancellable        *cancellable,
-                GAsyncReadyCallback  callback,
-                gpointer             user_data)
+simple_command_full (MpPop3Client        *self,
+                     gpointer             source_tag,
+                     const char          *line,
+                     gboolean             multiline,
+                     gsize                max_bytes,
+                     CommandSkip          skip,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   SimpleData *data = simple_data_new (line);
@@ -127,7 +140,10 @@ simple_command (MpPop3Client        *self,
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, data, (GDestroyNotify) simple_data_free);
 
-  if (self->state != STATE_TRANSACTION)
+  /* While mp_pop3_client_open_async() runs, the command waits for the
+   * login (CMD_AFTER_LOGIN).
+   */
+  if (self->state != STATE_TRANSACTION && !(self->opening && self->state != STATE_CLOSED))
     {
       if (self->state == STATE_CLOSED && self->fatal != NULL)
         g_task_return_error (task, g_error_copy (self->fatal));
@@ -141,8 +157,23 @@ simple_command (MpPop3Client        *self,
     return;
 
   _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
-  _mp_pop3_client_queue_command (self, line, multiline ? CMD_MULTILINE : 0, max_bytes,
-                                 simple_done, g_steal_pointer (&task));
+  _mp_pop3_client_queue_command_full (self, line,
+                                      CMD_AFTER_LOGIN | (multiline ? CMD_MULTILINE : 0),
+                                      max_bytes, skip, simple_done, g_steal_pointer (&task));
+}
+
+static void
+simple_command (MpPop3Client        *self,
+                gpointer             source_tag,
+                const char          *line,
+                gboolean             multiline,
+                gsize                max_bytes,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  simple_command_full (self, source_tag, line, multiline, max_bytes, NULL,
+                       cancellable, callback, user_data);
 }
 
 static Reply *
@@ -341,6 +372,38 @@ mp_pop3_client_uidl_async (MpPop3Client        *self,
 {
   simple_command (self, mp_pop3_client_uidl_async, "UIDL", TRUE, MP_POP3_MAX_LIST_REPLY,
                   cancellable, callback, user_data);
+}
+
+/* Once the CAPA after the login was answered, its word on UIDL is
+ * final; before (the command pipelined with that CAPA), UIDL goes out
+ * and a -ERR says the same.
+ */
+static gboolean
+uidl_skip (MpPop3Client *self,
+           gpointer      user_data)
+{
+  return self->login_capa_done && self->capa_supported &&
+         !mp_pop3_client_has_capability (self, "UIDL");
+}
+
+/**
+ * mp_pop3_client_uidl_if_offered_async:
+ *
+ * As mp_pop3_client_uidl_async() (and finished with
+ * mp_pop3_client_uidl_finish()), but when the capabilities the server
+ * gave after the login are known by the time the command would be sent
+ * and lack `UIDL`, nothing is sent and it fails with
+ * %MP_POP3_ERROR_NOT_SUPPORTED. Without CAPA, UIDL is asked: a missing
+ * capability then proves nothing.
+ */
+void
+mp_pop3_client_uidl_if_offered_async (MpPop3Client        *self,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  simple_command_full (self, mp_pop3_client_uidl_async, "UIDL", TRUE, MP_POP3_MAX_LIST_REPLY,
+                       uidl_skip, cancellable, callback, user_data);
 }
 
 /**
