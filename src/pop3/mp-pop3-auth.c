@@ -117,6 +117,25 @@ login_data_new (const char       *user,
   return data;
 }
 
+/* A login's or an open's task, with the credentials as its data. */
+static GTask *
+login_task_new (MpPop3Client        *self,
+                gpointer             source_tag,
+                const char          *user,
+                const char          *password,
+                MpPop3AuthMethod     method,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, login_data_new (user, password, method),
+                        (GDestroyNotify) login_data_free);
+  return task;
+}
+
 static void login_step (MpPop3Client *self, Reply *reply, const GError *error, gpointer user_data);
 static void login_attempt (MpPop3Client *self, GTask *task);
 
@@ -742,8 +761,9 @@ mp_pop3_client_login_async (MpPop3Client        *self,
   g_return_if_fail (user != NULL);
   g_return_if_fail (password != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_pop3_client_login_async);
+  task = login_task_new (self, mp_pop3_client_login_async, user, password, method,
+                         cancellable, callback, user_data);
+  data = g_task_get_task_data (task);
 
   if (self->state != STATE_AUTHORIZATION)
     {
@@ -777,9 +797,6 @@ mp_pop3_client_login_async (MpPop3Client        *self,
       return;
     }
 
-  data = login_data_new (user, password, method);
-  g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
-
   if (method == MP_POP3_AUTH_AUTO)
     choose_candidates (self, data);
   else
@@ -798,10 +815,7 @@ mp_pop3_client_login_finish (MpPop3Client  *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 
 /* Connect and log in, the start of every session. */
@@ -881,18 +895,14 @@ mp_pop3_client_open_async (MpPop3Client        *self,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  LoginData *data;
 
   g_return_if_fail (MP_IS_POP3_CLIENT (self));
   g_return_if_fail (user != NULL);
   g_return_if_fail (password != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_pop3_client_open_async);
-
   /* The same credentials a login keeps, until the login takes them. */
-  data = login_data_new (user, password, method);
-  g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
+  task = login_task_new (self, mp_pop3_client_open_async, user, password, method,
+                         cancellable, callback, user_data);
 
   /* A client opens once (connect_async refuses a second time). */
   if (self->state == STATE_DISCONNECTED)
@@ -905,9 +915,6 @@ mp_pop3_client_open_finish (MpPop3Client  *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 

@@ -202,6 +202,12 @@ void     _mp_pop3_client_watch_cancellable   (MpPop3Client     *self,
                                               gulong           *cancel_id);
 void     _mp_pop3_task_unwatch_cancellable   (GTask            *task,
                                               gulong           *cancel_id);
+gboolean _mp_pop3_client_check_transaction   (MpPop3Client     *self,
+                                              GTask            *task,
+                                              gboolean          while_opening);
+gboolean _mp_pop3_client_propagate_boolean   (MpPop3Client     *self,
+                                              GAsyncResult     *result,
+                                              GError          **error);
 void     _mp_pop3_task_return_error          (GTask            *task,
                                               gulong           *cancel_id,
                                               const GError     *error);

@@ -910,6 +910,44 @@ _mp_pop3_task_return_error (GTask        *task,
     g_task_return_error (task, g_error_copy (error));
 }
 
+/* The start of every command of the TRANSACTION state: TRUE if it may
+ * be queued now; else FALSE, with @task returned with the reason (the
+ * error that ended the session, not logged in, or cancelled already).
+ * @while_opening: the command may also wait for the login of an open
+ * under way (CMD_AFTER_LOGIN).
+ */
+gboolean
+_mp_pop3_client_check_transaction (MpPop3Client *self,
+                                   GTask        *task,
+                                   gboolean      while_opening)
+{
+  gboolean waits = while_opening && self->opening && self->state != STATE_CLOSED;
+
+  if (self->state != STATE_TRANSACTION && !waits)
+    {
+      if (self->state == STATE_CLOSED && self->fatal != NULL)
+        g_task_return_error (task, g_error_copy (self->fatal));
+      else
+        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                                 _("Not logged in to %s"), self->host);
+      return FALSE;
+    }
+
+  return !g_task_return_error_if_cancelled (task);
+}
+
+/* The _finish() of the operations that only succeed or fail. */
+gboolean
+_mp_pop3_client_propagate_boolean (MpPop3Client  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* GObject */
 
 static void

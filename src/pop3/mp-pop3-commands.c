@@ -76,6 +76,53 @@ _mp_pop3_client_top_refused_error (MpPop3Client *self)
                       _("%s does not offer TOP"), self->host);
 }
 
+/* What every single command's CommandDone checks first. Returns TRUE,
+ * with @task returned with the error, when the session failed (@error),
+ * the command was skipped unsent (neither @reply nor @error: see
+ * uidl_skip()) or the server refused it; @verb and @number (0 for none)
+ * name it in the error.
+ */
+static gboolean
+return_if_failed (MpPop3Client *self,
+                  GTask        *task,
+                  gulong       *cancel_id,
+                  Reply        *reply,
+                  const GError *error,
+                  const char   *verb,
+                  guint         number)
+{
+  g_autofree char *what = NULL;
+
+  if (error != NULL)
+    {
+      _mp_pop3_task_return_error (task, cancel_id, error);
+      return TRUE;
+    }
+
+  _mp_pop3_task_unwatch_cancellable (task, cancel_id);
+
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                               /* Translators: the second %s is a POP3 command such as UIDL */
+                               _("%s does not offer %s"), self->host, verb);
+      return TRUE;
+    }
+
+  if (reply->kind == REPLY_OK)
+    return FALSE;
+
+  if (number == 0)
+    /* Translators: the second %s is a POP3 command such as STAT */
+    what = g_strdup_printf (_("%s refused %s"), self->host, verb);
+  else
+    /* Translators: host, POP3 command (such as DELE), message number */
+    what = g_strdup_printf (_("%s refused %s %u"), self->host, verb, number);
+  g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
+                                                               MP_POP3_ERROR_FAILED, what));
+  return TRUE;
+}
+
 static void
 simple_done (MpPop3Client *self,
              Reply        *reply,
@@ -85,33 +132,8 @@ simple_done (MpPop3Client *self,
   g_autoptr(GTask) task = user_data;
   SimpleData *data = g_task_get_task_data (task);
 
-  if (error != NULL)
-    {
-      _mp_pop3_task_return_error (task, &data->cancel_id, error);
-      return;
-    }
-
-  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
-
-  /* Skipped: the capabilities say the server lacks it (see uidl_skip()). */
-  if (reply == NULL)
-    {
-      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
-                               /* Translators: the second %s is a POP3 command such as UIDL */
-                               _("%s does not offer %s"), self->host, data->verb);
-      return;
-    }
-
-  if (reply->kind != REPLY_OK)
-    {
-      /* Translators: the second %s is a POP3 command such as STAT */
-      g_autofree char *what = g_strdup_printf (_("%s refused %s"), self->host, data->verb);
-
-      g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
-                                                                   MP_POP3_ERROR_FAILED,
-                                                                   what));
-      return;
-    }
+  if (return_if_failed (self, task, &data->cancel_id, reply, error, data->verb, 0))
+    return;
 
   g_task_return_pointer (task, g_memdup2 (reply, sizeof *reply),
                          (GDestroyNotify) _mp_pop3_reply_free);
@@ -143,17 +165,7 @@ simple_command_full (MpPop3Client        *self,
   /* While mp_pop3_client_open_async() runs, the command waits for the
    * login (CMD_AFTER_LOGIN).
    */
-  if (self->state != STATE_TRANSACTION && !(self->opening && self->state != STATE_CLOSED))
-    {
-      if (self->state == STATE_CLOSED && self->fatal != NULL)
-        g_task_return_error (task, g_error_copy (self->fatal));
-      else
-        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 _("Not logged in to %s"), self->host);
-      return;
-    }
-
-  if (g_task_return_error_if_cancelled (task))
+  if (!_mp_pop3_client_check_transaction (self, task, TRUE))
     return;
 
   _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
@@ -572,25 +584,8 @@ retr_stream_done (MpPop3Client *self,
   g_autoptr(GTask) task = user_data;
   StreamData *data = g_task_get_task_data (task);
 
-  if (error != NULL)
-    {
-      _mp_pop3_task_return_error (task, &data->cancel_id, error);
-      return;
-    }
-
-  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
-
-  if (reply->kind != REPLY_OK)
-    {
-      /* Translators: host, POP3 command (such as DELE), message number */
-      g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
-                                               "RETR", data->number);
-
-      g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
-                                                                   MP_POP3_ERROR_FAILED,
-                                                                   what));
-      return;
-    }
+  if (return_if_failed (self, task, &data->cancel_id, reply, error, "RETR", data->number))
+    return;
 
   if (reply->sink_error != NULL)
     {
@@ -656,17 +651,7 @@ mp_pop3_client_retr_to_stream_async (MpPop3Client        *self,
   data->number = number;
   g_task_set_task_data (task, data, g_free);
 
-  if (self->state != STATE_TRANSACTION)
-    {
-      if (self->state == STATE_CLOSED && self->fatal != NULL)
-        g_task_return_error (task, g_error_copy (self->fatal));
-      else
-        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 _("Not logged in to %s"), self->host);
-      return;
-    }
-
-  if (g_task_return_error_if_cancelled (task))
+  if (!_mp_pop3_client_check_transaction (self, task, FALSE))
     return;
 
   _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
@@ -892,9 +877,6 @@ mp_pop3_client_quit_finish (MpPop3Client  *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 

@@ -58,6 +58,15 @@ connect_fail (GTask        *task,
   _mp_pop3_task_return_error (task, &data->cancel_id, error);
 }
 
+/* connect_fail() from a step's callback, which holds the task. */
+static void
+connect_abort (GTask        *task,
+               const GError *error)
+{
+  connect_fail (task, error);
+  g_object_unref (task);
+}
+
 static gboolean
 accept_certificate_cb (GTlsConnection       *connection,
                        GTlsCertificate      *certificate,
@@ -176,8 +185,7 @@ connect_start_tls (GTask *task)
     {
       g_autoptr(GError) mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TLS_FAILED,
                                               _("TLS is not available: %s"), error->message);
-      connect_fail (task, mapped);
-      g_object_unref (task);
+      connect_abort (task, mapped);
       return;
     }
 
@@ -221,8 +229,7 @@ utf8_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -256,8 +263,7 @@ stls_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -268,8 +274,7 @@ stls_done (MpPop3Client *self,
                                                _("%s refused STLS (%s); the password "
                                                  "was not sent"),
                                                self->host, clean);
-      connect_fail (task, refused);
-      g_object_unref (task);
+      connect_abort (task, refused);
       return;
     }
 
@@ -320,8 +325,7 @@ capa_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -348,8 +352,7 @@ capa_done (MpPop3Client *self,
                                                      "connection cannot be encrypted; "
                                                      "the password was not sent"),
                                                    self->host);
-          connect_fail (task, missing);
-          g_object_unref (task);
+          connect_abort (task, missing);
           return;
         }
 
@@ -379,8 +382,7 @@ greeting_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -390,8 +392,7 @@ greeting_done (MpPop3Client *self,
 
       refused = _mp_pop3_client_error_from_reply (self, reply->text, MP_POP3_ERROR_FAILED,
                                                   _("The server refused the connection"));
-      connect_fail (task, refused);
-      g_object_unref (task);
+      connect_abort (task, refused);
       return;
     }
 
@@ -529,10 +530,7 @@ mp_pop3_client_connect_finish (MpPop3Client  *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 
 
@@ -584,9 +582,7 @@ _mp_pop3_client_reconnect_finish (MpPop3Client  *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 
 /* Ending a session that will not log in: QUIT, then a TLS close_notify,
