@@ -618,6 +618,85 @@ test_pipelining_login_refused (void)
   g_assert_cmpuint (mp_test_server_get_command_count (server, "UIDL"), ==, 0);
 }
 
+/* ---- issue 6: the known UIDs come while the session runs -------------- */
+
+static gboolean
+known_waiting (gpointer user_data)
+{
+  return mp_check_known_get_waiting (user_data);
+}
+
+/* What the caller knows arrives while the session lists (before the
+ * check needs it) or after (the check waits, listed once): either way
+ * only the unknown message gets a TOP. Failing it fails the check.
+ */
+static void
+check_known_later (gboolean after_listing,
+                   gboolean fail)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_PIPELINING, 3);
+  g_autoptr(MpPop3Client) client = mp_pop3_client_new ("127.0.0.1",
+                                                       mp_test_server_get_port (server),
+                                                       MP_POP3_SECURITY_NONE);
+  g_autoptr(MpCheckKnown) known = mp_check_known_new ();
+  g_autoptr(GHashTable) uids = uid_set ("uid-00000001", "uid-00000003", NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "no state");
+
+  mp_pop3_client_set_timeout (client, 5);
+  mp_check_mailbox_later_async (client, USER, PASSWORD, MP_POP3_AUTH_USER, known, NULL,
+                                mp_test_result_cb, &result);
+  if (after_listing)
+    mp_test_wait_until (known_waiting, known, GUARD_SECONDS * 1000, "the check to wait");
+  else
+    g_assert_false (mp_check_known_get_waiting (known));
+  if (fail)
+    mp_check_known_fail (known, why);
+  else
+    mp_check_known_resolve (known, uids);
+  mp_test_await (&result, GUARD_SECONDS);
+  snapshot = mp_check_mailbox_finish (client, result, &error);
+  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  mp_test_server_assert_no_failures (server);
+
+  if (fail)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+      g_assert_null (snapshot);
+      g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 0);
+      return;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (snapshot->messages->len, ==, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "STAT"), ==, 1);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 1);
+  g_assert_true (mp_test_server_log_contains (server, "TOP 2 0"));
+  g_assert_null (info_at (snapshot, 0)->headers);
+  g_assert_nonnull (info_at (snapshot, 1)->headers);
+  g_assert_null (info_at (snapshot, 2)->headers);
+  g_assert_cmpstr (info_at (snapshot, 1)->uid, ==, "uid-00000002");
+}
+
+static void
+test_known_later_before (void)
+{
+  check_known_later (FALSE, FALSE);
+}
+
+static void
+test_known_later_after (void)
+{
+  check_known_later (TRUE, FALSE);
+}
+
+static void
+test_known_later_failed (void)
+{
+  check_known_later (TRUE, TRUE);
+}
+
 /* ---- issue 7: servers without TOP ------------------------------------ */
 
 /* The UIDs of @snapshot's messages that have headers, as a state would
@@ -1064,6 +1143,9 @@ main (int   argc,
   g_test_add_func ("/check/pipelining/lockstep-uidl-gone-after-login",
                    test_lockstep_uidl_gone_after_login);
   g_test_add_func ("/check/pipelining/login-refused", test_pipelining_login_refused);
+  g_test_add_func ("/check/known-later/before-listing", test_known_later_before);
+  g_test_add_func ("/check/known-later/after-listing", test_known_later_after);
+  g_test_add_func ("/check/known-later/failed", test_known_later_failed);
   g_test_add_func ("/check/no-top/capa", test_no_top_capa);
   g_test_add_func ("/check/no-top/refused-all", test_top_refused_all);
   g_test_add_func ("/check/no-top/refused-no-capa", test_top_refused_no_capa);

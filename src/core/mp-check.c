@@ -41,8 +41,19 @@ mp_mailbox_snapshot_free (MpMailboxSnapshot *snapshot)
   g_free (snapshot);
 }
 
+struct _MpCheckKnown
+{
+  grefcount   ref;
+  gboolean    done;
+  GHashTable *uids;      /* nullable */
+  GError     *error;
+  /* The check waiting for the UIDs, with its reference. */
+  GTask      *waiter;
+};
+
 typedef struct
 {
+  MpCheckKnown      *later;
   GHashTable        *known_uids;
   MpMailboxSnapshot *snapshot;
   GHashTable        *by_number;
@@ -59,9 +70,21 @@ typedef struct
   guint  number;
 } RetrItem;
 
+static void check_start  (MpPop3Client        *client,
+                          const char          *user,
+                          const char          *password,
+                          MpPop3AuthMethod     auth,
+                          GHashTable          *known_uids,
+                          MpCheckKnown        *later,
+                          gint64               retr_header_limit,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data);
+
 static void
 check_data_free (CheckData *data)
 {
+  g_clear_pointer (&data->later, mp_check_known_unref);
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
   g_clear_pointer (&data->by_number, g_hash_table_unref);
   g_clear_pointer (&data->list, g_array_unref);
@@ -398,6 +421,30 @@ fetch_headers (GTask *task)
                                    task);
 }
 
+/* With mp_check_mailbox_later_async(), the headers to fetch wait for
+ * what the caller knows (see known_settle()).
+ */
+static void
+fetch_when_known (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (data->later != NULL && !data->later->done)
+    {
+      data->later->waiter = task;
+      return;
+    }
+  if (data->later != NULL && data->later->error != NULL)
+    {
+      mp_session_fail (task, g_error_copy (data->later->error));
+      return;
+    }
+  if (data->later != NULL && data->later->uids != NULL)
+    data->known_uids = g_hash_table_ref (data->later->uids);
+
+  fetch_headers (task);
+}
+
 /* STAT, LIST and UIDL go out together (pipelined when the server allows)
  * and are put together once all three are answered.
  */
@@ -445,7 +492,7 @@ listing_done (GTask *task)
         }
     }
 
-  fetch_headers (task);
+  fetch_when_known (task);
 }
 
 static void
@@ -620,18 +667,35 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  GTask *task;
-  CheckData *data;
-
   g_return_if_fail (MP_IS_POP3_CLIENT (client));
   g_return_if_fail (user != NULL);
   g_return_if_fail (password != NULL);
+
+  check_start (client, user, password, auth, known_uids, NULL, retr_header_limit,
+               cancellable, callback, user_data);
+}
+
+static void
+check_start (MpPop3Client        *client,
+             const char          *user,
+             const char          *password,
+             MpPop3AuthMethod     auth,
+             GHashTable          *known_uids,
+             MpCheckKnown        *later,
+             gint64               retr_header_limit,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task;
+  CheckData *data;
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, mp_check_mailbox_full_async);
 
   data = g_new0 (CheckData, 1);
   data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
+  data->later = later ? mp_check_known_ref (later) : NULL;
   data->snapshot = g_new0 (MpMailboxSnapshot, 1);
   data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
   data->by_number = g_hash_table_new (NULL, NULL);
@@ -639,6 +703,128 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
   open_and_list (task, user, password, auth);
+}
+
+/**
+ * mp_check_known_new:
+ *
+ * Returns: (transfer full): UIDs to be given later with
+ *   mp_check_known_resolve() (or a reason with mp_check_known_fail())
+ */
+MpCheckKnown *
+mp_check_known_new (void)
+{
+  MpCheckKnown *known = g_new0 (MpCheckKnown, 1);
+
+  g_ref_count_init (&known->ref);
+  return known;
+}
+
+MpCheckKnown *
+mp_check_known_ref (MpCheckKnown *known)
+{
+  g_ref_count_inc (&known->ref);
+  return known;
+}
+
+void
+mp_check_known_unref (MpCheckKnown *known)
+{
+  if (known == NULL || !g_ref_count_dec (&known->ref))
+    return;
+  g_assert (known->waiter == NULL);
+  g_clear_pointer (&known->uids, g_hash_table_unref);
+  g_clear_error (&known->error);
+  g_free (known);
+}
+
+/* The check that waits goes on (or fails), once. */
+static void
+known_settle (MpCheckKnown *known)
+{
+  GTask *task = g_steal_pointer (&known->waiter);
+  GError *error = NULL;
+
+  known->done = TRUE;
+  if (task == NULL)
+    return;
+
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    mp_session_fail (task, error);
+  else
+    fetch_when_known (task);
+}
+
+/**
+ * mp_check_known_resolve:
+ * @known_uids: (nullable): the UIDs whose headers the caller has; no TOP
+ *   is sent for them
+ *
+ * Lets a check started with mp_check_mailbox_later_async() go on to the
+ * headers (at once if it is waiting already).
+ */
+void
+mp_check_known_resolve (MpCheckKnown *known,
+                        GHashTable   *known_uids)
+{
+  g_return_if_fail (known != NULL && !known->done);
+
+  known->uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
+  known_settle (known);
+}
+
+/**
+ * mp_check_known_fail:
+ *
+ * The UIDs will not come: the check fails with @error once it needs them.
+ */
+void
+mp_check_known_fail (MpCheckKnown *known,
+                     const GError *error)
+{
+  g_return_if_fail (known != NULL && !known->done);
+
+  known->error = g_error_copy (error);
+  known_settle (known);
+}
+
+/**
+ * mp_check_known_get_waiting:
+ *
+ * For tests: whether a check has listed the mailbox and waits for @known.
+ */
+gboolean
+mp_check_known_get_waiting (MpCheckKnown *known)
+{
+  g_return_val_if_fail (known != NULL, FALSE);
+  return known->waiter != NULL;
+}
+
+/**
+ * mp_check_mailbox_later_async:
+ * @known: the UIDs the caller knows, when they come
+ *
+ * As mp_check_mailbox_async(), for a caller that is still loading the
+ * UIDs it knows: the session starts at once and waits for @known only
+ * before it chooses the headers to fetch.
+ */
+void
+mp_check_mailbox_later_async (MpPop3Client        *client,
+                              const char          *user,
+                              const char          *password,
+                              MpPop3AuthMethod     auth,
+                              MpCheckKnown        *known,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (user != NULL);
+  g_return_if_fail (password != NULL);
+  g_return_if_fail (known != NULL);
+
+  check_start (client, user, password, auth, NULL, known, MP_CHECK_RETR_HEADER_LIMIT_DEFAULT,
+               cancellable, callback, user_data);
 }
 
 /**
