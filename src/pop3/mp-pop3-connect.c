@@ -463,6 +463,37 @@ socket_connected_cb (GObject      *object,
   connect_read_greeting (g_steal_pointer (&task));
 }
 
+static void
+load_trust_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  g_autoptr(GTlsDatabase) database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+
+  g_task_return_boolean (task, database != NULL);
+}
+
+/* The system's trusted certificates take the TLS back end a while to
+ * parse, the first time in a process; a worker does it while the socket
+ * connects (and, with STLS, while the greeting, CAPA and STLS go back
+ * and forth), so that the handshake does not wait for it on the main
+ * thread. The back end keeps the database.
+ */
+static void
+preload_trust (MpPop3Client *self)
+{
+  static gsize done;
+  g_autoptr(GTask) task = NULL;
+
+  if (self->security == MP_POP3_SECURITY_NONE || !g_once_init_enter (&done))
+    return;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (task, preload_trust);
+  g_task_run_in_thread (task, load_trust_thread);
+  g_once_init_leave (&done, 1);
+}
+
 /* @task: (transfer full): a connect task with its ConnectData */
 static void
 start_connect (MpPop3Client *self,
@@ -475,6 +506,7 @@ start_connect (MpPop3Client *self,
   self->io_cancellable = g_cancellable_new ();
   _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
 
+  preload_trust (self);
   data->socket_client = g_socket_client_new ();
   g_socket_client_set_timeout (data->socket_client, self->timeout);
   address = g_network_address_new (self->host, self->port);
