@@ -282,20 +282,68 @@ mp_pop3_client_list_async (MpPop3Client        *self,
                   cancellable, callback, user_data);
 }
 
-/* Splits a multi-line reply into its lines, without the CRLFs. */
-static GStrv
-reply_lines (Reply *reply)
+/* The lines of a multi-line reply, without their CRLFs: pointers into
+ * one copy of the data (a LIST or UIDL of 50,000 messages costs two
+ * allocations, not one per line).
+ */
+typedef struct
+{
+  char  *buffer;
+  char **lines;     /* NULL-terminated */
+  guint  n_lines;
+} ReplyLines;
+
+static void
+reply_lines_clear (ReplyLines *lines)
+{
+  g_clear_pointer (&lines->buffer, g_free);
+  g_clear_pointer (&lines->lines, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReplyLines, reply_lines_clear)
+
+/* As g_strsplit() on CRLF would: "a CRLF b" is two lines, and the copy
+ * ends at a NUL byte like g_strndup().
+ */
+static void
+reply_lines_init (ReplyLines *out,
+                  Reply      *reply)
 {
   gsize len = 0;
   const char *text = reply->data ? g_bytes_get_data (reply->data, &len) : NULL;
-  g_autofree char *copy = NULL;
+  guint n = 1;
+  char *end;
 
   /* An empty maildrop's LIST or UIDL has no data lines at all. */
   if (len < 2)
-    return g_new0 (char *, 1);
+    {
+      out->lines = g_new0 (char *, 1);
+      return;
+    }
 
-  copy = g_strndup (text, len - 2);
-  return g_strsplit (copy, "\r\n", -1);
+  out->buffer = g_strndup (text, len - 2);
+  end = out->buffer + strlen (out->buffer);
+  if (end == out->buffer)
+    {
+      out->lines = g_new0 (char *, 1);
+      return;
+    }
+
+  for (const char *p = out->buffer; (p = memchr (p, '\r', end - p)) != NULL; p++)
+    if (p + 1 < end && p[1] == '\n')
+      n++;
+
+  out->lines = g_new (char *, n + 1);
+  out->lines[0] = out->buffer;
+  out->n_lines = 1;
+  for (char *p = out->buffer; (p = memchr (p, '\r', end - p)) != NULL; p++)
+    if (p + 1 < end && p[1] == '\n')
+      {
+        p[0] = '\0';
+        p++;
+        out->lines[out->n_lines++] = p + 1;
+      }
+  out->lines[out->n_lines] = NULL;
 }
 
 /**
@@ -310,14 +358,16 @@ mp_pop3_client_list_finish (MpPop3Client  *self,
                             GError       **error)
 {
   g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_list_async, error);
-  g_auto(GStrv) lines = NULL;
+  g_auto(ReplyLines) reply_lines = { 0 };
   g_autoptr(GArray) entries = NULL;
+  char **lines;
 
   if (reply == NULL)
     return NULL;
 
-  lines = reply_lines (reply);
-  entries = g_array_sized_new (FALSE, FALSE, sizeof (MpPop3ListEntry), g_strv_length (lines));
+  reply_lines_init (&reply_lines, reply);
+  lines = reply_lines.lines;
+  entries = g_array_sized_new (FALSE, FALSE, sizeof (MpPop3ListEntry), reply_lines.n_lines);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       MpPop3ListEntry entry;
@@ -364,7 +414,16 @@ mp_pop3_uidl_entry_free (MpPop3UidlEntry *entry)
 static char *
 escape_uid (const char *uid)
 {
-  GString *out = g_string_new (NULL);
+  const guchar *q = (const guchar *) uid;
+  GString *out;
+
+  /* Nearly always: nothing to escape. */
+  while (*q >= 0x21 && *q <= 0x7e && *q != '%')
+    q++;
+  if (*q == '\0')
+    return g_strdup (uid);
+
+  out = g_string_new (NULL);
 
   for (const guchar *p = (const guchar *) uid; *p != '\0'; p++)
     {
@@ -434,8 +493,9 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_uidl_async, &local_error);
-  g_auto(GStrv) lines = NULL;
+  g_auto(ReplyLines) reply_lines = { 0 };
   g_autoptr(GPtrArray) entries = NULL;
+  char **lines;
 
   if (reply == NULL)
     {
@@ -445,8 +505,9 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
       return NULL;
     }
 
-  lines = reply_lines (reply);
-  entries = g_ptr_array_new_full (g_strv_length (lines), (GDestroyNotify) mp_pop3_uidl_entry_free);
+  reply_lines_init (&reply_lines, reply);
+  lines = reply_lines.lines;
+  entries = g_ptr_array_new_full (reply_lines.n_lines, (GDestroyNotify) mp_pop3_uidl_entry_free);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       MpPop3UidlEntry *entry;
@@ -462,12 +523,8 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
 
       entry = g_new0 (MpPop3UidlEntry, 1);
       entry->number = n;
-      {
-        g_autofree char *uid = g_strdup (end);
-
-        g_strchomp (uid);
-        entry->uid = escape_uid (uid);
-      }
+      /* The line is this function's copy. */
+      entry->uid = escape_uid (g_strchomp ((char *) end));
       g_ptr_array_add (entries, entry);
       continue;
 
