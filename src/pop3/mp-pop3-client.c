@@ -783,10 +783,23 @@ _mp_pop3_client_release_held (MpPop3Client *self)
 {
   Command *cmd;
 
-  g_return_if_fail (self->state == STATE_TRANSACTION);
-
   if (g_queue_is_empty (&self->held))
     return;
+
+  /* The session ended meanwhile (after a login that worked). */
+  if (self->state != STATE_TRANSACTION)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (self->fatal != NULL)
+        error = g_error_copy (self->fatal);
+      else
+        error = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                             _("Not logged in to %s"), self->host);
+      _mp_pop3_client_fail_held (self, error);
+      return;
+    }
+
   while ((cmd = g_queue_pop_head (&self->held)))
     g_queue_push_tail (&self->pending, cmd);
   pump (self);
