@@ -70,17 +70,6 @@ typedef struct
   guint  number;
 } RetrItem;
 
-static void check_start  (MpPop3Client        *client,
-                          const char          *user,
-                          const char          *password,
-                          MpPop3AuthMethod     auth,
-                          GHashTable          *known_uids,
-                          MpCheckKnown        *later,
-                          gint64               retr_header_limit,
-                          GCancellable        *cancellable,
-                          GAsyncReadyCallback  callback,
-                          gpointer             user_data);
-
 static void
 check_data_free (CheckData *data)
 {
@@ -610,6 +599,36 @@ open_and_list (GTask            *task,
   mp_pop3_client_uidl_if_offered_async (client, cancellable, uidl_cb, task);
 }
 
+static void
+check_start (MpPop3Client        *client,
+             const char          *user,
+             const char          *password,
+             MpPop3AuthMethod     auth,
+             GHashTable          *known_uids,
+             MpCheckKnown        *later,
+             gint64               retr_header_limit,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task;
+  CheckData *data;
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_check_mailbox_full_async);
+
+  data = g_new0 (CheckData, 1);
+  data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
+  data->later = later ? mp_check_known_ref (later) : NULL;
+  data->snapshot = g_new0 (MpMailboxSnapshot, 1);
+  data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
+  data->by_number = g_hash_table_new (NULL, NULL);
+  data->retr_header_limit = retr_header_limit;
+  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  open_and_list (task, user, password, auth);
+}
+
 /**
  * mp_check_mailbox_async:
  * @client: a client that has not connected yet
@@ -675,35 +694,6 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
                cancellable, callback, user_data);
 }
 
-static void
-check_start (MpPop3Client        *client,
-             const char          *user,
-             const char          *password,
-             MpPop3AuthMethod     auth,
-             GHashTable          *known_uids,
-             MpCheckKnown        *later,
-             gint64               retr_header_limit,
-             GCancellable        *cancellable,
-             GAsyncReadyCallback  callback,
-             gpointer             user_data)
-{
-  GTask *task;
-  CheckData *data;
-
-  task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_check_mailbox_full_async);
-
-  data = g_new0 (CheckData, 1);
-  data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
-  data->later = later ? mp_check_known_ref (later) : NULL;
-  data->snapshot = g_new0 (MpMailboxSnapshot, 1);
-  data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
-  data->by_number = g_hash_table_new (NULL, NULL);
-  data->retr_header_limit = retr_header_limit;
-  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
-
-  open_and_list (task, user, password, auth);
-}
 
 /**
  * mp_check_known_new:
