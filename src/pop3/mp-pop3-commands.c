@@ -101,11 +101,12 @@ return_if_failed (MpPop3Client *self,
 
   _mp_pop3_task_unwatch_cancellable (task, cancel_id);
 
+  /* The same words as for the -ERR the server would have sent. */
   if (reply == NULL)
     {
       g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
-                               /* Translators: the second %s is a POP3 command such as UIDL */
-                               _("%s does not offer %s"), self->host, verb);
+                               /* Translators: the second %s is a POP3 command such as STAT */
+                               _("%s refused %s"), self->host, verb);
       return TRUE;
     }
 
