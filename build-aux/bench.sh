@@ -7,11 +7,13 @@
 # a private Dovecot with 2,000 messages behind a proxy that adds 5 ms in
 # each direction (10 ms round trip), one `mailpeek --check` with
 # pipelining, one with --no-pipelining, and a poplib client sending TOP one
-# at a time as the baseline, all in the same run.  Then
+# at a time as the baseline, all in the same run, and the first poll over
+# STLS against a bare pipelined probe (tests/bench/bench-probe.py).  Then
 # tests/bench/bench-steady.py: 10,000 messages behind the same 10 ms round
 # trip, the first `mailpeek --check` (every header fetched) and the
 # steady-state one of the unchanged mailbox (seen-state reused: no TOP),
-# with the TOP counts from Dovecot's log.  Then tests/bench/bench-state.c:
+# with the TOP counts from Dovecot's log, and both steady polls (the CLI's
+# and the in-process one) against the bare probe.  Then tests/bench/bench-state.c:
 # the seen-state of 10,000 messages saved, loaded, the steady cycle, and
 # the longest main-loop stall of an asynchronous save (target < 20 ms).
 # Then tests/bench/bench-download.c: the peak memory above

@@ -451,6 +451,253 @@ test_wrong_password (void)
   g_assert_cmpuint (mp_test_server_get_command_count (server, "STAT"), ==, 0);
 }
 
+/* ---- issue 6: STAT, LIST and UIDL with the CAPA after the login ------- */
+
+/* A server that announced PIPELINING before the login gets STAT, LIST
+ * and UIDL right behind the CAPA that follows the login, before that CAPA
+ * is answered: the script answers nothing until all four lines arrived
+ * (an engine that waits for the CAPA's answer first fails the "STAT"
+ * expectation when it times out).
+ */
+static void
+test_pipelining_listing_with_capa (void)
+{
+  g_autoptr(MpTestScript) script = mp_test_script_new ();
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *capa = "+OK\r\nUSER\r\nUIDL\r\nTOP\r\nPIPELINING\r\n.\r\n";
+
+  mp_test_script_send (script, "+OK ready\r\n");
+  mp_test_script_expect (script, "CAPA");
+  mp_test_script_send (script, capa);
+  mp_test_script_expect (script, "USER " USER);
+  mp_test_script_send (script, "+OK\r\n");
+  mp_test_script_expect (script, "PASS " PASSWORD);
+  mp_test_script_send (script, "+OK logged in\r\n");
+  mp_test_script_expect (script, "CAPA");
+  mp_test_script_expect (script, "STAT");
+  mp_test_script_expect (script, "LIST");
+  mp_test_script_expect (script, "UIDL");
+  mp_test_script_send (script, capa);
+  mp_test_script_send (script, "+OK 2 300\r\n");
+  mp_test_script_send (script, "+OK\r\n1 100\r\n2 200\r\n.\r\n");
+  mp_test_script_send (script, "+OK\r\n1 first\r\n2 second\r\n.\r\n");
+  mp_test_script_expect (script, "TOP 2 0");
+  mp_test_script_send (script, "+OK\r\nSubject: two\r\n\r\n.\r\n");
+  mp_test_script_expect (script, "QUIT");
+  mp_test_script_send (script, "+OK bye\r\n");
+  mp_test_script_expect_closed (script);
+
+  mp_test_server_add_script (server, script);
+  mp_test_server_set_io_timeout (server, 3000);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  {
+    g_autoptr(GHashTable) known = uid_set ("first", NULL);
+
+    snapshot = run_check (server, MP_POP3_AUTH_USER, known, &error);
+  }
+  g_assert_no_error (error);
+  g_assert_true (snapshot->pipelining);
+  g_assert_true (snapshot->uidl_supported);
+  g_assert_cmpuint (snapshot->count, ==, 2);
+  g_assert_cmpuint (snapshot->messages->len, ==, 2);
+  g_assert_cmpstr (info_at (snapshot, 0)->uid, ==, "first");
+  g_assert_cmpstr (info_at (snapshot, 1)->uid, ==, "second");
+  g_assert_cmpstr (info_at (snapshot, 1)->headers->subject, ==, "two");
+}
+
+/* Without PIPELINING, every command of the session waits for the answer
+ * to the one before, the CAPA after the login included: the server never
+ * finds a second command waiting when it answers one (it answers after a
+ * delay, so that a command sent early would be there).
+ */
+static void
+test_pipelining_lockstep_without (void)
+{
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_test_server_set_mailbox_mode (server, USER, PASSWORD);
+  mp_test_server_fill (server, 3);
+  mp_test_server_set_reply_delay (server, 20);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (snapshot->pipelining);
+  g_assert_cmpuint (snapshot->messages->len, ==, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 3);
+  g_assert_cmpuint (mp_test_server_get_max_depth (server), ==, 1);
+}
+
+/* The pipelined UIDL meets capabilities that changed at the login (RFC
+ * 2449 §4): announced before, gone after, and refused. The -ERR does not
+ * fail the read-only listing; the messages are known by their headers.
+ */
+static void
+test_pipelining_uidl_gone_after_login (void)
+{
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_test_server_set_mailbox_mode (server, USER, PASSWORD);
+  mp_test_server_set_quirks (server, MP_TEST_QUIRK_NO_UIDL | MP_TEST_QUIRK_PIPELINING);
+  mp_test_server_set_capabilities (server, MP_TEST_CAPA_CLEARTEXT,
+                                   "USER", "UIDL", "TOP", "PIPELINING", NULL);
+  mp_test_server_set_capabilities (server, MP_TEST_CAPA_LOGGED_IN,
+                                   "USER", "TOP", "PIPELINING", NULL);
+  mp_test_server_fill (server, 2);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (snapshot->pipelining);
+  g_assert_false (snapshot->uidl_supported);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "UIDL"), ==, 1);
+  g_assert_cmpuint (snapshot->messages->len, ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_null (info_at (snapshot, i)->uid);
+      g_assert_true (g_str_has_prefix (info_at (snapshot, i)->key, "sha256:"));
+      g_assert_nonnull (info_at (snapshot, i)->headers);
+    }
+}
+
+/* In lockstep, UIDL waits for the CAPA after the login, and a CAPA
+ * without UIDL means it is not sent at all.
+ */
+static void
+test_lockstep_uidl_gone_after_login (void)
+{
+  g_autoptr(MpTestServer) server = mp_test_server_new ();
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_test_server_set_mailbox_mode (server, USER, PASSWORD);
+  mp_test_server_set_quirks (server, MP_TEST_QUIRK_NO_UIDL);
+  mp_test_server_set_capabilities (server, MP_TEST_CAPA_CLEARTEXT, "USER", "UIDL", "TOP", NULL);
+  mp_test_server_set_capabilities (server, MP_TEST_CAPA_LOGGED_IN, "USER", "TOP", NULL);
+  mp_test_server_fill (server, 2);
+  g_assert_true (mp_test_server_start (server, &error));
+
+  snapshot = run_check (server, MP_POP3_AUTH_USER, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (snapshot->pipelining);
+  g_assert_false (snapshot->uidl_supported);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "UIDL"), ==, 0);
+  g_assert_cmpuint (snapshot->messages->len, ==, 2);
+}
+
+/* Nothing goes after a refused login, pipelining or not: the listing
+ * queued with the open fails with the login's error, unsent.
+ */
+static void
+test_pipelining_login_refused (void)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_PIPELINING, 1);
+  g_autoptr(MpPop3Client) client = mp_pop3_client_new ("127.0.0.1",
+                                                       mp_test_server_get_port (server),
+                                                       MP_POP3_SECURITY_NONE);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+
+  mp_check_mailbox_async (client, USER, "wrong", MP_POP3_AUTH_USER, NULL, NULL,
+                          mp_test_result_cb, &result);
+  mp_test_await (&result, GUARD_SECONDS);
+  snapshot = mp_check_mailbox_finish (client, result, &error);
+  g_assert_null (snapshot);
+  g_assert_error (error, MP_POP3_ERROR, MP_POP3_ERROR_AUTH);
+  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "PASS"), ==, 1);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "STAT"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "LIST"), ==, 0);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "UIDL"), ==, 0);
+}
+
+/* ---- issue 6: the known UIDs come while the session runs -------------- */
+
+static gboolean
+known_waiting (gpointer user_data)
+{
+  return mp_check_known_get_waiting (user_data);
+}
+
+/* What the caller knows arrives while the session lists (before the
+ * check needs it) or after (the check waits, listed once): either way
+ * only the unknown message gets a TOP. Failing it fails the check.
+ */
+static void
+check_known_later (gboolean after_listing,
+                   gboolean fail)
+{
+  g_autoptr(MpTestServer) server = mailbox_server (MP_TEST_QUIRK_PIPELINING, 3);
+  g_autoptr(MpPop3Client) client = mp_pop3_client_new ("127.0.0.1",
+                                                       mp_test_server_get_port (server),
+                                                       MP_POP3_SECURITY_NONE);
+  g_autoptr(MpCheckKnown) known = mp_check_known_new ();
+  g_autoptr(GHashTable) uids = uid_set ("uid-00000001", "uid-00000003", NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(MpMailboxSnapshot) snapshot = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) why = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "no state");
+
+  mp_pop3_client_set_timeout (client, 5);
+  mp_check_mailbox_later_async (client, USER, PASSWORD, MP_POP3_AUTH_USER, known, NULL,
+                                mp_test_result_cb, &result);
+  if (after_listing)
+    mp_test_wait_until (known_waiting, known, GUARD_SECONDS * 1000, "the check to wait");
+  else
+    g_assert_false (mp_check_known_get_waiting (known));
+  if (fail)
+    mp_check_known_fail (known, why);
+  else
+    mp_check_known_resolve (known, uids);
+  mp_test_await (&result, GUARD_SECONDS);
+  snapshot = mp_check_mailbox_finish (client, result, &error);
+  g_assert_true (mp_test_server_wait_idle (server, GUARD_SECONDS * 1000));
+  mp_test_server_assert_no_failures (server);
+
+  if (fail)
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+      g_assert_null (snapshot);
+      g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 0);
+      return;
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (snapshot->messages->len, ==, 3);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "STAT"), ==, 1);
+  g_assert_cmpuint (mp_test_server_get_command_count (server, "TOP"), ==, 1);
+  g_assert_true (mp_test_server_log_contains (server, "TOP 2 0"));
+  g_assert_null (info_at (snapshot, 0)->headers);
+  g_assert_nonnull (info_at (snapshot, 1)->headers);
+  g_assert_null (info_at (snapshot, 2)->headers);
+  g_assert_cmpstr (info_at (snapshot, 1)->uid, ==, "uid-00000002");
+}
+
+static void
+test_known_later_before (void)
+{
+  check_known_later (FALSE, FALSE);
+}
+
+static void
+test_known_later_after (void)
+{
+  check_known_later (TRUE, FALSE);
+}
+
+static void
+test_known_later_failed (void)
+{
+  check_known_later (TRUE, TRUE);
+}
+
 /* ---- issue 7: servers without TOP ------------------------------------ */
 
 /* The UIDs of @snapshot's messages that have headers, as a state would
@@ -1026,6 +1273,15 @@ main (int   argc,
   g_test_add_func ("/check/uidl-extra", test_uidl_extra);
   g_test_add_func ("/check/empty-mailbox", test_empty_mailbox);
   g_test_add_func ("/check/wrong-password", test_wrong_password);
+  g_test_add_func ("/check/pipelining/listing-with-capa", test_pipelining_listing_with_capa);
+  g_test_add_func ("/check/pipelining/lockstep-without", test_pipelining_lockstep_without);
+  g_test_add_func ("/check/pipelining/uidl-gone-after-login", test_pipelining_uidl_gone_after_login);
+  g_test_add_func ("/check/pipelining/lockstep-uidl-gone-after-login",
+                   test_lockstep_uidl_gone_after_login);
+  g_test_add_func ("/check/pipelining/login-refused", test_pipelining_login_refused);
+  g_test_add_func ("/check/known-later/before-listing", test_known_later_before);
+  g_test_add_func ("/check/known-later/after-listing", test_known_later_after);
+  g_test_add_func ("/check/known-later/failed", test_known_later_failed);
   g_test_add_func ("/check/no-top/capa", test_no_top_capa);
   g_test_add_func ("/check/no-top/refused-all", test_top_refused_all);
   g_test_add_func ("/check/no-top/refused-no-capa", test_top_refused_no_capa);

@@ -41,8 +41,19 @@ mp_mailbox_snapshot_free (MpMailboxSnapshot *snapshot)
   g_free (snapshot);
 }
 
+struct _MpCheckKnown
+{
+  grefcount   ref;
+  gboolean    done;
+  GHashTable *uids;      /* nullable */
+  GError     *error;
+  /* The check waiting for the UIDs, with its reference. */
+  GTask      *waiter;
+};
+
 typedef struct
 {
+  MpCheckKnown      *later;
   GHashTable        *known_uids;
   MpMailboxSnapshot *snapshot;
   GHashTable        *by_number;
@@ -88,6 +99,7 @@ decode_item_free (DecodeItem *item)
 static void
 check_data_free (CheckData *data)
 {
+  g_clear_pointer (&data->later, mp_check_known_unref);
   g_clear_pointer (&data->to_decode, g_ptr_array_unref);
   g_clear_pointer (&data->top_failed, g_array_unref);
   g_clear_pointer (&data->known_uids, g_hash_table_unref);
@@ -572,10 +584,34 @@ fetch_headers (GTask *task)
     }
 }
 
-static gboolean
-fetch_headers_cb (gpointer user_data)
+/* With mp_check_mailbox_later_async(), the headers to fetch wait for
+ * what the caller knows (see known_settle()).
+ */
+static void
+fetch_when_known (GTask *task)
 {
-  fetch_headers (user_data);
+  CheckData *data = g_task_get_task_data (task);
+
+  if (data->later != NULL && !data->later->done)
+    {
+      data->later->waiter = task;
+      return;
+    }
+  if (data->later != NULL && data->later->error != NULL)
+    {
+      mp_session_fail (task, g_error_copy (data->later->error));
+      return;
+    }
+  if (data->later != NULL && data->later->uids != NULL)
+    data->known_uids = g_hash_table_ref (data->later->uids);
+
+  fetch_headers (task);
+}
+
+static gboolean
+fetch_when_known_cb (gpointer user_data)
+{
+  fetch_when_known (user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -635,7 +671,7 @@ listing_done (GTask *task)
   source = g_idle_source_new ();
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_static_name (source, "[mailpeek] fetch headers");
-  g_source_set_callback (source, fetch_headers_cb, task, NULL);
+  g_source_set_callback (source, fetch_when_known_cb, task, NULL);
   g_source_attach (source, g_task_get_context (task));
 }
 
@@ -700,6 +736,9 @@ stat_cb (GObject      *object,
   listing_step_done (task, error);
 }
 
+/* The listing was queued with the open (see mp_check_mailbox_full_async());
+ * its error, if any, is the one that counts.
+ */
 static void
 open_cb (GObject      *object,
          GAsyncResult *result,
@@ -708,12 +747,13 @@ open_cb (GObject      *object,
   GTask *task = user_data;
   MpPop3Client *client = MP_POP3_CLIENT (object);
   CheckData *data = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   if (!mp_pop3_client_open_finish (client, result, &error))
     {
-      mp_session_fail (task, error);
+      g_clear_error (&data->error);
+      data->error = error;
+      listing_step_done (task, NULL);
       return;
     }
 
@@ -723,17 +763,63 @@ open_cb (GObject      *object,
    * without CAPA the first TOP finds out (see top_many_cb()).
    */
   data->snapshot->top_supported = !mp_pop3_client_get_top_refused (client);
+  listing_step_done (task, NULL);
+}
 
-  /* Without CAPA, a missing UIDL capability proves nothing: ask. */
-  data->pending = 2;
-  if (!mp_pop3_client_get_capa_supported (client) ||
-      mp_pop3_client_has_capability (client, "UIDL"))
-    data->pending++;
+/* STAT, LIST and UIDL are queued while the session opens: with a server
+ * that pipelines they leave with the CAPA that follows the login, which
+ * saves a round trip; the engine holds them until the login succeeded
+ * and drops them unsent if it fails. UIDL is not sent when the
+ * capabilities after the login lack it (without CAPA, it is asked).
+ */
+static void
+open_and_list (GTask            *task,
+               const char       *user,
+               const char       *password,
+               MpPop3AuthMethod  auth)
+{
+  MpPop3Client *client = g_task_get_source_object (task);
+  CheckData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
+  /* The open and the three commands. */
+  data->pending = 4;
+  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
   mp_pop3_client_stat_async (client, cancellable, stat_cb, task);
   mp_pop3_client_list_async (client, cancellable, list_cb, task);
-  if (data->pending == 3)
-    mp_pop3_client_uidl_async (client, cancellable, uidl_cb, task);
+  mp_pop3_client_uidl_if_offered_async (client, cancellable, uidl_cb, task);
+}
+
+static void
+check_start (MpPop3Client        *client,
+             const char          *user,
+             const char          *password,
+             MpPop3AuthMethod     auth,
+             GHashTable          *known_uids,
+             MpCheckKnown        *later,
+             gint64               retr_header_limit,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task;
+  CheckData *data;
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, mp_check_mailbox_full_async);
+
+  data = g_new0 (CheckData, 1);
+  data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
+  data->later = later ? mp_check_known_ref (later) : NULL;
+  data->snapshot = g_new0 (MpMailboxSnapshot, 1);
+  data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
+  data->by_number = g_hash_table_new (NULL, NULL);
+  data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
+  data->top_failed = g_array_new (FALSE, FALSE, sizeof (guint));
+  data->retr_header_limit = retr_header_limit;
+  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  open_and_list (task, user, password, auth);
 }
 
 /**
@@ -793,27 +879,135 @@ mp_check_mailbox_full_async (MpPop3Client        *client,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  GTask *task;
-  CheckData *data;
-
   g_return_if_fail (MP_IS_POP3_CLIENT (client));
   g_return_if_fail (user != NULL);
   g_return_if_fail (password != NULL);
 
-  task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_check_mailbox_full_async);
+  check_start (client, user, password, auth, known_uids, NULL, retr_header_limit,
+               cancellable, callback, user_data);
+}
 
-  data = g_new0 (CheckData, 1);
-  data->known_uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
-  data->snapshot = g_new0 (MpMailboxSnapshot, 1);
-  data->snapshot->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) mp_message_info_free);
-  data->by_number = g_hash_table_new (NULL, NULL);
-  data->to_decode = g_ptr_array_new_with_free_func ((GDestroyNotify) decode_item_free);
-  data->top_failed = g_array_new (FALSE, FALSE, sizeof (guint));
-  data->retr_header_limit = retr_header_limit;
-  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
-  mp_pop3_client_open_async (client, user, password, auth, cancellable, open_cb, task);
+/**
+ * mp_check_known_new:
+ *
+ * Returns: (transfer full): UIDs to be given later with
+ *   mp_check_known_resolve() (or a reason with mp_check_known_fail())
+ */
+MpCheckKnown *
+mp_check_known_new (void)
+{
+  MpCheckKnown *known = g_new0 (MpCheckKnown, 1);
+
+  g_ref_count_init (&known->ref);
+  return known;
+}
+
+MpCheckKnown *
+mp_check_known_ref (MpCheckKnown *known)
+{
+  g_ref_count_inc (&known->ref);
+  return known;
+}
+
+void
+mp_check_known_unref (MpCheckKnown *known)
+{
+  if (known == NULL || !g_ref_count_dec (&known->ref))
+    return;
+  g_assert (known->waiter == NULL);
+  g_clear_pointer (&known->uids, g_hash_table_unref);
+  g_clear_error (&known->error);
+  g_free (known);
+}
+
+/* The check that waits goes on (or fails), once. */
+static void
+known_settle (MpCheckKnown *known)
+{
+  GTask *task = g_steal_pointer (&known->waiter);
+  GError *error = NULL;
+
+  known->done = TRUE;
+  if (task == NULL)
+    return;
+
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    mp_session_fail (task, error);
+  else
+    fetch_when_known (task);
+}
+
+/**
+ * mp_check_known_resolve:
+ * @known_uids: (nullable): the UIDs whose headers the caller has; no TOP
+ *   is sent for them
+ *
+ * Lets a check started with mp_check_mailbox_later_async() go on to the
+ * headers (at once if it is waiting already).
+ */
+void
+mp_check_known_resolve (MpCheckKnown *known,
+                        GHashTable   *known_uids)
+{
+  g_return_if_fail (known != NULL && !known->done);
+
+  known->uids = known_uids ? g_hash_table_ref (known_uids) : NULL;
+  known_settle (known);
+}
+
+/**
+ * mp_check_known_fail:
+ *
+ * The UIDs will not come: the check fails with @error once it needs them.
+ */
+void
+mp_check_known_fail (MpCheckKnown *known,
+                     const GError *error)
+{
+  g_return_if_fail (known != NULL && !known->done);
+
+  known->error = g_error_copy (error);
+  known_settle (known);
+}
+
+/**
+ * mp_check_known_get_waiting:
+ *
+ * For tests: whether a check has listed the mailbox and waits for @known.
+ */
+gboolean
+mp_check_known_get_waiting (MpCheckKnown *known)
+{
+  g_return_val_if_fail (known != NULL, FALSE);
+  return known->waiter != NULL;
+}
+
+/**
+ * mp_check_mailbox_later_async:
+ * @known: the UIDs the caller knows, when they come
+ *
+ * As mp_check_mailbox_async(), for a caller that is still loading the
+ * UIDs it knows: the session starts at once and waits for @known only
+ * before it chooses the headers to fetch.
+ */
+void
+mp_check_mailbox_later_async (MpPop3Client        *client,
+                              const char          *user,
+                              const char          *password,
+                              MpPop3AuthMethod     auth,
+                              MpCheckKnown        *known,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (MP_IS_POP3_CLIENT (client));
+  g_return_if_fail (user != NULL);
+  g_return_if_fail (password != NULL);
+  g_return_if_fail (known != NULL);
+
+  check_start (client, user, password, auth, NULL, known, MP_CHECK_RETR_HEADER_LIMIT_DEFAULT,
+               cancellable, callback, user_data);
 }
 
 /**

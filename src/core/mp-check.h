@@ -89,10 +89,36 @@ void               mp_check_mailbox_full_async  (MpPop3Client       *client,
                                                  GCancellable       *cancellable,
                                                  GAsyncReadyCallback callback,
                                                  gpointer            user_data);
+/**
+ * MpCheckKnown:
+ *
+ * The UIDs whose headers the caller has, when they are still being
+ * loaded as the check starts: the session connects, logs in and lists
+ * meanwhile, and waits only when it has to choose the headers to fetch.
+ */
+typedef struct _MpCheckKnown MpCheckKnown;
+
+MpCheckKnown      *mp_check_known_new           (void);
+MpCheckKnown      *mp_check_known_ref           (MpCheckKnown       *known);
+void               mp_check_known_unref         (MpCheckKnown       *known);
+void               mp_check_known_resolve       (MpCheckKnown       *known,
+                                                 GHashTable         *known_uids);
+void               mp_check_known_fail          (MpCheckKnown       *known,
+                                                 const GError       *error);
+gboolean           mp_check_known_get_waiting   (MpCheckKnown       *known);
+void               mp_check_mailbox_later_async (MpPop3Client       *client,
+                                                 const char         *user,
+                                                 const char         *password,
+                                                 MpPop3AuthMethod    auth,
+                                                 MpCheckKnown       *known,
+                                                 GCancellable       *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer            user_data);
 MpMailboxSnapshot *mp_check_mailbox_finish      (MpPop3Client       *client,
                                                  GAsyncResult       *result,
                                                  GError            **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpMailboxSnapshot, mp_mailbox_snapshot_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MpCheckKnown, mp_check_known_unref)
 
 G_END_DECLS

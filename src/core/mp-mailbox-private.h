@@ -8,6 +8,7 @@
 
 #pragma once
 
+#include "mp-check.h"
 #include "mp-mailbox.h"
 #include "mp-mailbox-state.h"
 #include "mp-poller.h"
@@ -65,6 +66,12 @@ struct _MpMailboxJob
   MpPop3Client       *client;
   char               *password;
   MpMailboxStatus     status_before;
+  /* A poll that started while the state loads: what it knows comes when
+   * the state is there, and an end it met meanwhile waits for that too.
+   */
+  MpCheckKnown       *known;
+  gboolean            ended_early;
+  GError             *early_error;
 };
 
 /* How a job goes on once it has a client (or failed to get one). */

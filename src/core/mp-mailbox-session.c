@@ -97,6 +97,8 @@ mp_mailbox_job_free (MpMailboxJob *job)
   g_clear_pointer (&job->messages, g_ptr_array_unref);
   g_free (job->directory);
   g_clear_object (&job->client);
+  g_clear_pointer (&job->known, mp_check_known_unref);
+  g_clear_error (&job->early_error);
   if (job->password != NULL)
     mp_secrets_free_password (g_steal_pointer (&job->password));
   g_free (job);
@@ -124,6 +126,10 @@ mp_mailbox_job_cancelled (MpMailboxJob *job)
 
 static void run_job (MpMailbox    *self,
                      MpMailboxJob *job);
+static void poll_finished (MpMailbox         *self,
+                           MpMailboxJob      *job,
+                           MpMailboxSnapshot *snapshot,
+                           GError            *error);
 
 /* The state is loaded (off the main thread) by the first session, which
  * holds its slot meanwhile.
@@ -145,8 +151,16 @@ load_cb (GObject      *object,
       if (error == NULL)
         error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                      _("The account was removed"));
-      mp_mailbox_job_fail (job, error);
-      mp_mailbox_end_job (self, job);
+      /* A poll under way ends through its session (see run_job()). */
+      if (job->known != NULL && job->ended_early)
+        poll_finished (self, job, NULL, g_steal_pointer (&job->early_error));
+      else if (job->known != NULL)
+        mp_check_known_fail (job->known, error);
+      else
+        {
+          mp_mailbox_job_fail (job, error);
+          mp_mailbox_end_job (self, job);
+        }
       return;
     }
 
@@ -156,7 +170,16 @@ load_cb (GObject      *object,
     self->state_changed_id = g_signal_connect_swapped (self->state, "changed",
                                                        G_CALLBACK (mp_mailbox_sync_flags),
                                                        self);
-  run_job (self, job);
+  if (job->known != NULL && job->ended_early)
+    poll_finished (self, job, NULL, g_steal_pointer (&job->early_error));
+  else if (job->known != NULL)
+    {
+      g_autoptr(GHashTable) known = mp_mailbox_state_dup_known_uids (self->state);
+
+      mp_check_known_resolve (job->known, known);
+    }
+  else
+    run_job (self, job);
 }
 
 /**
@@ -937,6 +960,26 @@ poll_finished (MpMailbox         *self,
   g_source_attach (source, context);
 }
 
+/* A poll that ends while the state still loads (it failed before it
+ * needed the state) is finished by load_cb(): the job, and the session
+ * slot with it, lasts until the load is over.
+ */
+static void
+poll_done (MpMailbox         *self,
+           MpMailboxJob      *job,
+           MpMailboxSnapshot *snapshot,
+           GError            *error)
+{
+  if (self->loading)
+    {
+      g_assert (snapshot == NULL);
+      job->ended_early = TRUE;
+      job->early_error = error;
+      return;
+    }
+  poll_finished (self, job, snapshot, error);
+}
+
 static void
 poll_check_cb (GObject      *object,
                GAsyncResult *result,
@@ -948,7 +991,7 @@ poll_check_cb (GObject      *object,
   MpMailboxSnapshot *snapshot;
 
   snapshot = mp_check_mailbox_finish (MP_POP3_CLIENT (object), result, &error);
-  poll_finished (self, job, snapshot, error);
+  poll_done (self, job, snapshot, error);
 }
 
 static void
@@ -960,7 +1003,7 @@ poll_with_client (MpMailbox    *self,
 
   if (error != NULL)
     {
-      poll_finished (self, job, NULL, g_error_copy (error));
+      poll_done (self, job, NULL, g_error_copy (error));
       return;
     }
 
@@ -969,6 +1012,18 @@ poll_with_client (MpMailbox    *self,
    */
   g_object_set_data_full (G_OBJECT (job->client), "mp-mailbox",
                           g_object_ref (self), g_object_unref);
+  if (job->known != NULL)
+    {
+      mp_check_mailbox_later_async (job->client,
+                                    mp_account_get_user (self->account),
+                                    job->password,
+                                    mp_account_get_auth (self->account),
+                                    job->known,
+                                    job->cancellable,
+                                    poll_check_cb,
+                                    job);
+      return;
+    }
   known = mp_mailbox_state_dup_known_uids (self->state);
   mp_check_mailbox_async (job->client,
                           mp_account_get_user (self->account),
@@ -1040,19 +1095,29 @@ static void
 run_job (MpMailbox    *self,
          MpMailboxJob *job)
 {
+  gboolean poll_now;
+
+  /* A poll need not wait for the state to connect, log in and list: only
+   * its choice of the headers to fetch needs it (MpCheckKnown), so it
+   * starts while the state loads.
+   */
+  poll_now = job->kind == MP_MAILBOX_JOB_POLL &&
+             (job->tasks->len > 0 || mp_account_get_enabled (self->account));
   if (self->state == NULL)
     {
       self->loading = TRUE;
       mp_mailbox_state_load_async (self->state_key, self->cancellable,
                                         load_cb, g_object_ref (self));
-      return;
+      if (!poll_now)
+        return;
+      job->known = mp_check_known_new ();
     }
 
   switch (job->kind)
     {
     case MP_MAILBOX_JOB_POLL:
       job->status_before = self->status;
-      if (job->tasks->len == 0 && !mp_account_get_enabled (self->account))
+      if (!poll_now)
         {
           mp_mailbox_end_job (self, job);
           return;

@@ -615,7 +615,12 @@ mp_mailbox_state_get_recovered_from (MpMailboxState *self)
  * no TOP for them. A UID the server gave to several messages is left out,
  * so each of those messages has its headers fetched.
  *
- * Returns: (transfer full) (element-type utf8 utf8): a set of UIDs
+ * The keys are the entries' own strings, kept alive by a reference to
+ * their entry (the table's values, private): a poll of a large mailbox
+ * copies no string.
+ *
+ * Returns: (transfer full) (element-type utf8 gpointer): a set of UIDs
+ *   (look them up with g_hash_table_contains())
  */
 GHashTable *
 mp_mailbox_state_dup_known_uids (MpMailboxState *self)
@@ -626,15 +631,16 @@ mp_mailbox_state_dup_known_uids (MpMailboxState *self)
 
   g_return_val_if_fail (MP_IS_MAILBOX_STATE (self), NULL);
 
-  uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  uids = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                (GDestroyNotify) mp_state_entry_unref);
 
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      const MpStateEntry *entry = value;
+      MpStateEntry *entry = value;
 
       if (entry->uid != NULL && mp_state_entry_has_headers (entry) && entry->copies <= 1)
-        g_hash_table_add (uids, g_strdup (entry->uid));
+        g_hash_table_replace (uids, (gpointer) entry->uid, mp_state_entry_ref (entry));
     }
 
   return uids;

@@ -117,6 +117,25 @@ login_data_new (const char       *user,
   return data;
 }
 
+/* A login's or an open's task, with the credentials as its data. */
+static GTask *
+login_task_new (MpPop3Client        *self,
+                gpointer             source_tag,
+                const char          *user,
+                const char          *password,
+                MpPop3AuthMethod     method,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, login_data_new (user, password, method),
+                        (GDestroyNotify) login_data_free);
+  return task;
+}
+
 static void login_step (MpPop3Client *self, Reply *reply, const GError *error, gpointer user_data);
 static void login_attempt (MpPop3Client *self, GTask *task);
 
@@ -396,13 +415,44 @@ login_capa_done (MpPop3Client *self,
       self->capa_supported = TRUE;
       _mp_pop3_client_parse_capabilities (self, reply->data);
     }
+  self->login_capa_done = TRUE;
 
+  /* What the server said before the login was only a promise (see
+   * login_succeeded()); from here on, what it says now.
+   */
   self->pipelining = self->pipelining_allowed &&
                      mp_pop3_client_has_capability (self, "PIPELINING");
+  _mp_pop3_client_release_held (self);
 
   _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);
+}
+
+/* Logged in: CAPA again (RFC 2449 §4). A server that announced
+ * PIPELINING before the login gets the commands the caller queued while
+ * the session opened (see mp_pop3_client_open_async()) in the same write
+ * as this CAPA, instead of a round trip later; without PIPELINING they
+ * wait for its answer and then go one at a time. Should the capabilities
+ * after the login lack PIPELINING after all, what follows goes in
+ * lockstep again; a command they turn out not to offer (UIDL) just gets
+ * its -ERR, which the read-only commands queued this way survive.
+ */
+static void
+login_succeeded (MpPop3Client *self,
+                 GTask        *task)
+{
+  self->state = STATE_TRANSACTION;
+  self->auth_used = ((LoginData *) g_task_get_task_data (task))->method;
+  self->pipelining = self->pipelining_allowed &&
+                     mp_pop3_client_has_capability (self, "PIPELINING");
+
+  _mp_pop3_client_set_corked (self, TRUE);
+  _mp_pop3_client_queue_command (self, "CAPA", CMD_MULTILINE, MP_POP3_MAX_CAPA_REPLY,
+                                 login_capa_done, task);
+  if (self->pipelining)
+    _mp_pop3_client_release_held (self);
+  _mp_pop3_client_set_corked (self, FALSE);
 }
 
 static void
@@ -490,10 +540,7 @@ login_step (MpPop3Client *self,
   if (reply->kind == REPLY_OK && step > 0 &&
       !(data->method == MP_POP3_AUTH_USER && step == 1))
     {
-      self->state = STATE_TRANSACTION;
-      self->auth_used = data->method;
-      _mp_pop3_client_queue_command (self, "CAPA", CMD_MULTILINE, MP_POP3_MAX_CAPA_REPLY,
-                                     login_capa_done, task);
+      login_succeeded (self, task);
       return;
     }
 
@@ -714,8 +761,9 @@ mp_pop3_client_login_async (MpPop3Client        *self,
   g_return_if_fail (user != NULL);
   g_return_if_fail (password != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_pop3_client_login_async);
+  task = login_task_new (self, mp_pop3_client_login_async, user, password, method,
+                         cancellable, callback, user_data);
+  data = g_task_get_task_data (task);
 
   if (self->state != STATE_AUTHORIZATION)
     {
@@ -749,9 +797,6 @@ mp_pop3_client_login_async (MpPop3Client        *self,
       return;
     }
 
-  data = login_data_new (user, password, method);
-  g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
-
   if (method == MP_POP3_AUTH_AUTO)
     choose_candidates (self, data);
   else
@@ -770,13 +815,30 @@ mp_pop3_client_login_finish (MpPop3Client  *self,
                              GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 
 /* Connect and log in, the start of every session. */
+
+/* The end of an open: the commands held meanwhile go (they normally went
+ * with the CAPA after the login already) or fail with @error, unsent.
+ */
+static void
+open_complete (MpPop3Client *self,
+               GTask        *task,
+               GError       *error)
+{
+  self->opening = FALSE;
+  if (error != NULL)
+    {
+      _mp_pop3_client_fail_held (self, error);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  _mp_pop3_client_release_held (self);
+  g_task_return_boolean (task, TRUE);
+}
 
 static void
 open_login_cb (GObject      *object,
@@ -786,10 +848,8 @@ open_login_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  if (!mp_pop3_client_login_finish (MP_POP3_CLIENT (object), result, &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_boolean (task, TRUE);
+  mp_pop3_client_login_finish (MP_POP3_CLIENT (object), result, &error);
+  open_complete (MP_POP3_CLIENT (object), task, error);
 }
 
 static void
@@ -803,7 +863,7 @@ open_connect_cb (GObject      *object,
 
   if (!mp_pop3_client_connect_finish (MP_POP3_CLIENT (object), result, &error))
     {
-      g_task_return_error (task, error);
+      open_complete (MP_POP3_CLIENT (object), task, error);
       return;
     }
 
@@ -817,6 +877,13 @@ open_connect_cb (GObject      *object,
  *
  * mp_pop3_client_connect_async() then mp_pop3_client_login_async(): the
  * session is in the TRANSACTION state when this succeeds.
+ *
+ * Commands of the TRANSACTION state (mp_pop3_client_stat_async() and the
+ * others) may be called while this runs: they are held until the login
+ * succeeded and then sent, with the CAPA that follows the login when the
+ * server announced PIPELINING before it (one round trip less), else one
+ * at a time after its answer. When the session does not open they fail
+ * with the same error, and nothing of them went on the wire.
  */
 void
 mp_pop3_client_open_async (MpPop3Client        *self,
@@ -828,19 +895,18 @@ mp_pop3_client_open_async (MpPop3Client        *self,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  LoginData *data;
 
   g_return_if_fail (MP_IS_POP3_CLIENT (self));
   g_return_if_fail (user != NULL);
   g_return_if_fail (password != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, mp_pop3_client_open_async);
-
   /* The same credentials a login keeps, until the login takes them. */
-  data = login_data_new (user, password, method);
-  g_task_set_task_data (task, data, (GDestroyNotify) login_data_free);
+  task = login_task_new (self, mp_pop3_client_open_async, user, password, method,
+                         cancellable, callback, user_data);
 
+  /* A client opens once (connect_async refuses a second time). */
+  if (self->state == STATE_DISCONNECTED)
+    self->opening = TRUE;
   mp_pop3_client_connect_async (self, cancellable, open_connect_cb, g_steal_pointer (&task));
 }
 
@@ -849,9 +915,6 @@ mp_pop3_client_open_finish (MpPop3Client  *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 

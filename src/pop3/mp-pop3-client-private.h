@@ -68,6 +68,10 @@ typedef enum
   CMD_MULTILINE = 1 << 0,
   CMD_CONTINUE  = 1 << 1,
   CMD_SENSITIVE = 1 << 2,
+  /* Queued by a caller while mp_pop3_client_open_async() runs: held
+   * until the login succeeded (see _mp_pop3_client_release_held()).
+   */
+  CMD_AFTER_LOGIN = 1 << 3,
 } CommandFlags;
 
 /* Called once a closed session has no read or write left in flight, so
@@ -107,6 +111,15 @@ struct _MpPop3Client
   gboolean             writing;
   GQueue               pending;
   GQueue               inflight;
+  /* Commands queued while the session opens (CMD_AFTER_LOGIN): they go on
+   * the wire only once the login succeeded, and fail unsent otherwise.
+   */
+  GQueue               held;
+  gboolean             opening;
+  /* While set, the queue fills the output buffer but does not write it,
+   * so that commands queued together leave in one write.
+   */
+  gboolean             corked;
   gsize                inflight_bytes;
   /* A streamed reply is being written to its GOutputStream: nothing more
    * is read from the server until the write is done (back-pressure).
@@ -120,6 +133,8 @@ struct _MpPop3Client
   char                *apop_timestamp;
   GStrv                capabilities;
   gboolean             capa_supported;
+  /* The CAPA that follows the login was answered (RFC 2449 §4). */
+  gboolean             login_capa_done;
   gboolean             encrypted;
   gboolean             pipelining;
   gboolean             pin_mismatch;
@@ -173,6 +188,11 @@ void     _mp_pop3_client_queue_command_to_stream (MpPop3Client *self,
                                               gpointer          progress_data,
                                               CommandDone       done,
                                               gpointer          user_data);
+void     _mp_pop3_client_set_corked          (MpPop3Client     *self,
+                                              gboolean          corked);
+void     _mp_pop3_client_release_held        (MpPop3Client     *self);
+void     _mp_pop3_client_fail_held           (MpPop3Client     *self,
+                                              const GError     *error);
 void     _mp_pop3_client_when_quiescent      (MpPop3Client     *self,
                                               QuiescentFunc     func,
                                               gpointer          user_data);
@@ -182,6 +202,12 @@ void     _mp_pop3_client_watch_cancellable   (MpPop3Client     *self,
                                               gulong           *cancel_id);
 void     _mp_pop3_task_unwatch_cancellable   (GTask            *task,
                                               gulong           *cancel_id);
+gboolean _mp_pop3_client_check_transaction   (MpPop3Client     *self,
+                                              GTask            *task,
+                                              gboolean          while_opening);
+gboolean _mp_pop3_client_propagate_boolean   (MpPop3Client     *self,
+                                              GAsyncResult     *result,
+                                              GError          **error);
 void     _mp_pop3_task_return_error          (GTask            *task,
                                               gulong           *cancel_id,
                                               const GError     *error);

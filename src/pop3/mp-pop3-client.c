@@ -43,6 +43,7 @@ struct _Command
   guint        allow_continue : 1;
   guint        sensitive : 1;
   guint        have_status : 1;
+  guint        after_login : 1;
   CommandSkip  skip;
   CommandSink *sink;
   CommandDone  done;
@@ -601,7 +602,8 @@ pump (MpPop3Client *self)
         }
     }
 
-  ensure_writing (self);
+  if (!self->corked)
+    ensure_writing (self);
   ensure_reading (self);
 
   /* Told only now: their callbacks may queue more and pump again. */
@@ -672,6 +674,7 @@ _mp_pop3_client_reset_connection (MpPop3Client *self)
   g_clear_pointer (&self->apop_timestamp, g_free);
   _mp_pop3_client_set_capabilities (self, NULL);
   self->capa_supported = FALSE;
+  self->login_capa_done = FALSE;
   self->encrypted = FALSE;
   self->pipelining = FALSE;
   self->pin_mismatch = FALSE;
@@ -725,6 +728,7 @@ command_new (const char   *line,
   cmd->multiline = (flags & CMD_MULTILINE) != 0;
   cmd->allow_continue = (flags & CMD_CONTINUE) != 0;
   cmd->sensitive = (flags & CMD_SENSITIVE) != 0;
+  cmd->after_login = (flags & CMD_AFTER_LOGIN) != 0;
   cmd->skip = skip;
   cmd->max_bytes = max_bytes;
   cmd->done = done;
@@ -750,8 +754,75 @@ enqueue (MpPop3Client *self,
       return;
     }
 
+  if (cmd->after_login && self->opening && self->state != STATE_TRANSACTION)
+    {
+      g_queue_push_tail (&self->held, cmd);
+      return;
+    }
+
   g_queue_push_tail (&self->pending, cmd);
   pump (self);
+}
+
+/* See MpPop3Client:corked. Uncorking writes what was queued meanwhile. */
+void
+_mp_pop3_client_set_corked (MpPop3Client *self,
+                            gboolean      corked)
+{
+  self->corked = corked;
+  if (!corked)
+    pump (self);
+}
+
+/* The login succeeded: the commands queued while the session opened go
+ * behind whatever is queued now (the CAPA after the login), pipelined with
+ * it when the server allows.
+ */
+void
+_mp_pop3_client_release_held (MpPop3Client *self)
+{
+  Command *cmd;
+
+  if (g_queue_is_empty (&self->held))
+    return;
+
+  /* The session ended meanwhile (after a login that worked). */
+  if (self->state != STATE_TRANSACTION)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (self->fatal != NULL)
+        error = g_error_copy (self->fatal);
+      else
+        error = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                             _("Not logged in to %s"), self->host);
+      _mp_pop3_client_fail_held (self, error);
+      return;
+    }
+
+  while ((cmd = g_queue_pop_head (&self->held)))
+    g_queue_push_tail (&self->pending, cmd);
+  pump (self);
+}
+
+/* The session did not open: the commands queued meanwhile fail, unsent. */
+void
+_mp_pop3_client_fail_held (MpPop3Client *self,
+                           const GError *error)
+{
+  GQueue doomed = G_QUEUE_INIT;
+  Command *cmd;
+
+  while ((cmd = g_queue_pop_head (&self->held)))
+    g_queue_push_tail (&doomed, cmd);
+
+  g_object_ref (self);
+  while ((cmd = g_queue_pop_head (&doomed)))
+    {
+      cmd->done (self, NULL, error, cmd->user_data);
+      command_free (cmd);
+    }
+  g_object_unref (self);
 }
 
 /* As _mp_pop3_client_queue_command(), with @skip asked before sending. */
@@ -852,6 +923,44 @@ _mp_pop3_task_return_error (GTask        *task,
     g_task_return_error (task, g_error_copy (error));
 }
 
+/* The start of every command of the TRANSACTION state: TRUE if it may
+ * be queued now; else FALSE, with @task returned with the reason (the
+ * error that ended the session, not logged in, or cancelled already).
+ * @while_opening: the command may also wait for the login of an open
+ * under way (CMD_AFTER_LOGIN).
+ */
+gboolean
+_mp_pop3_client_check_transaction (MpPop3Client *self,
+                                   GTask        *task,
+                                   gboolean      while_opening)
+{
+  gboolean waits = while_opening && self->opening && self->state != STATE_CLOSED;
+
+  if (self->state != STATE_TRANSACTION && !waits)
+    {
+      if (self->state == STATE_CLOSED && self->fatal != NULL)
+        g_task_return_error (task, g_error_copy (self->fatal));
+      else
+        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
+                                 _("Not logged in to %s"), self->host);
+      return FALSE;
+    }
+
+  return !g_task_return_error_if_cancelled (task);
+}
+
+/* The _finish() of the operations that only succeed or fail. */
+gboolean
+_mp_pop3_client_propagate_boolean (MpPop3Client  *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* GObject */
 
 static void
@@ -878,6 +987,7 @@ mp_pop3_client_finalize (GObject *object)
 
   g_assert (g_queue_is_empty (&self->pending));
   g_assert (g_queue_is_empty (&self->inflight));
+  g_assert (g_queue_is_empty (&self->held));
 
   g_free (self->host);
   g_free (self->pin);
@@ -980,6 +1090,7 @@ mp_pop3_client_init (MpPop3Client *self)
   self->command_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->pending);
   g_queue_init (&self->inflight);
+  g_queue_init (&self->held);
 }
 
 /* Public accessors */

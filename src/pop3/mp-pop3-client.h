@@ -148,6 +148,10 @@ void                 mp_pop3_client_uidl_async              (MpPop3Client       
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
+void                 mp_pop3_client_uidl_if_offered_async   (MpPop3Client         *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
 GPtrArray           *mp_pop3_client_uidl_finish             (MpPop3Client         *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);

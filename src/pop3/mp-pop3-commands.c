@@ -76,6 +76,54 @@ _mp_pop3_client_top_refused_error (MpPop3Client *self)
                       _("%s does not offer TOP"), self->host);
 }
 
+/* What every single command's CommandDone checks first. Returns TRUE,
+ * with @task returned with the error, when the session failed (@error),
+ * the command was skipped unsent (neither @reply nor @error: see
+ * uidl_skip()) or the server refused it; @verb and @number (0 for none)
+ * name it in the error.
+ */
+static gboolean
+return_if_failed (MpPop3Client *self,
+                  GTask        *task,
+                  gulong       *cancel_id,
+                  Reply        *reply,
+                  const GError *error,
+                  const char   *verb,
+                  guint         number)
+{
+  g_autofree char *what = NULL;
+
+  if (error != NULL)
+    {
+      _mp_pop3_task_return_error (task, cancel_id, error);
+      return TRUE;
+    }
+
+  _mp_pop3_task_unwatch_cancellable (task, cancel_id);
+
+  /* The same words as for the -ERR the server would have sent. */
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_SUPPORTED,
+                               /* Translators: the second %s is a POP3 command such as STAT */
+                               _("%s refused %s"), self->host, verb);
+      return TRUE;
+    }
+
+  if (reply->kind == REPLY_OK)
+    return FALSE;
+
+  if (number == 0)
+    /* Translators: the second %s is a POP3 command such as STAT */
+    what = g_strdup_printf (_("%s refused %s"), self->host, verb);
+  else
+    /* Translators: host, POP3 command (such as DELE), message number */
+    what = g_strdup_printf (_("%s refused %s %u"), self->host, verb, number);
+  g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
+                                                               MP_POP3_ERROR_FAILED, what));
+  return TRUE;
+}
+
 static void
 simple_done (MpPop3Client *self,
              Reply        *reply,
@@ -85,30 +133,46 @@ simple_done (MpPop3Client *self,
   g_autoptr(GTask) task = user_data;
   SimpleData *data = g_task_get_task_data (task);
 
-  if (error != NULL)
-    {
-      _mp_pop3_task_return_error (task, &data->cancel_id, error);
-      return;
-    }
-
-  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
-
-  if (reply->kind != REPLY_OK)
-    {
-      /* Translators: the second %s is a POP3 command such as STAT */
-      g_autofree char *what = g_strdup_printf (_("%s refused %s"), self->host, data->verb);
-
-      g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
-                                                                   MP_POP3_ERROR_FAILED,
-                                                                   what));
-      return;
-    }
+  if (return_if_failed (self, task, &data->cancel_id, reply, error, data->verb, 0))
+    return;
 
   g_task_return_pointer (task, g_memdup2 (reply, sizeof *reply),
                          (GDestroyNotify) _mp_pop3_reply_free);
   /* The copy owns the strings now. */
   reply->text = NULL;
   reply->data = NULL;
+}
+
+/* @skip: (nullable): asked just before the command would be sent, see
+ * _mp_pop3_client_queue_command_full()
+ */
+static void
+simple_command_full (MpPop3Client        *self,
+                     gpointer             source_tag,
+                     const char          *line,
+                     gboolean             multiline,
+                     gsize                max_bytes,
+                     CommandSkip          skip,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  SimpleData *data = simple_data_new (line);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, data, (GDestroyNotify) simple_data_free);
+
+  /* While mp_pop3_client_open_async() runs, the command waits for the
+   * login (CMD_AFTER_LOGIN).
+   */
+  if (!_mp_pop3_client_check_transaction (self, task, TRUE))
+    return;
+
+  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
+  _mp_pop3_client_queue_command_full (self, line,
+                                      CMD_AFTER_LOGIN | (multiline ? CMD_MULTILINE : 0),
+                                      max_bytes, skip, simple_done, g_steal_pointer (&task));
 }
 
 static void
@@ -121,28 +185,8 @@ simple_command (MpPop3Client        *self,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  SimpleData *data = simple_data_new (line);
-
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, data, (GDestroyNotify) simple_data_free);
-
-  if (self->state != STATE_TRANSACTION)
-    {
-      if (self->state == STATE_CLOSED && self->fatal != NULL)
-        g_task_return_error (task, g_error_copy (self->fatal));
-      else
-        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 _("Not logged in to %s"), self->host);
-      return;
-    }
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
-  _mp_pop3_client_queue_command (self, line, multiline ? CMD_MULTILINE : 0, max_bytes,
-                                 simple_done, g_steal_pointer (&task));
+  simple_command_full (self, source_tag, line, multiline, max_bytes, NULL,
+                       cancellable, callback, user_data);
 }
 
 static Reply *
@@ -239,20 +283,68 @@ mp_pop3_client_list_async (MpPop3Client        *self,
                   cancellable, callback, user_data);
 }
 
-/* Splits a multi-line reply into its lines, without the CRLFs. */
-static GStrv
-reply_lines (Reply *reply)
+/* The lines of a multi-line reply, without their CRLFs: pointers into
+ * one copy of the data (a LIST or UIDL of 50,000 messages costs two
+ * allocations, not one per line).
+ */
+typedef struct
+{
+  char  *buffer;
+  char **lines;     /* NULL-terminated */
+  guint  n_lines;
+} ReplyLines;
+
+static void
+reply_lines_clear (ReplyLines *lines)
+{
+  g_clear_pointer (&lines->buffer, g_free);
+  g_clear_pointer (&lines->lines, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ReplyLines, reply_lines_clear)
+
+/* As g_strsplit() on CRLF would: "a CRLF b" is two lines, and the copy
+ * ends at a NUL byte like g_strndup().
+ */
+static void
+reply_lines_init (ReplyLines *out,
+                  Reply      *reply)
 {
   gsize len = 0;
   const char *text = reply->data ? g_bytes_get_data (reply->data, &len) : NULL;
-  g_autofree char *copy = NULL;
+  guint n = 1;
+  char *end;
 
   /* An empty maildrop's LIST or UIDL has no data lines at all. */
   if (len < 2)
-    return g_new0 (char *, 1);
+    {
+      out->lines = g_new0 (char *, 1);
+      return;
+    }
 
-  copy = g_strndup (text, len - 2);
-  return g_strsplit (copy, "\r\n", -1);
+  out->buffer = g_strndup (text, len - 2);
+  end = out->buffer + strlen (out->buffer);
+  if (end == out->buffer)
+    {
+      out->lines = g_new0 (char *, 1);
+      return;
+    }
+
+  for (const char *p = out->buffer; (p = memchr (p, '\r', end - p)) != NULL; p++)
+    if (p + 1 < end && p[1] == '\n')
+      n++;
+
+  out->lines = g_new (char *, n + 1);
+  out->lines[0] = out->buffer;
+  out->n_lines = 1;
+  for (char *p = out->buffer; (p = memchr (p, '\r', end - p)) != NULL; p++)
+    if (p + 1 < end && p[1] == '\n')
+      {
+        p[0] = '\0';
+        p++;
+        out->lines[out->n_lines++] = p + 1;
+      }
+  out->lines[out->n_lines] = NULL;
 }
 
 /**
@@ -267,14 +359,16 @@ mp_pop3_client_list_finish (MpPop3Client  *self,
                             GError       **error)
 {
   g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_list_async, error);
-  g_auto(GStrv) lines = NULL;
+  g_auto(ReplyLines) reply_lines = { 0 };
   g_autoptr(GArray) entries = NULL;
+  char **lines;
 
   if (reply == NULL)
     return NULL;
 
-  lines = reply_lines (reply);
-  entries = g_array_sized_new (FALSE, FALSE, sizeof (MpPop3ListEntry), g_strv_length (lines));
+  reply_lines_init (&reply_lines, reply);
+  lines = reply_lines.lines;
+  entries = g_array_sized_new (FALSE, FALSE, sizeof (MpPop3ListEntry), reply_lines.n_lines);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       MpPop3ListEntry entry;
@@ -321,7 +415,16 @@ mp_pop3_uidl_entry_free (MpPop3UidlEntry *entry)
 static char *
 escape_uid (const char *uid)
 {
-  GString *out = g_string_new (NULL);
+  const guchar *q = (const guchar *) uid;
+  GString *out;
+
+  /* Nearly always: nothing to escape. */
+  while (*q >= 0x21 && *q <= 0x7e && *q != '%')
+    q++;
+  if (*q == '\0')
+    return g_strdup (uid);
+
+  out = g_string_new (NULL);
 
   for (const guchar *p = (const guchar *) uid; *p != '\0'; p++)
     {
@@ -343,6 +446,38 @@ mp_pop3_client_uidl_async (MpPop3Client        *self,
                   cancellable, callback, user_data);
 }
 
+/* Once the CAPA after the login was answered, its word on UIDL is
+ * final; before (the command pipelined with that CAPA), UIDL goes out
+ * and a -ERR says the same.
+ */
+static gboolean
+uidl_skip (MpPop3Client *self,
+           gpointer      user_data)
+{
+  return self->login_capa_done && self->capa_supported &&
+         !mp_pop3_client_has_capability (self, "UIDL");
+}
+
+/**
+ * mp_pop3_client_uidl_if_offered_async:
+ *
+ * As mp_pop3_client_uidl_async() (and finished with
+ * mp_pop3_client_uidl_finish()), but when the capabilities the server
+ * gave after the login are known by the time the command would be sent
+ * and lack `UIDL`, nothing is sent and it fails with
+ * %MP_POP3_ERROR_NOT_SUPPORTED. Without CAPA, UIDL is asked: a missing
+ * capability then proves nothing.
+ */
+void
+mp_pop3_client_uidl_if_offered_async (MpPop3Client        *self,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  simple_command_full (self, mp_pop3_client_uidl_async, "UIDL", TRUE, MP_POP3_MAX_LIST_REPLY,
+                       uidl_skip, cancellable, callback, user_data);
+}
+
 /**
  * mp_pop3_client_uidl_finish:
  *
@@ -359,8 +494,9 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(Reply) reply = simple_finish (self, result, mp_pop3_client_uidl_async, &local_error);
-  g_auto(GStrv) lines = NULL;
+  g_auto(ReplyLines) reply_lines = { 0 };
   g_autoptr(GPtrArray) entries = NULL;
+  char **lines;
 
   if (reply == NULL)
     {
@@ -370,8 +506,9 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
       return NULL;
     }
 
-  lines = reply_lines (reply);
-  entries = g_ptr_array_new_full (g_strv_length (lines), (GDestroyNotify) mp_pop3_uidl_entry_free);
+  reply_lines_init (&reply_lines, reply);
+  lines = reply_lines.lines;
+  entries = g_ptr_array_new_full (reply_lines.n_lines, (GDestroyNotify) mp_pop3_uidl_entry_free);
   for (guint i = 0; lines[i] != NULL; i++)
     {
       MpPop3UidlEntry *entry;
@@ -387,12 +524,8 @@ mp_pop3_client_uidl_finish (MpPop3Client  *self,
 
       entry = g_new0 (MpPop3UidlEntry, 1);
       entry->number = n;
-      {
-        g_autofree char *uid = g_strdup (end);
-
-        g_strchomp (uid);
-        entry->uid = escape_uid (uid);
-      }
+      /* The line is this function's copy. */
+      entry->uid = escape_uid (g_strchomp ((char *) end));
       g_ptr_array_add (entries, entry);
       continue;
 
@@ -509,25 +642,8 @@ retr_stream_done (MpPop3Client *self,
   g_autoptr(GTask) task = user_data;
   StreamData *data = g_task_get_task_data (task);
 
-  if (error != NULL)
-    {
-      _mp_pop3_task_return_error (task, &data->cancel_id, error);
-      return;
-    }
-
-  _mp_pop3_task_unwatch_cancellable (task, &data->cancel_id);
-
-  if (reply->kind != REPLY_OK)
-    {
-      /* Translators: host, POP3 command (such as DELE), message number */
-      g_autofree char *what = g_strdup_printf (_("%s refused %s %u"), self->host,
-                                               "RETR", data->number);
-
-      g_task_return_error (task, _mp_pop3_client_error_from_reply (self, reply->text,
-                                                                   MP_POP3_ERROR_FAILED,
-                                                                   what));
-      return;
-    }
+  if (return_if_failed (self, task, &data->cancel_id, reply, error, "RETR", data->number))
+    return;
 
   if (reply->sink_error != NULL)
     {
@@ -593,17 +709,7 @@ mp_pop3_client_retr_to_stream_async (MpPop3Client        *self,
   data->number = number;
   g_task_set_task_data (task, data, g_free);
 
-  if (self->state != STATE_TRANSACTION)
-    {
-      if (self->state == STATE_CLOSED && self->fatal != NULL)
-        g_task_return_error (task, g_error_copy (self->fatal));
-      else
-        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 _("Not logged in to %s"), self->host);
-      return;
-    }
-
-  if (g_task_return_error_if_cancelled (task))
+  if (!_mp_pop3_client_check_transaction (self, task, FALSE))
     return;
 
   _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
@@ -829,9 +935,6 @@ mp_pop3_client_quit_finish (MpPop3Client  *self,
                             GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 

@@ -58,6 +58,15 @@ connect_fail (GTask        *task,
   _mp_pop3_task_return_error (task, &data->cancel_id, error);
 }
 
+/* connect_fail() from a step's callback, which holds the task. */
+static void
+connect_abort (GTask        *task,
+               const GError *error)
+{
+  connect_fail (task, error);
+  g_object_unref (task);
+}
+
 static gboolean
 accept_certificate_cb (GTlsConnection       *connection,
                        GTlsCertificate      *certificate,
@@ -176,8 +185,7 @@ connect_start_tls (GTask *task)
     {
       g_autoptr(GError) mapped = g_error_new (MP_POP3_ERROR, MP_POP3_ERROR_TLS_FAILED,
                                               _("TLS is not available: %s"), error->message);
-      connect_fail (task, mapped);
-      g_object_unref (task);
+      connect_abort (task, mapped);
       return;
     }
 
@@ -221,8 +229,7 @@ utf8_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -256,8 +263,7 @@ stls_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -268,8 +274,7 @@ stls_done (MpPop3Client *self,
                                                _("%s refused STLS (%s); the password "
                                                  "was not sent"),
                                                self->host, clean);
-      connect_fail (task, refused);
-      g_object_unref (task);
+      connect_abort (task, refused);
       return;
     }
 
@@ -320,8 +325,7 @@ capa_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -348,8 +352,7 @@ capa_done (MpPop3Client *self,
                                                      "connection cannot be encrypted; "
                                                      "the password was not sent"),
                                                    self->host);
-          connect_fail (task, missing);
-          g_object_unref (task);
+          connect_abort (task, missing);
           return;
         }
 
@@ -379,8 +382,7 @@ greeting_done (MpPop3Client *self,
 
   if (error != NULL)
     {
-      connect_fail (task, error);
-      g_object_unref (task);
+      connect_abort (task, error);
       return;
     }
 
@@ -390,8 +392,7 @@ greeting_done (MpPop3Client *self,
 
       refused = _mp_pop3_client_error_from_reply (self, reply->text, MP_POP3_ERROR_FAILED,
                                                   _("The server refused the connection"));
-      connect_fail (task, refused);
-      g_object_unref (task);
+      connect_abort (task, refused);
       return;
     }
 
@@ -462,6 +463,37 @@ socket_connected_cb (GObject      *object,
   connect_read_greeting (g_steal_pointer (&task));
 }
 
+static void
+load_trust_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  g_autoptr(GTlsDatabase) database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+
+  g_task_return_boolean (task, database != NULL);
+}
+
+/* The system's trusted certificates take the TLS back end a while to
+ * parse, the first time in a process; a worker does it while the socket
+ * connects (and, with STLS, while the greeting, CAPA and STLS go back
+ * and forth), so that the handshake does not wait for it on the main
+ * thread. The back end keeps the database.
+ */
+static void
+preload_trust (MpPop3Client *self)
+{
+  static gsize done;
+  g_autoptr(GTask) task = NULL;
+
+  if (self->security == MP_POP3_SECURITY_NONE || !g_once_init_enter (&done))
+    return;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (task, preload_trust);
+  g_task_run_in_thread (task, load_trust_thread);
+  g_once_init_leave (&done, 1);
+}
+
 /* @task: (transfer full): a connect task with its ConnectData */
 static void
 start_connect (MpPop3Client *self,
@@ -474,6 +506,7 @@ start_connect (MpPop3Client *self,
   self->io_cancellable = g_cancellable_new ();
   _mp_pop3_client_watch_cancellable (self, task, &data->cancel_id);
 
+  preload_trust (self);
   data->socket_client = g_socket_client_new ();
   g_socket_client_set_timeout (data->socket_client, self->timeout);
   address = g_network_address_new (self->host, self->port);
@@ -529,10 +562,7 @@ mp_pop3_client_connect_finish (MpPop3Client  *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  g_return_val_if_fail (MP_IS_POP3_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 
 
@@ -584,9 +614,7 @@ _mp_pop3_client_reconnect_finish (MpPop3Client  *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _mp_pop3_client_propagate_boolean (self, result, error);
 }
 
 /* Ending a session that will not log in: QUIT, then a TLS close_notify,

@@ -149,17 +149,7 @@ run_job (MpPop3Client        *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
 
-  if (self->state != STATE_TRANSACTION)
-    {
-      if (self->state == STATE_CLOSED && self->fatal != NULL)
-        g_task_return_error (task, g_error_copy (self->fatal));
-      else
-        g_task_return_new_error (task, MP_POP3_ERROR, MP_POP3_ERROR_NOT_CONNECTED,
-                                 _("Not logged in to %s"), self->host);
-      return;
-    }
-
-  if (g_task_return_error_if_cancelled (task))
+  if (!_mp_pop3_client_check_transaction (self, task, FALSE))
     return;
 
   job = g_new0 (Job, 1);
