@@ -140,6 +140,9 @@ update_state (MpWindow *self)
         error_mailbox = mailbox;
     }
 
+  /* "Select a message" under an empty or error state invites to select
+   * what is not there: the state takes the whole height instead */
+  gtk_widget_set_visible (GTK_WIDGET (self->message_view), n_messages > 0);
   if (n_messages > 0)
     mp_message_list_clear_placeholder (self->message_list);
   else if (any_busy)
