@@ -46,8 +46,10 @@ mp_sidebar_row_describe_status (MpMailbox *mailbox)
   switch (mp_mailbox_get_status (mailbox))
     {
     case MP_MAILBOX_STATUS_ERROR:
-      if (error != NULL)
-        return g_strdup_printf (_("Could not check: %s"), error->message);
+      /* the error says what failed ("Could not connect to …"); the
+       * warning icon next to it says that it failed */
+      if (error != NULL && error->message != NULL && *error->message != '\0')
+        return g_strdup (error->message);
       return g_strdup (_("Could not check this mailbox; it is retried automatically."));
     case MP_MAILBOX_STATUS_OFFLINE:
       return g_strdup (_("Offline: checked again when the network is back."));
