@@ -143,6 +143,7 @@ set_counts (MpSidebarRow *self,
 {
   g_autofree char *counts = NULL;
   g_autofree char *description = NULL;
+  gboolean unknown;
 
   if (n_unseen > 0)
     /* Translators: unseen / total messages in the sidebar */
@@ -150,13 +151,20 @@ set_counts (MpSidebarRow *self,
   else
     counts = g_strdup_printf ("%u", n_messages);
   gtk_label_set_text (self->counts_label, counts);
+  /* a "0" next to "the server did not accept the password" reads as an
+   * empty mailbox, which nobody knows yet */
+  unknown = self->status_text != NULL && n_messages == 0;
+  gtk_widget_set_visible (GTK_WIDGET (self->counts_label), !unknown);
 
-  description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "%u message, %u unseen",
-                                              "%u messages, %u unseen",
-                                              n_messages),
-                                 n_messages, n_unseen);
-  if (self->status_text != NULL)
+  if (unknown)
+    description = g_strdup (self->status_text);
+  else
+    description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "%u message, %u unseen",
+                                                "%u messages, %u unseen",
+                                                n_messages),
+                                   n_messages, n_unseen);
+  if (self->status_text != NULL && !unknown)
     {
       g_autofree char *with_status = g_strconcat (description, ". ", self->status_text, NULL);
 
