@@ -705,6 +705,38 @@ mp_message_list_class_init (MpMessageListClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, tree_popup_menu_cb);
 }
 
+/* The columns have fixed widths (fixed-height-mode needs them) chosen
+ * for the English titles; a longer translation ("Учётная запись") would
+ * be clipped in its header. Widen such a column to its title and take
+ * the width from Subject, which expands anyway, so that the list does
+ * not ask for a wider window. */
+#define SUBJECT_MIN_WIDTH 100
+
+static void
+fit_headers_cb (GtkWidget     *tree_view,
+                MpMessageList *self)
+{
+  GtkTreeViewColumn *columns[] = { self->from_column, self->account_column,
+                                   self->date_column, self->size_column };
+  int extra = 0;
+  int subject;
+
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      int natural = 0;
+
+      gtk_widget_get_preferred_width (gtk_tree_view_column_get_button (columns[i]), NULL, &natural);
+      if (natural > gtk_tree_view_column_get_fixed_width (columns[i]))
+        {
+          extra += natural - gtk_tree_view_column_get_fixed_width (columns[i]);
+          gtk_tree_view_column_set_fixed_width (columns[i], natural);
+        }
+    }
+  subject = gtk_tree_view_column_get_fixed_width (self->subject_column);
+  if (extra > 0 && subject > SUBJECT_MIN_WIDTH)
+    gtk_tree_view_column_set_fixed_width (self->subject_column, MAX (SUBJECT_MIN_WIDTH, subject - extra));
+}
+
 static void
 mp_message_list_init (MpMessageList *self)
 {
@@ -739,6 +771,9 @@ mp_message_list_init (MpMessageList *self)
   /* the column shows an icon in its header, which names nothing */
   atk_object_set_name (gtk_widget_get_accessible (gtk_tree_view_column_get_button (self->unseen_column)),
                        _("Unseen"));
+
+  g_signal_connect (self->tree_view, "style-updated", G_CALLBACK (fit_headers_cb), self);
+  fit_headers_cb (GTK_WIDGET (self->tree_view), self);
 
   rebuild_models (self, NULL);
   update_placeholder (self);
