@@ -656,8 +656,9 @@ mp_application_startup (GApplication *application)
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit",
                                          (const char *[]) { "<Control>q", NULL });
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.check-now",
-                                         (const char *[]) { "F5", NULL });
+  /* F5 is the window's: it checks the account the window shows (one
+   * accelerator for two actions would make which one runs a matter of
+   * GTK's lookup order) */
 
   self->settings = g_settings_new (APP_ID);
   g_signal_connect (self->settings, "changed::do-not-disturb",
