@@ -107,12 +107,22 @@ no_tray_response_cb (GtkInfoBar *info_bar,
 static void
 update_state (MpWindow *self)
 {
+  static const char * const account_actions[] = { "check-now", "find" };
   gboolean any_busy = FALSE, all_offline = TRUE;
   guint n_messages = 0;
   MpMailbox *error_mailbox = NULL;
   gboolean any_account = self->mailboxes != NULL && g_list_model_get_n_items (self->mailboxes) > 0;
 
-  /* with nothing to list, the page is the invitation alone */
+  /* with nothing to list, the page is the invitation alone, and there is
+   * nothing to check or search */
+  for (guint i = 0; i < G_N_ELEMENTS (account_actions); i++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), account_actions[i]);
+
+      if (action != NULL)
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), any_account);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->search_button), any_account);
   gtk_widget_set_visible (GTK_WIDGET (self->sidebar), any_account);
   gtk_widget_set_visible (GTK_WIDGET (self->message_view), any_account);
   if (!any_account)
