@@ -102,6 +102,35 @@ no_tray_response_cb (GtkInfoBar *info_bar,
   gtk_info_bar_set_revealed (info_bar, FALSE);
 }
 
+/* GtkContainer orders Tab by the children's positions, and in a
+ * GtkPaned, whose children sit in windows of their own, that put the
+ * details pane's buttons before the message list: the list comes first,
+ * then the buttons that act on its selection. */
+static gboolean
+content_paned_focus_cb (GtkWidget        *paned,
+                        GtkDirectionType  direction,
+                        MpWindow         *self)
+{
+  GtkWidget *order[] = { GTK_WIDGET (self->message_list), GTK_WIDGET (self->message_view) };
+  GtkWidget *focus_child;
+  int step, i;
+
+  if (direction != GTK_DIR_TAB_FORWARD && direction != GTK_DIR_TAB_BACKWARD)
+    return GDK_EVENT_PROPAGATE;
+
+  g_signal_stop_emission_by_name (paned, "focus");
+  step = direction == GTK_DIR_TAB_FORWARD ? 1 : -1;
+  i = step > 0 ? 0 : (int) G_N_ELEMENTS (order) - 1;
+  focus_child = gtk_container_get_focus_child (GTK_CONTAINER (paned));
+  for (int j = 0; focus_child != NULL && j < (int) G_N_ELEMENTS (order); j++)
+    if (order[j] == focus_child)
+      i = j;
+  for (; i >= 0 && i < (int) G_N_ELEMENTS (order); i += step)
+    if (gtk_widget_is_drawable (order[i]) && gtk_widget_child_focus (order[i], direction))
+      return TRUE;
+  return FALSE;
+}
+
 /* Empty and error states */
 
 static void
@@ -675,6 +704,7 @@ mp_window_class_init (MpWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, notice_close_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, undo_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, no_tray_response_cb);
+  gtk_widget_class_bind_template_callback (widget_class, content_paned_focus_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_selection_cb);
   gtk_widget_class_bind_template_callback (widget_class, list_selection_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, message_activated_cb);
