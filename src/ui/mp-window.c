@@ -847,6 +847,35 @@ mp_window_set_seen_delay (MpWindow *self,
 }
 
 /**
+ * mp_window_say_no_dialog:
+ * @which: "accounts" or "preferences"
+ *
+ * Says in the notification bar how to do without the setup dialog
+ * @which, which does not exist yet (the setup issue): "Add an Account…"
+ * and the menu's "Accounts…" would otherwise do nothing at all. A
+ * pending deletion keeps its Undo bar.
+ */
+void
+mp_window_say_no_dialog (MpWindow   *self,
+                         const char *which)
+{
+  g_return_if_fail (MP_IS_WINDOW (self));
+
+  if (self->pending != NULL)
+    return;
+  if (g_strcmp0 (which, "accounts") == 0)
+    mp_window_set_notice (self,
+                          _("Accounts cannot be set up in this window yet. "
+                            "Add one from a terminal: mailpeek --add-account NAME --url pop3://USER@HOST"),
+                          FALSE, 0);
+  else
+    mp_window_set_notice (self,
+                          _("Preferences cannot be changed in this window yet. "
+                            "They are the settings of io.github.mailpeek.Mailpeek (gsettings, dconf-editor)."),
+                          FALSE, 0);
+}
+
+/**
  * mp_window_get_notice:
  *
  * Returns: (nullable): the text of the notification bar while it is
