@@ -34,6 +34,7 @@ struct _MpMessageList
   GtkCellRenderer     *subject_renderer;
   GtkCellRenderer     *account_renderer;
   GtkCellRenderer     *date_renderer;
+  GtkCellRenderer     *unseen_text_renderer;
   GtkCellRenderer     *size_renderer;
   GtkImage            *placeholder_icon;
   GtkSpinner          *placeholder_spinner;
@@ -191,6 +192,23 @@ unseen_data_func (GtkTreeViewColumn *column,
   MpMessage *message = message_at (model, iter);
 
   g_object_set (cell, "visible", message != NULL && mp_message_get_unseen (message), NULL);
+}
+
+static void
+unseen_text_data_func (GtkTreeViewColumn *column,
+                       GtkCellRenderer   *cell,
+                       GtkTreeModel      *model,
+                       GtkTreeIter       *iter,
+                       gpointer           user_data)
+{
+  MpMessage *message = message_at (model, iter);
+
+  /* the renderer stays hidden: this is the text a screen reader reads
+   * for the icon, which bold From and Subject do not convey either */
+  g_object_set (cell,
+                "text", message != NULL && mp_message_get_unseen (message) ? _("Unseen") : "",
+                "visible", FALSE,
+                NULL);
 }
 
 static void
@@ -690,6 +708,7 @@ mp_message_list_class_init (MpMessageListClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, subject_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, account_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, date_renderer);
+  gtk_widget_class_bind_template_child (widget_class, MpMessageList, unseen_text_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, size_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, placeholder_icon);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, placeholder_spinner);
@@ -754,6 +773,8 @@ mp_message_list_init (MpMessageList *self)
   g_object_set_data (G_OBJECT (self->subject_renderer), "mp-bold-unseen", GINT_TO_POINTER (TRUE));
   gtk_tree_view_column_set_cell_data_func (self->unseen_column, self->unseen_renderer,
                                            unseen_data_func, self, NULL);
+  gtk_tree_view_column_set_cell_data_func (self->unseen_column, self->unseen_text_renderer,
+                                           unseen_text_data_func, self, NULL);
   gtk_tree_view_column_set_cell_data_func (self->from_column, self->from_renderer,
                                            from_data_func, self, NULL);
   gtk_tree_view_column_set_cell_data_func (self->subject_column, self->subject_renderer,
