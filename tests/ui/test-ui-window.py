@@ -13,6 +13,8 @@
 #   the Undo bar (the offenders are listed when it fails);
 # - with --keys (a second test, ui-window-keys): Ctrl+S downloads a
 #   byte-exact file (the message with the attachment), Ctrl+F filters;
+#   Tab goes from the list to the details pane's buttons, and through
+#   the account list in one stop without selecting another account;
 # - with --russian (a second test, ui-window-ru): under LANGUAGE=ru a
 #   Russian label is found in the window (needs po/ru.po to translate the
 #   window's strings: the lead adds them at merge time).
@@ -259,6 +261,8 @@ class WindowTest(unittest.TestCase):
             # Ctrl+S: the message with the attachment, byte-exact
             big = samples["big-attachment"]
             self.select(table, big["expect"]["subject"])
+            self.tab_order(frame)
+            self.select(table, big["expect"]["subject"])
             key("s", ("ctrl",))
             dialog = wait_for("the folder chooser",
                               lambda: uitest.find_accessible(uitest.atspi_app(), role="file chooser") or
@@ -303,6 +307,40 @@ class WindowTest(unittest.TestCase):
                 None))
             self.assertTrue(russian.get_name())
             d.stop_app()
+
+    def tab_order(self, frame):
+        """Tab from the list reaches the details pane's buttons next; the
+        account list is one Tab stop that leaves the selected account as
+        it was (GtkListBox selects each row Tab passes)."""
+        Atspi = uitest.atspi()
+        app = uitest.atspi_app()
+
+        def focused():
+            for acc in uitest.descendants(app):
+                try:
+                    if acc.get_state_set().contains(Atspi.StateType.FOCUSED):
+                        return (acc.get_role_name(), acc.get_name())
+                except GLib.Error:
+                    continue
+            return None
+
+        wait_for("the list focused", lambda: focused() == ("table", "Messages"))
+        key("Tab")
+        wait_for("Open in mail client focused after the list",
+                 lambda: focused() == ("push button", "Open in mail client"))
+        seen = []
+        for _ in range(12):
+            if focused() == ("list item", "All accounts"):
+                break
+            key("Tab")
+            previous = seen[-1] if seen else ("push button", "Open in mail client")
+            seen.append(wait_for("the focus to move", lambda: (focused() != previous and focused())))
+        self.assertEqual(focused(), ("list item", "All accounts"), "Tab went %r" % (seen,))
+        key("Tab")
+        wait_for("the list focused after the accounts", lambda: focused() == ("table", "Messages"))
+        row = uitest.find_accessible(frame, role="list item", name="All accounts")
+        self.assertTrue(row.get_state_set().contains(Atspi.StateType.SELECTED),
+                        "Tab through the account list changed the selected account")
 
     def assert_all_named(self, frame, state="with a message selected"):
         """Every control showing has an accessible name: the window as it
