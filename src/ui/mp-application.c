@@ -650,6 +650,16 @@ mp_application_startup (GApplication *application)
   G_APPLICATION_CLASS (mp_application_parent_class)->startup (application);
 
   g_set_application_name (_("Mailpeek"));
+  /* An uninstalled build: the window's icon and the About dialog's logo
+   * are only in the source tree (the tray item says so to its host with
+   * IconThemePath; this is the same for our own windows). */
+  {
+    GtkIconTheme *theme = gtk_icon_theme_get_default ();
+
+    if (theme != NULL && !gtk_icon_theme_has_icon (theme, APP_ID)
+        && g_file_test (MP_SOURCE_ICON_DIR, G_FILE_TEST_IS_DIR))
+      gtk_icon_theme_append_search_path (theme, MP_SOURCE_ICON_DIR);
+  }
   gtk_window_set_default_icon_name (APP_ID);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
