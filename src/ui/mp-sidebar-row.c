@@ -173,7 +173,8 @@ set_counts (MpSidebarRow *self,
   if (unknown && self->status_text != NULL)
     description = g_strdup (self->status_text);
   else if (unknown)
-    description = g_strdup (_("Not checked yet"));
+    /* before the first check, which starts at once */
+    description = g_strdup (_("Checking…"));
   else
     description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                                 "%u message, %u unseen",
