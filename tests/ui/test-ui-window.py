@@ -306,6 +306,11 @@ class WindowTest(unittest.TestCase):
                                            "table column header")),
                 None))
             self.assertTrue(russian.get_name())
+            # and every control keeps a name in Russian
+            offenders = unnamed_controls(frame)
+            if offenders:
+                self.fail("controls without an accessible name under LANGUAGE=ru:\n  " +
+                          "\n  ".join(offenders))
             d.stop_app()
 
     def tab_order(self, frame):
