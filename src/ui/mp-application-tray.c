@@ -63,10 +63,16 @@ mp_app_tray_new (MpApplication   *application,
   self->application = application;
   self->tray = mp_tray_new (connection);
   mp_tray_set_title (self->tray, _("Mailpeek"));
-  /* An uninstalled build: the icons are only in the source tree. */
-  if (theme != NULL && !gtk_icon_theme_has_icon (theme, MP_APP_ICON_NEW_MAIL) &&
-      g_file_test (MP_SOURCE_ICON_DIR, G_FILE_TEST_IS_DIR))
-    mp_tray_set_icon_theme_path (self->tray, MP_SOURCE_ICON_DIR);
+  /* An uninstalled build: the icons are only in the source tree (which
+   * the application adds to our own icon theme, not the host's). */
+  if (theme != NULL && g_file_test (MP_SOURCE_ICON_DIR, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GtkIconInfo) info = gtk_icon_theme_lookup_icon (theme, MP_APP_ICON_NEW_MAIL, 22, 0);
+      const char *file = info != NULL ? gtk_icon_info_get_filename (info) : NULL;
+
+      if (file == NULL || g_str_has_prefix (file, MP_SOURCE_ICON_DIR))
+        mp_tray_set_icon_theme_path (self->tray, MP_SOURCE_ICON_DIR);
+    }
   mp_tray_set_attention_icon_name (self->tray, MP_APP_ICON_NEW_MAIL);
   mp_tray_set_menu (self->tray, menu, "app", G_ACTION_GROUP (application));
 

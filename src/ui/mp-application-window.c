@@ -38,7 +38,8 @@ mp_app_window_open_dialog (GtkWidget  *window,
                            const char *which)
 {
   /* The setup dialogs (accounts, preferences) belong to the setup issue;
-   * until they exist the window itself is as far as these actions go.
+   * until they exist the window says how to do without them.
    */
   g_debug ("no %s dialog yet", which);
+  mp_window_say_no_dialog (MP_WINDOW (window), which);
 }

@@ -650,14 +650,25 @@ mp_application_startup (GApplication *application)
   G_APPLICATION_CLASS (mp_application_parent_class)->startup (application);
 
   g_set_application_name (_("Mailpeek"));
+  /* An uninstalled build: the window's icon and the About dialog's logo
+   * are only in the source tree (the tray item says so to its host with
+   * IconThemePath; this is the same for our own windows). */
+  {
+    GtkIconTheme *theme = gtk_icon_theme_get_default ();
+
+    if (theme != NULL && !gtk_icon_theme_has_icon (theme, APP_ID)
+        && g_file_test (MP_SOURCE_ICON_DIR, G_FILE_TEST_IS_DIR))
+      gtk_icon_theme_append_search_path (theme, MP_SOURCE_ICON_DIR);
+  }
   gtk_window_set_default_icon_name (APP_ID);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit",
                                          (const char *[]) { "<Control>q", NULL });
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.check-now",
-                                         (const char *[]) { "F5", NULL });
+  /* F5 is the window's: it checks the account the window shows (one
+   * accelerator for two actions would make which one runs a matter of
+   * GTK's lookup order) */
 
   self->settings = g_settings_new (APP_ID);
   g_signal_connect (self->settings, "changed::do-not-disturb",

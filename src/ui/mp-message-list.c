@@ -34,6 +34,7 @@ struct _MpMessageList
   GtkCellRenderer     *subject_renderer;
   GtkCellRenderer     *account_renderer;
   GtkCellRenderer     *date_renderer;
+  GtkCellRenderer     *unseen_text_renderer;
   GtkCellRenderer     *size_renderer;
   GtkImage            *placeholder_icon;
   GtkSpinner          *placeholder_spinner;
@@ -191,6 +192,23 @@ unseen_data_func (GtkTreeViewColumn *column,
   MpMessage *message = message_at (model, iter);
 
   g_object_set (cell, "visible", message != NULL && mp_message_get_unseen (message), NULL);
+}
+
+static void
+unseen_text_data_func (GtkTreeViewColumn *column,
+                       GtkCellRenderer   *cell,
+                       GtkTreeModel      *model,
+                       GtkTreeIter       *iter,
+                       gpointer           user_data)
+{
+  MpMessage *message = message_at (model, iter);
+
+  /* the renderer stays hidden: this is the text a screen reader reads
+   * for the icon, which bold From and Subject do not convey either */
+  g_object_set (cell,
+                "text", message != NULL && mp_message_get_unseen (message) ? _("Unseen") : "",
+                "visible", FALSE,
+                NULL);
 }
 
 static void
@@ -690,6 +708,7 @@ mp_message_list_class_init (MpMessageListClass *klass)
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, subject_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, account_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, date_renderer);
+  gtk_widget_class_bind_template_child (widget_class, MpMessageList, unseen_text_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, size_renderer);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, placeholder_icon);
   gtk_widget_class_bind_template_child (widget_class, MpMessageList, placeholder_spinner);
@@ -703,6 +722,38 @@ mp_message_list_class_init (MpMessageListClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, selection_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, tree_button_press_cb);
   gtk_widget_class_bind_template_callback (widget_class, tree_popup_menu_cb);
+}
+
+/* The columns have fixed widths (fixed-height-mode needs them) chosen
+ * for the English titles; a longer translation ("Учётная запись") would
+ * be clipped in its header. Widen such a column to its title and take
+ * the width from Subject, which expands anyway, so that the list does
+ * not ask for a wider window. */
+#define SUBJECT_MIN_WIDTH 100
+
+static void
+fit_headers_cb (GtkWidget     *tree_view,
+                MpMessageList *self)
+{
+  GtkTreeViewColumn *columns[] = { self->from_column, self->account_column,
+                                   self->date_column, self->size_column };
+  int extra = 0;
+  int subject;
+
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      int natural = 0;
+
+      gtk_widget_get_preferred_width (gtk_tree_view_column_get_button (columns[i]), NULL, &natural);
+      if (natural > gtk_tree_view_column_get_fixed_width (columns[i]))
+        {
+          extra += natural - gtk_tree_view_column_get_fixed_width (columns[i]);
+          gtk_tree_view_column_set_fixed_width (columns[i], natural);
+        }
+    }
+  subject = gtk_tree_view_column_get_fixed_width (self->subject_column);
+  if (extra > 0 && subject > SUBJECT_MIN_WIDTH)
+    gtk_tree_view_column_set_fixed_width (self->subject_column, MAX (SUBJECT_MIN_WIDTH, subject - extra));
 }
 
 static void
@@ -722,6 +773,8 @@ mp_message_list_init (MpMessageList *self)
   g_object_set_data (G_OBJECT (self->subject_renderer), "mp-bold-unseen", GINT_TO_POINTER (TRUE));
   gtk_tree_view_column_set_cell_data_func (self->unseen_column, self->unseen_renderer,
                                            unseen_data_func, self, NULL);
+  gtk_tree_view_column_set_cell_data_func (self->unseen_column, self->unseen_text_renderer,
+                                           unseen_text_data_func, self, NULL);
   gtk_tree_view_column_set_cell_data_func (self->from_column, self->from_renderer,
                                            from_data_func, self, NULL);
   gtk_tree_view_column_set_cell_data_func (self->subject_column, self->subject_renderer,
@@ -739,6 +792,9 @@ mp_message_list_init (MpMessageList *self)
   /* the column shows an icon in its header, which names nothing */
   atk_object_set_name (gtk_widget_get_accessible (gtk_tree_view_column_get_button (self->unseen_column)),
                        _("Unseen"));
+
+  g_signal_connect (self->tree_view, "style-updated", G_CALLBACK (fit_headers_cb), self);
+  fit_headers_cb (GTK_WIDGET (self->tree_view), self);
 
   rebuild_models (self, NULL);
   update_placeholder (self);

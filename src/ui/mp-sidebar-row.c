@@ -46,8 +46,10 @@ mp_sidebar_row_describe_status (MpMailbox *mailbox)
   switch (mp_mailbox_get_status (mailbox))
     {
     case MP_MAILBOX_STATUS_ERROR:
-      if (error != NULL)
-        return g_strdup_printf (_("Could not check: %s"), error->message);
+      /* the error says what failed ("Could not connect to …"); the
+       * warning icon next to it says that it failed */
+      if (error != NULL && error->message != NULL && *error->message != '\0')
+        return g_strdup (error->message);
       return g_strdup (_("Could not check this mailbox; it is retried automatically."));
     case MP_MAILBOX_STATUS_OFFLINE:
       return g_strdup (_("Offline: checked again when the network is back."));
@@ -134,10 +136,28 @@ update_fix_button (MpSidebarRow *self)
   }
 }
 
+/* Whether @mailbox's count is not known: nothing listed, and either it
+ * was not read yet (before or during its first check) or it is in
+ * error. A "0" there would read as an empty mailbox. */
+static gboolean
+count_unknown (MpMailbox *mailbox)
+{
+  MpMailboxStatus status = mp_mailbox_get_status (mailbox);
+
+  if (mp_mailbox_get_n_messages (mailbox) > 0)
+    return FALSE;
+  if (mp_mailbox_get_last_checked (mailbox) == NULL
+      && (status == MP_MAILBOX_STATUS_IDLE || status == MP_MAILBOX_STATUS_CHECKING))
+    return TRUE;
+  return status != MP_MAILBOX_STATUS_IDLE && status != MP_MAILBOX_STATUS_CHECKING
+         && status != MP_MAILBOX_STATUS_OK;
+}
+
 static void
 set_counts (MpSidebarRow *self,
             guint         n_unseen,
-            guint         n_messages)
+            guint         n_messages,
+            gboolean      unknown)
 {
   g_autofree char *counts = NULL;
   g_autofree char *description = NULL;
@@ -148,13 +168,20 @@ set_counts (MpSidebarRow *self,
   else
     counts = g_strdup_printf ("%u", n_messages);
   gtk_label_set_text (self->counts_label, counts);
+  gtk_widget_set_visible (GTK_WIDGET (self->counts_label), !unknown);
 
-  description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                              "%u message, %u unseen",
-                                              "%u messages, %u unseen",
-                                              n_messages),
-                                 n_messages, n_unseen);
-  if (self->status_text != NULL)
+  if (unknown && self->status_text != NULL)
+    description = g_strdup (self->status_text);
+  else if (unknown)
+    /* before the first check, which starts at once */
+    description = g_strdup (_("Checking…"));
+  else
+    description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                "%u message, %u unseen",
+                                                "%u messages, %u unseen",
+                                                n_messages),
+                                   n_messages, n_unseen);
+  if (self->status_text != NULL && !unknown)
     {
       g_autofree char *with_status = g_strconcat (description, ". ", self->status_text, NULL);
 
@@ -180,6 +207,7 @@ mp_sidebar_row_update (MpSidebarRow *self)
       guint n = self->mailboxes != NULL ? g_list_model_get_n_items (self->mailboxes) : 0;
       guint n_unseen = 0, n_messages = 0;
       gboolean busy = FALSE;
+      gboolean unknown = n > 0;
 
       for (guint i = 0; i < n; i++)
         {
@@ -188,13 +216,14 @@ mp_sidebar_row_update (MpSidebarRow *self)
           n_unseen += mp_mailbox_get_n_unseen (mailbox);
           n_messages += mp_mailbox_get_n_messages (mailbox);
           busy |= mp_mailbox_get_status (mailbox) == MP_MAILBOX_STATUS_CHECKING;
+          unknown &= count_unknown (mailbox);
         }
       gtk_image_set_from_icon_name (self->status_icon,
                                     n_unseen > 0 ? "mail-unread-symbolic" : "mail-read-symbolic",
                                     GTK_ICON_SIZE_MENU);
       gtk_stack_set_visible_child_name (self->icon_stack, busy ? "spinner" : "icon");
       g_object_set (self->spinner, "active", busy, NULL);
-      set_counts (self, n_unseen, n_messages);
+      set_counts (self, n_unseen, n_messages, unknown);
       return;
     }
 
@@ -220,7 +249,8 @@ mp_sidebar_row_update (MpSidebarRow *self)
     gtk_image_set_from_icon_name (self->status_icon, status_icon_name (self->mailbox), GTK_ICON_SIZE_MENU);
     gtk_stack_set_visible_child_name (self->icon_stack, busy ? "spinner" : "icon");
     g_object_set (self->spinner, "active", busy, NULL);
-    set_counts (self, mp_mailbox_get_n_unseen (self->mailbox), mp_mailbox_get_n_messages (self->mailbox));
+    set_counts (self, mp_mailbox_get_n_unseen (self->mailbox), mp_mailbox_get_n_messages (self->mailbox),
+                count_unknown (self->mailbox));
     update_fix_button (self);
   }
 }

@@ -188,6 +188,26 @@ mp_sidebar_set_property (GObject      *object,
     }
 }
 
+/* GtkListBox makes each row a Tab stop, and a row that gets the focus
+ * in browse mode is selected: tabbing from the header bar to the message
+ * list would switch accounts on the way. The list is one Tab stop, as a
+ * tree view is; the arrow keys move between accounts. */
+static gboolean
+list_box_focus_cb (GtkWidget        *list_box,
+                   GtkDirectionType  direction,
+                   MpSidebar        *self)
+{
+  GtkWidget *focus_child = gtk_container_get_focus_child (GTK_CONTAINER (list_box));
+
+  if (focus_child == NULL
+      || (direction != GTK_DIR_TAB_FORWARD && direction != GTK_DIR_TAB_BACKWARD))
+    return GDK_EVENT_PROPAGATE;
+
+  /* a row's own controls (the button that fixes an account) come first */
+  g_signal_stop_emission_by_name (list_box, "focus");
+  return gtk_widget_child_focus (focus_child, direction);
+}
+
 static void
 mp_sidebar_class_init (MpSidebarClass *klass)
 {
@@ -220,6 +240,7 @@ mp_sidebar_class_init (MpSidebarClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, APP_PATH "/ui/mp-sidebar.ui");
   gtk_widget_class_bind_template_child (widget_class, MpSidebar, list_box);
   gtk_widget_class_bind_template_callback (widget_class, row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, list_box_focus_cb);
 }
 
 static void

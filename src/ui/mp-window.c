@@ -102,17 +102,56 @@ no_tray_response_cb (GtkInfoBar *info_bar,
   gtk_info_bar_set_revealed (info_bar, FALSE);
 }
 
+/* GtkContainer orders Tab by the children's positions, and in a
+ * GtkPaned, whose children sit in windows of their own, that put the
+ * details pane's buttons before the message list: the list comes first,
+ * then the buttons that act on its selection. */
+static gboolean
+content_paned_focus_cb (GtkWidget        *paned,
+                        GtkDirectionType  direction,
+                        MpWindow         *self)
+{
+  GtkWidget *order[] = { GTK_WIDGET (self->message_list), GTK_WIDGET (self->message_view) };
+  GtkWidget *focus_child;
+  int step, i;
+
+  if (direction != GTK_DIR_TAB_FORWARD && direction != GTK_DIR_TAB_BACKWARD)
+    return GDK_EVENT_PROPAGATE;
+
+  g_signal_stop_emission_by_name (paned, "focus");
+  step = direction == GTK_DIR_TAB_FORWARD ? 1 : -1;
+  i = step > 0 ? 0 : (int) G_N_ELEMENTS (order) - 1;
+  focus_child = gtk_container_get_focus_child (GTK_CONTAINER (paned));
+  for (int j = 0; focus_child != NULL && j < (int) G_N_ELEMENTS (order); j++)
+    if (order[j] == focus_child)
+      i = j;
+  for (; i >= 0 && i < (int) G_N_ELEMENTS (order); i += step)
+    if (gtk_widget_is_drawable (order[i]) && gtk_widget_child_focus (order[i], direction))
+      return TRUE;
+  return FALSE;
+}
+
 /* Empty and error states */
 
 static void
 update_state (MpWindow *self)
 {
+  static const char * const account_actions[] = { "check-now", "find" };
   gboolean any_busy = FALSE, all_offline = TRUE;
   guint n_messages = 0;
   MpMailbox *error_mailbox = NULL;
   gboolean any_account = self->mailboxes != NULL && g_list_model_get_n_items (self->mailboxes) > 0;
 
-  /* with nothing to list, the page is the invitation alone */
+  /* with nothing to list, the page is the invitation alone, and there is
+   * nothing to check or search */
+  for (guint i = 0; i < G_N_ELEMENTS (account_actions); i++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), account_actions[i]);
+
+      if (action != NULL)
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), any_account);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->search_button), any_account);
   gtk_widget_set_visible (GTK_WIDGET (self->sidebar), any_account);
   gtk_widget_set_visible (GTK_WIDGET (self->message_view), any_account);
   if (!any_account)
@@ -140,6 +179,9 @@ update_state (MpWindow *self)
         error_mailbox = mailbox;
     }
 
+  /* "Select a message" under an empty or error state invites to select
+   * what is not there: the state takes the whole height instead */
+  gtk_widget_set_visible (GTK_WIDGET (self->message_view), n_messages > 0);
   if (n_messages > 0)
     mp_message_list_clear_placeholder (self->message_list);
   else if (any_busy)
@@ -662,6 +704,7 @@ mp_window_class_init (MpWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, notice_close_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, undo_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, no_tray_response_cb);
+  gtk_widget_class_bind_template_callback (widget_class, content_paned_focus_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_selection_cb);
   gtk_widget_class_bind_template_callback (widget_class, list_selection_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, message_activated_cb);
@@ -801,6 +844,35 @@ mp_window_set_seen_delay (MpWindow *self,
   g_return_if_fail (MP_IS_WINDOW (self));
 
   self->seen_delay = msec;
+}
+
+/**
+ * mp_window_say_no_dialog:
+ * @which: "accounts" or "preferences"
+ *
+ * Says in the notification bar how to do without the setup dialog
+ * @which, which does not exist yet (the setup issue): "Add an Account…"
+ * and the menu's "Accounts…" would otherwise do nothing at all. A
+ * pending deletion keeps its Undo bar.
+ */
+void
+mp_window_say_no_dialog (MpWindow   *self,
+                         const char *which)
+{
+  g_return_if_fail (MP_IS_WINDOW (self));
+
+  if (self->pending != NULL)
+    return;
+  if (g_strcmp0 (which, "accounts") == 0)
+    mp_window_set_notice (self,
+                          _("Accounts cannot be set up in this window yet. "
+                            "Add one from a terminal: mailpeek --add-account NAME --url pop3://USER@HOST"),
+                          FALSE, 0);
+  else
+    mp_window_set_notice (self,
+                          _("Preferences cannot be changed in this window yet. "
+                            "They are the settings of io.github.mailpeek.Mailpeek (gsettings, dconf-editor)."),
+                          FALSE, 0);
 }
 
 /**

@@ -56,6 +56,8 @@ GtkWidget  *mp_window_new                 (GtkApplication *application,
                                            GListModel     *mailboxes);
 GListModel *mp_window_get_mailboxes       (MpWindow       *self);
 void        mp_window_show_no_tray_notice (MpWindow       *self);
+void        mp_window_say_no_dialog       (MpWindow       *self,
+                                           const char     *which);
 void        mp_window_show                (MpWindow       *self,
                                            MpMailbox      *mailbox,
                                            MpMessage      *message);

@@ -7,8 +7,14 @@
 # - the list shows the server's messages with decoded From and Subject;
 # - select one, press Delete, then Undo: nothing deleted (no DELE in the
 #   server's log); Delete again and wait: exactly that UID is gone;
+# - every control showing (push and toggle buttons, entries, the table
+#   and its column headers, lists, menu items) has an accessible name:
+#   with a message selected, with the search bar, the main menu open and
+#   the Undo bar (the offenders are listed when it fails);
 # - with --keys (a second test, ui-window-keys): Ctrl+S downloads a
 #   byte-exact file (the message with the attachment), Ctrl+F filters;
+#   Tab goes from the list to the details pane's buttons, and through
+#   the account list in one stop without selecting another account;
 # - with --russian (a second test, ui-window-ru): under LANGUAGE=ru a
 #   Russian label is found in the window (needs po/ru.po to translate the
 #   window's strings: the lead adds them at merge time).
@@ -102,6 +108,58 @@ def row_index(table, text):
     return None
 
 
+# Controls a screen reader announces by their name: each one showing must
+# have a non-empty accessible name (it is also how the tests find them).
+NAMED_ROLES = {"push button", "toggle button", "menu button", "check box", "radio button",
+               "entry", "text", "password text", "spin button", "combo box", "table",
+               "tree table", "table column header", "list", "list box", "tree", "menu item",
+               "check menu item", "radio menu item"}
+
+
+def unnamed_controls(root):
+    """The showing controls under ROOT without an accessible name, each as
+    the path of roles and names that leads to it."""
+    Atspi = uitest.atspi()
+    offenders = []
+
+    def walk(acc, path, depth):
+        if acc is None or depth > 40:
+            return
+        try:
+            role = acc.get_role_name()
+            name = acc.get_name() or ""
+            showing = acc.get_state_set().contains(Atspi.StateType.SHOWING)
+            n = acc.get_child_count()
+        except GLib.Error:
+            return
+        here = path + ["%s %r" % (role, name) if name else role]
+        if showing and role in NAMED_ROLES and not name.strip():
+            # what else tells it apart: its tooltip (the description)
+            try:
+                hint = acc.get_description() or ""
+            except GLib.Error:
+                hint = ""
+            offenders.append(" > ".join(here) + (" (described as %r)" % hint if hint else ""))
+        # a table's cells are the mail itself, named by their text
+        if role in ("table", "tree table"):
+            t = acc.get_table_iface() if hasattr(acc, "get_table_iface") else acc
+            for c in range(t.get_n_columns()):
+                header = t.get_column_header(c)
+                if header is None or not (header.get_name() or "").strip():
+                    offenders.append(" > ".join(here + ["column header %d" % c]))
+            return
+        for i in range(n):
+            try:
+                child = acc.get_child_at_index(i)
+            except GLib.Error:
+                continue
+            walk(child, here, depth + 1)
+
+    root.clear_cache()
+    walk(root, [], 0)
+    return offenders
+
+
 def uid_of(dc, message_id):
     import poplib
     import ssl
@@ -164,9 +222,11 @@ class WindowTest(unittest.TestCase):
             before = uitest.uids(d.dc)
             offset = d.dc.log_offset()
             self.select(table, subject)
+            self.assert_all_named(frame)
             key("Delete")
             wait_for("the row gone", lambda: row_index(table, subject) is None)
             undo = wait_for("the Undo button", lambda: uitest.find_accessible(frame, name="Undo"))
+            self.assert_all_named(frame, "with the Undo bar")
             undo.get_action_iface().do_action(0)
             wait_for("the row back", lambda: row_index(table, subject) is not None)
             # nothing to wait on for something that must not happen: the
@@ -200,6 +260,8 @@ class WindowTest(unittest.TestCase):
 
             # Ctrl+S: the message with the attachment, byte-exact
             big = samples["big-attachment"]
+            self.select(table, big["expect"]["subject"])
+            self.tab_order(frame)
             self.select(table, big["expect"]["subject"])
             key("s", ("ctrl",))
             dialog = wait_for("the folder chooser",
@@ -244,7 +306,81 @@ class WindowTest(unittest.TestCase):
                                            "table column header")),
                 None))
             self.assertTrue(russian.get_name())
+            # and every control keeps a name in Russian
+            offenders = unnamed_controls(frame)
+            if offenders:
+                self.fail("controls without an accessible name under LANGUAGE=ru:\n  " +
+                          "\n  ".join(offenders))
             d.stop_app()
+
+    def tab_order(self, frame):
+        """Tab from the list reaches the details pane's buttons next; the
+        account list is one Tab stop that leaves the selected account as
+        it was (GtkListBox selects each row Tab passes)."""
+        Atspi = uitest.atspi()
+        app = uitest.atspi_app()
+
+        def focused():
+            for acc in uitest.descendants(app):
+                try:
+                    if acc.get_state_set().contains(Atspi.StateType.FOCUSED):
+                        return (acc.get_role_name(), acc.get_name())
+                except GLib.Error:
+                    continue
+            return None
+
+        wait_for("the list focused", lambda: focused() == ("table", "Messages"))
+        key("Tab")
+        wait_for("Open in mail client focused after the list",
+                 lambda: focused() == ("push button", "Open in mail client"))
+        seen = []
+        for _ in range(12):
+            if focused() == ("list item", "All accounts"):
+                break
+            key("Tab")
+            previous = seen[-1] if seen else ("push button", "Open in mail client")
+            seen.append(wait_for("the focus to move", lambda: (focused() != previous and focused())))
+        self.assertEqual(focused(), ("list item", "All accounts"), "Tab went %r" % (seen,))
+        key("Tab")
+        wait_for("the list focused after the accounts", lambda: focused() == ("table", "Messages"))
+        row = uitest.find_accessible(frame, role="list item", name="All accounts")
+        self.assertTrue(row.get_state_set().contains(Atspi.StateType.SELECTED),
+                        "Tab through the account list changed the selected account")
+
+    def assert_all_named(self, frame, state="with a message selected"):
+        """Every control showing has an accessible name: the window as it
+        is (a message selected: the details pane's buttons), then with
+        the search bar and with the main menu open."""
+        Atspi = uitest.atspi()
+        offenders = {}
+        wait_for("the details pane",
+                 lambda: uitest.find_accessible(frame, role="push button",
+                                                name="Open in mail client"))
+        offenders[state] = unnamed_controls(frame)
+
+        search = uitest.find_accessible(frame, role="toggle button", name="Search")
+        self.assertIsNotNone(search, "no Search button")
+        search.get_action_iface().do_action(0)
+        wait_for("the search entry",
+                 lambda: uitest.find_accessible(frame, name="Search messages"))
+        offenders["with the search bar"] = unnamed_controls(frame)
+        search.get_action_iface().do_action(0)
+        wait_for("the search bar closed",
+                 lambda: uitest.find_accessible(frame, name="Search messages") is None)
+
+        menu = uitest.find_accessible(frame, name="Main menu")
+        self.assertIsNotNone(menu, "no Main menu button")
+        menu.get_action_iface().do_action(0)
+        quit_item = wait_for("the main menu open",
+                             lambda: uitest.find_accessible(frame, name="Quit"))
+        offenders["with the main menu open"] = unnamed_controls(frame)
+        menu.get_action_iface().do_action(0)
+        wait_for("the main menu closed", lambda: not quit_item.get_state_set().contains(
+            Atspi.StateType.SHOWING) or uitest.find_accessible(frame, name="Quit") is None)
+
+        found = ["%s: %s" % (where, path) for where, paths in offenders.items() for path in paths]
+        if found:
+            self.fail("controls without an accessible name:\n  " + "\n  ".join(found))
 
     def select(self, table, text):
         """Click the row, as a person would: it selects the row and gives
