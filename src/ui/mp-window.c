@@ -319,7 +319,10 @@ show_selected_account (MpWindow *self)
           watch_mailbox (self, each);
         }
       mp_message_list_set_messages (self->message_list, self->all_messages);
-      mp_message_list_set_show_account (self->message_list, TRUE);
+      /* With a single account the column would repeat one name on every
+       * row and take the width Subject needs.
+       */
+      mp_message_list_set_show_account (self->message_list, n > 1);
       gtk_header_bar_set_subtitle (self->header_bar, n > 0 ? _("All accounts") : NULL);
     }
   update_state (self);

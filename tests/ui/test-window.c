@@ -701,9 +701,11 @@ test_window_rows (Fixture       *fixture,
   GtkWidget *row;
   g_autofree char *uids = NULL;
 
-  /* "All accounts" first and selected, with the Account column */
+  /* "All accounts" first and selected; with one account, no Account
+   * column (it would repeat one name on every row)
+   */
   g_assert_null (mp_sidebar_get_selected_mailbox (window->sidebar));
-  g_assert_true (gtk_tree_view_column_get_visible (
+  g_assert_false (gtk_tree_view_column_get_visible (
                    gtk_tree_view_get_column (mp_message_list_get_tree_view (window->message_list), 3)));
   g_assert_cmpuint (mp_message_list_get_n_visible (window->message_list), ==, 3);
   uids = visible_uids (window->message_list);
@@ -750,6 +752,26 @@ test_window_rows (Fixture       *fixture,
   g_clear_pointer (&uids, g_free);
   uids = visible_uids (window->message_list);
   g_assert_cmpstr (uids, ==, "uid-3uid-1uid-2");
+
+  /* a second account: "All accounts" gets the Account column, and loses
+   * it again when the account goes
+   */
+  {
+    g_autoptr(MpAccount) second = mp_account_new ("second-account");
+
+    mp_account_set_name (second, "Home");
+    mp_account_set_host (second, "127.0.0.1");
+    mp_account_set_port (second, mp_test_server_get_port (fixture->server));
+    mp_account_set_security (second, MP_POP3_SECURITY_NONE);
+    mp_account_set_user (second, USER);
+    mp_window_show (window, NULL, NULL);
+    mp_poller_add_account (fixture->poller, second);
+    g_assert_true (gtk_tree_view_column_get_visible (
+                     gtk_tree_view_get_column (mp_message_list_get_tree_view (window->message_list), 3)));
+    mp_poller_remove_account (fixture->poller, second);
+    g_assert_false (gtk_tree_view_column_get_visible (
+                      gtk_tree_view_get_column (mp_message_list_get_tree_view (window->message_list), 3)));
+  }
 }
 
 static gboolean
