@@ -333,11 +333,26 @@ mailboxes_changed_cb (GListModel    *model,
                       MpApplication *self)
 {
   mp_watch_items (self->watched, model, "notify", G_CALLBACK (mailbox_notify_cb), self);
-  if (self->session_password != NULL)
-    for (guint i = 0; i < self->watched->len; i++)
-      mp_secrets_set_session_password (mp_mailbox_get_account (g_ptr_array_index (self->watched, i)),
-                                       self->session_password);
   queue_refresh (self);
+}
+
+/* The session password (MAILPEEK_PASSWORD) goes to each account as it
+ * appears in the store, before the poller hears of it: a new mailbox
+ * looks its password up as its first poll starts, at once.
+ */
+static void
+accounts_changed_cb (GListModel    *store,
+                     guint          position,
+                     guint          removed,
+                     guint          added,
+                     MpApplication *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(MpAccount) account = g_list_model_get_item (store, i);
+
+      mp_secrets_set_session_password (account, self->session_password);
+    }
 }
 
 static MpMailbox *
@@ -675,6 +690,14 @@ mp_application_startup (GApplication *application)
                     G_CALLBACK (dnd_setting_changed_cb), self);
 
   self->store = mp_account_store_new ();
+  if (self->session_password != NULL)
+    {
+      /* Connected first, so it runs before the poller's own handler. */
+      g_signal_connect_object (self->store, "items-changed",
+                               G_CALLBACK (accounts_changed_cb), self, 0);
+      accounts_changed_cb (G_LIST_MODEL (self->store), 0, 0,
+                           g_list_model_get_n_items (G_LIST_MODEL (self->store)), self);
+    }
   self->poller = mp_app_poller_new (self->store);
   self->mailboxes = mp_app_poller_get_mailboxes (self->poller);
 
