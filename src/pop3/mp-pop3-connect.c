@@ -172,8 +172,10 @@ handshake_cb (GObject      *object,
     }
 }
 
+static void connect_start_tls (GTask *task);
+
 static void
-connect_start_tls (GTask *task)
+connect_start_tls_now (GTask *task)
 {
   MpPop3Client *self = g_task_get_source_object (task);
   g_autoptr(GSocketConnectable) identity = g_network_address_new (self->host, self->port);
@@ -463,6 +465,27 @@ socket_connected_cb (GObject      *object,
   connect_read_greeting (g_steal_pointer (&task));
 }
 
+/* The system's trusted certificates take the TLS back end a while to
+ * parse, the first time in a process (some 10 to 30 ms): a worker does it
+ * while the socket connects (and, with STLS, while the greeting, CAPA and
+ * STLS go back and forth). A handshake that would start before the worker
+ * is done waits for it without blocking (connect_start_tls()): making the
+ * TLS connection takes the back end's lock, which the worker holds, so
+ * the main thread would otherwise sit out the parse. The back end keeps
+ * the database for the life of the process.
+ */
+static GMutex trust_lock;
+static gboolean trust_started;
+static gboolean trust_loaded;
+static GPtrArray *trust_waiters;  /* connect GTasks, each with its reference */
+
+static gboolean
+resume_tls_cb (gpointer user_data)
+{
+  connect_start_tls_now (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 load_trust_thread (GTask        *task,
                    gpointer      source_object,
@@ -470,28 +493,68 @@ load_trust_thread (GTask        *task,
                    GCancellable *cancellable)
 {
   g_autoptr(GTlsDatabase) database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  g_autoptr(GPtrArray) waiters = NULL;
+
+  g_mutex_lock (&trust_lock);
+  trust_loaded = TRUE;
+  waiters = g_steal_pointer (&trust_waiters);
+  g_mutex_unlock (&trust_lock);
+
+  /* Each handshake goes on in its own main context, never here. */
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+    {
+      GTask *waiter = g_ptr_array_index (waiters, i);
+      g_autoptr(GSource) source = g_idle_source_new ();
+
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (source, "[mailpeek] TLS after the trust store");
+      g_source_set_callback (source, resume_tls_cb, waiter, NULL);
+      g_source_attach (source, g_task_get_context (waiter));
+    }
 
   g_task_return_boolean (task, database != NULL);
 }
 
-/* The system's trusted certificates take the TLS back end a while to
- * parse, the first time in a process; a worker does it while the socket
- * connects (and, with STLS, while the greeting, CAPA and STLS go back
- * and forth), so that the handshake does not wait for it on the main
- * thread. The back end keeps the database.
- */
 static void
 preload_trust (MpPop3Client *self)
 {
-  static gsize done;
   g_autoptr(GTask) task = NULL;
+  gboolean start;
 
-  if (self->security == MP_POP3_SECURITY_NONE || !g_once_init_enter (&done))
+  if (self->security == MP_POP3_SECURITY_NONE)
     return;
+
+  g_mutex_lock (&trust_lock);
+  start = !trust_started;
+  trust_started = TRUE;
+  g_mutex_unlock (&trust_lock);
+  if (!start)
+    return;
+
   task = g_task_new (NULL, NULL, NULL, NULL);
   g_task_set_source_tag (task, preload_trust);
+  g_task_set_name (task, "[mailpeek] load the trust store");
   g_task_run_in_thread (task, load_trust_thread);
-  g_once_init_leave (&done, 1);
+}
+
+/* @task: (transfer full): the connect task, once the socket is up */
+static void
+connect_start_tls (GTask *task)
+{
+  gboolean wait;
+
+  g_mutex_lock (&trust_lock);
+  wait = trust_started && !trust_loaded;
+  if (wait)
+    {
+      if (trust_waiters == NULL)
+        trust_waiters = g_ptr_array_new ();
+      g_ptr_array_add (trust_waiters, task);
+    }
+  g_mutex_unlock (&trust_lock);
+
+  if (!wait)
+    connect_start_tls_now (task);
 }
 
 /* @task: (transfer full): a connect task with its ConnectData */
