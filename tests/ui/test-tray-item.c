@@ -297,6 +297,38 @@ counter_positive (gpointer user_data)
 }
 
 static void
+name_appeared_cb (GDBusConnection *connection,
+                  const char      *name,
+                  const char      *owner,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+/* The item asks for its bus name on its own connection: a caller on
+ * another connection must wait until the bus has given it, as a host does
+ * (it learns the name from the watcher, after the item registered).
+ */
+static void
+wait_for_bus_name (Fixture    *fixture,
+                   MpTrayItem *item)
+{
+  gboolean owned = FALSE;
+  guint watch = g_bus_watch_name_on_connection (fixture->client, mp_tray_item_get_bus_name (item),
+                                                G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                                name_appeared_cb, NULL, &owned, NULL);
+
+  mp_test_wait_until (flag_is_set, &owned, TRAY_TEST_GUARD_MSEC, "the item's bus name");
+  g_bus_unwatch_name (watch);
+}
+
+static void
 call_item (Fixture    *fixture,
            MpTrayItem *item,
            const char *method,
@@ -327,6 +359,7 @@ test_methods (Fixture       *fixture,
   g_signal_connect (item, "secondary-activate", G_CALLBACK (secondary_cb), &clicks);
   g_signal_connect (item, "context-menu", G_CALLBACK (context_cb), &clicks);
   g_signal_connect (item, "scroll", G_CALLBACK (scroll_cb), &clicks);
+  wait_for_bus_name (fixture, item);
 
   /* methods work without a watcher: a host may call before registering */
   call_item (fixture, item, "ProvideXdgActivationToken", g_variant_new ("(s)", "token-42"));
