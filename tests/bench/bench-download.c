@@ -28,13 +28,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mp-headers.h"
 #include "mp-pop3-client.h"
 #include "mp-test-server.h"
 #include "mp-transfer.h"
+
+#include "bench-stall.h"
 
 #define USER     "bench"
 #define PASSWORD "bench-password"
@@ -168,40 +169,7 @@ typedef struct
   GMainLoop *loop;
   GPtrArray *outcomes;
   GError    *error;
-  gint64     last_tick;
-  gint64     longest_gap;
 } Run;
-
-/* CPU time the main thread spends between two polls of the main
- * context: the work done on the main loop itself, apart from what the
- * scheduler takes from the process on a loaded machine.
- */
-static gint64 poll_returned;
-static gint64 longest_dispatch;
-
-static gint64
-thread_cpu_usec (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static gint
-timed_poll (GPollFD *fds,
-            guint    nfds,
-            gint     timeout)
-{
-  gint64 now = thread_cpu_usec ();
-  gint ret;
-
-  if (poll_returned != 0)
-    longest_dispatch = MAX (longest_dispatch, now - poll_returned);
-  ret = g_poll (fds, nfds, timeout);
-  poll_returned = thread_cpu_usec ();
-  return ret;
-}
 
 static void
 download_cb (GObject      *object,
@@ -212,18 +180,6 @@ download_cb (GObject      *object,
 
   run->outcomes = mp_download_messages_finish (MP_POP3_CLIENT (object), result, &run->error);
   g_main_loop_quit (run->loop);
-}
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  Run *run = user_data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (run->last_tick != 0)
-    run->longest_gap = MAX (run->longest_gap, now - run->last_tick);
-  run->last_tick = now;
-  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -251,14 +207,15 @@ download (Server          *server,
           MpDownloadFlags  flags,
           gboolean         measure_stall,
           double          *seconds,
-          gint64          *longest_gap)
+          gint64          *longest_gap,
+          gint64          *longest_dispatch)
 {
   g_autoptr(MpPop3Client) client = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   const char *uids[] = { "big-1", NULL };
-  Run run = { loop, NULL, NULL, 0, 0 };
+  Run run = { loop, NULL, NULL };
+  BenchStall stall = { 0 };
   const MpTransferOutcome *outcome;
-  guint tick = 0;
   gint64 start;
   GStatBuf st;
   gint64 size = -1;
@@ -267,23 +224,16 @@ download (Server          *server,
   mp_pop3_client_set_timeout (client, 60);
 
   if (measure_stall)
-    {
-      tick = g_timeout_add (1, tick_cb, &run);
-      poll_returned = 0;
-      longest_dispatch = 0;
-      g_main_context_set_poll_func (NULL, timed_poll);
-    }
+    bench_stall_start (&stall);
   start = g_get_monotonic_time ();
   mp_download_messages_async (client, USER, PASSWORD, MP_POP3_AUTH_USER, uids, directory,
                               flags, NULL, download_cb, &run);
   g_main_loop_run (loop);
   *seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
-  if (tick != 0)
-    {
-      g_source_remove (tick);
-      g_main_context_set_poll_func (NULL, NULL);
-    }
-  *longest_gap = run.longest_gap;
+  if (measure_stall)
+    bench_stall_stop (&stall);
+  *longest_gap = stall.longest_gap;
+  *longest_dispatch = stall.longest_dispatch;
 
   if (run.error != NULL)
     {
@@ -358,13 +308,13 @@ main (int   argc,
     {
       MpDownloadFlags flags = round == 0 ? MP_DOWNLOAD_NONE : MP_DOWNLOAD_MAILDIR;
       g_autofree char *dir = g_build_filename (work, round == 0 ? "eml" : "Maildir", NULL);
-      gint64 idle, peak, anon, size, gap;
+      gint64 idle, peak, anon, size, gap, dispatch;
       double seconds;
 
       idle = status_kib ("VmRSS");
       if (!reset_peak ())
         g_print ("  (could not reset VmHWM: the peak includes earlier runs)\n");
-      size = download (&big, dir, flags, FALSE, &seconds, &gap);
+      size = download (&big, dir, flags, FALSE, &seconds, &gap, &dispatch);
       peak = status_kib ("VmHWM");
       anon = status_kib ("RssAnon");
       if (size < 0)
@@ -387,10 +337,10 @@ main (int   argc,
     {
       MpDownloadFlags flags = round == 0 ? MP_DOWNLOAD_NONE : MP_DOWNLOAD_MAILDIR;
       g_autofree char *dir = g_build_filename (work, round == 0 ? "eml" : "Maildir", NULL);
-      gint64 size, gap;
+      gint64 size, gap, dispatch;
       double seconds;
 
-      size = download (&small, dir, flags, TRUE, &seconds, &gap);
+      size = download (&small, dir, flags, TRUE, &seconds, &gap, &dispatch);
       if (size < 0)
         {
           status = 1;
@@ -399,7 +349,7 @@ main (int   argc,
       g_print ("  %-8s %6.2f s, longest stall %6.1f ms  target < 20 ms%s  "
                "(longest main-loop iteration %.1f ms of CPU)\n",
                round == 0 ? ".eml" : "Maildir", seconds, gap / 1000.0,
-               gap < 20 * 1000 ? "" : "  MISSED", longest_dispatch / 1000.0);
+               gap < 20 * 1000 ? "" : "  MISSED", dispatch / 1000.0);
       remove_tree (dir);
     }
 

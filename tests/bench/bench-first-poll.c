@@ -33,85 +33,14 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "mp-account.h"
 #include "mp-mailbox.h"
 #include "mp-poller.h"
 
+#include "bench-stall.h"
+
 #define STALL_TARGET_MS 20.0
-
-/* The stall meter (the pattern of bench-download.c and bench-state.c):
- * a 1 ms timer records the longest gap between its runs, and a poll
- * function the longest main-thread CPU time between two polls.
- */
-typedef struct
-{
-  guint  tick_id;
-  gint64 last_tick;
-  gint64 longest_gap;
-  gint64 poll_returned;
-  gint64 longest_dispatch;
-} Stall;
-
-static Stall *current_stall;
-
-static gint64
-thread_cpu_usec (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
-static gint
-timed_poll (GPollFD *fds,
-            guint    nfds,
-            gint     timeout)
-{
-  Stall *stall = current_stall;
-  gint64 now = thread_cpu_usec ();
-  gint ret;
-
-  if (stall->poll_returned != 0)
-    stall->longest_dispatch = MAX (stall->longest_dispatch, now - stall->poll_returned);
-  ret = g_poll (fds, nfds, timeout);
-  stall->poll_returned = thread_cpu_usec ();
-  return ret;
-}
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  Stall *stall = user_data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (stall->last_tick != 0)
-    stall->longest_gap = MAX (stall->longest_gap, now - stall->last_tick);
-  stall->last_tick = now;
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-stall_start (Stall *stall)
-{
-  *stall = (Stall) { 0 };
-  current_stall = stall;
-  stall->last_tick = g_get_monotonic_time ();
-  stall->tick_id = g_timeout_add (1, tick_cb, stall);
-  g_main_context_set_poll_func (NULL, timed_poll);
-}
-
-static void
-stall_stop (Stall *stall)
-{
-  /* The time from the last tick to the end counts as well. */
-  tick_cb (stall);
-  g_clear_handle_id (&stall->tick_id, g_source_remove);
-  g_main_context_set_poll_func (NULL, NULL);
-  current_stall = NULL;
-}
 
 typedef struct
 {
@@ -184,18 +113,18 @@ poll_once (MpPoller   *poller,
   g_autoptr(GError) error = NULL;
   const MpPollResult *last;
   Run run = { loop, NULL, 0, 0 };
-  Stall stall;
+  BenchStall stall;
   gulong arrived_id;
   gint64 start;
   double seconds;
 
   arrived_id = g_signal_connect (mailbox, "messages-arrived", G_CALLBACK (arrived_cb), &run);
-  stall_start (&stall);
+  bench_stall_start (&stall);
   start = g_get_monotonic_time ();
   mp_mailbox_check_async (mailbox, NULL, done_cb, &run);
   g_main_loop_run (loop);
   seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
-  stall_stop (&stall);
+  bench_stall_stop (&stall);
   g_signal_handler_disconnect (mailbox, arrived_id);
 
   if (!mp_mailbox_check_finish (mailbox, run.result, &error))

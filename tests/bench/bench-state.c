@@ -18,11 +18,12 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <glib/gstdio.h>
 
 #include "mp-mailbox-state.h"
+
+#include "bench-stall.h"
 
 #define STALL_TARGET_MS 20.0
 
@@ -88,21 +89,12 @@ typedef struct
   GAsyncResult *result;
 } Stall;
 
-static gint64
-thread_cpu_usec (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 static gboolean
 tick_cb (gpointer user_data)
 {
   Stall *stall = user_data;
   gint64 now = g_get_monotonic_time ();
-  gint64 cpu = thread_cpu_usec ();
+  gint64 cpu = bench_thread_cpu_usec ();
 
   stall->longest = MAX (stall->longest, now - stall->last);
   stall->longest_cpu = MAX (stall->longest_cpu, cpu - stall->last_cpu);
@@ -258,7 +250,7 @@ main (int   argc,
       stall.longest_cpu = 0;
 
       stall.last = g_get_monotonic_time ();
-      stall.last_cpu = thread_cpu_usec ();
+      stall.last_cpu = bench_thread_cpu_usec ();
       mp_mailbox_state_save_async (state, NULL, saved_cb, &stall);
       while (stall.result == NULL)
         g_main_context_iteration (NULL, TRUE);
