@@ -904,7 +904,6 @@ mp_application_run_main (int    argc,
   g_autoptr(MpApplication) app = NULL;
   g_autoptr(GError) error = NULL;
   const char *localedir = g_getenv ("MAILPEEK_LOCALEDIR");
-  gboolean gl_default;
   gboolean opened;
 
   /* An uninstalled build's catalogues (the UI tests' Russian run). */
@@ -926,19 +925,8 @@ mp_application_run_main (int    argc,
   if (g_getenv ("MALLOC_ARENA_MAX") == NULL)
     mallopt (M_ARENA_MAX, 1);
 #endif
-  /* GDK 3 on X11 opens GLX as it opens the display, to choose its
-   * visuals, although nothing here draws with OpenGL: that loads Mesa
-   * (with llvmpipe, libLLVM and its relocated data), about 11 MiB of
-   * private memory for the applet's whole life. GDK reads GDK_GL in
-   * gtk_init() only; it is not passed on to what the applet starts (the
-   * mail client). A user's own GDK_GL is respected.
-   */
-  gl_default = g_getenv ("GDK_GL") == NULL;
-  if (gl_default)
-    g_setenv ("GDK_GL", "disable", TRUE);
+  mp_ui_disable_gl ();
   opened = gtk_init_check (&argc, &argv);
-  if (gl_default)
-    g_unsetenv ("GDK_GL");
   if (!opened)
     {
       g_printerr (_("mailpeek: cannot open a display; the applet needs one "

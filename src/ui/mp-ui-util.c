@@ -103,3 +103,45 @@ mp_unwatch_items (GPtrArray *watched,
     g_signal_handlers_disconnect_by_func (g_ptr_array_index (watched, i), handler, user_data);
   g_ptr_array_set_size (watched, 0);
 }
+
+/* Whether mp_ui_disable_gl() set GDK_GL (a user's own value is theirs). */
+static gboolean gl_disabled_here;
+
+/**
+ * mp_ui_disable_gl:
+ *
+ * GDK 3 on X11 opens GLX as it opens the display, to choose its visuals,
+ * although nothing here draws with OpenGL: that loads Mesa (with
+ * llvmpipe, libLLVM and its relocated data), about 11 MiB of private
+ * memory for the applet's whole life. GDK_GL=disable avoids it; a user's
+ * own GDK_GL is respected. Call before gtk_init(), while the process has
+ * one thread (the environment is not changed again afterwards: unsetenv()
+ * races with the threads GTK starts); what the applet launches does not
+ * inherit it (see mp_ui_new_launch_context()).
+ */
+void
+mp_ui_disable_gl (void)
+{
+  if (g_getenv ("GDK_GL") != NULL)
+    return;
+  g_setenv ("GDK_GL", "disable", TRUE);
+  gl_disabled_here = TRUE;
+}
+
+/**
+ * mp_ui_new_launch_context:
+ * @widget: the widget whose display the launched program opens on
+ *
+ * Returns: (transfer full): a launch context for @widget's display, with
+ *   the environment the user gave the applet (see mp_ui_disable_gl())
+ */
+GAppLaunchContext *
+mp_ui_new_launch_context (GtkWidget *widget)
+{
+  GAppLaunchContext *context =
+    G_APP_LAUNCH_CONTEXT (gdk_display_get_app_launch_context (gtk_widget_get_display (widget)));
+
+  if (gl_disabled_here)
+    g_app_launch_context_unsetenv (context, "GDK_GL");
+  return context;
+}

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <gio/gio.h>
+#include <gtk/gtk.h>
 
 G_BEGIN_DECLS
 
@@ -23,5 +23,8 @@ void                mp_watch_items              (GPtrArray           *watched,
 void                mp_unwatch_items            (GPtrArray           *watched,
                                                  GCallback            handler,
                                                  gpointer             user_data);
+
+void                mp_ui_disable_gl            (void);
+GAppLaunchContext  *mp_ui_new_launch_context    (GtkWidget           *widget);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "mp-ui-util.h"
 #include "mp-window-private.h"
 
 /* Downloads smaller than this finish before a progress bar would mean
@@ -330,10 +331,9 @@ download_cb (GObject      *object,
         {
           g_autoptr(GFile) file = g_file_new_for_path (path);
           g_autofree char *uri = g_file_get_uri (file);
-          g_autoptr(GdkAppLaunchContext) context =
-            gdk_display_get_app_launch_context (gtk_widget_get_display (GTK_WIDGET (self)));
+          g_autoptr(GAppLaunchContext) context = mp_ui_new_launch_context (GTK_WIDGET (self));
 
-          g_app_info_launch_default_for_uri_async (uri, G_APP_LAUNCH_CONTEXT (context), NULL,
+          g_app_info_launch_default_for_uri_async (uri, context, NULL,
                                                    launch_cb, g_object_ref (self));
         }
       download_op_free (op);
