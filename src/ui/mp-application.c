@@ -813,17 +813,7 @@ mp_application_class_init (MpApplicationClass *klass)
 static void
 mp_application_init (MpApplication *self)
 {
-  const char *password = g_getenv ("MAILPEEK_PASSWORD");
-
   self->watched = g_ptr_array_new_with_free_func (g_object_unref);
-  if (password != NULL && *password != '\0')
-    {
-      /* For this process only: not inherited by anything we start (the
-       * mail client, a second instance).
-       */
-      self->session_password = g_strdup (password);
-      g_unsetenv ("MAILPEEK_PASSWORD");
-    }
 }
 
 MpApplication *
@@ -904,6 +894,8 @@ mp_application_run_main (int    argc,
   g_autoptr(MpApplication) app = NULL;
   g_autoptr(GError) error = NULL;
   const char *localedir = g_getenv ("MAILPEEK_LOCALEDIR");
+  const char *env_password;
+  char *password = NULL;
   gboolean opened;
 
   /* An uninstalled build's catalogues (the UI tests' Russian run). */
@@ -915,6 +907,16 @@ mp_application_run_main (int    argc,
       g_printerr ("mailpeek: %s\n", error->message);
       return 1;
     }
+
+  /* The session password, for this process only: not inherited by
+   * anything it starts (the mail client). Taken out of the environment
+   * now, while the process has one thread.
+   */
+  env_password = g_getenv ("MAILPEEK_PASSWORD");
+  if (env_password != NULL && *env_password != '\0')
+    password = g_strdup (env_password);
+  g_unsetenv ("MAILPEEK_PASSWORD");
+
 #ifdef __GLIBC__
   /* One malloc arena rather than one per thread that ever allocated (the
    * poll's TLS and state-file threads): their arenas keep memory that
@@ -929,12 +931,14 @@ mp_application_run_main (int    argc,
   opened = gtk_init_check (&argc, &argv);
   if (!opened)
     {
+      mp_secrets_free_password (password);
       g_printerr (_("mailpeek: cannot open a display; the applet needs one "
                     "(the command-line modes such as --check do not)\n"));
       return 1;
     }
 
   app = mp_application_new ();
+  app->session_password = password;
 
   return g_application_run (G_APPLICATION (app), argc, argv);
 }
